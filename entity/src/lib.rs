@@ -1,0 +1,21 @@
+//! SeaORM entities, one module per table. Ids are prefixed random strings
+//! (`usr_…`, `org_…`) so they are portable between SQLite and PostgreSQL and
+//! never guessable; timestamps are UTC.
+
+pub mod api_key;
+pub mod audit_log;
+pub mod invite;
+pub mod membership;
+pub mod organization;
+pub mod session;
+pub mod user;
+
+pub mod prelude {
+    pub use super::api_key::Entity as ApiKey;
+    pub use super::audit_log::Entity as AuditLog;
+    pub use super::invite::Entity as Invite;
+    pub use super::membership::Entity as Membership;
+    pub use super::organization::Entity as Organization;
+    pub use super::session::Entity as Session;
+    pub use super::user::Entity as User;
+}

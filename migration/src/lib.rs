@@ -1,0 +1,15 @@
+//! Schema migrations, applied at server start on SQLite and PostgreSQL alike.
+//! A landed migration is never edited: add a new file for every change.
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261122_000001_accounts;
+
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m20261122_000001_accounts::Migration)]
+    }
+}

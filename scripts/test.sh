@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# The whole test suite, installing what it needs first. Runs every test on SQLite, then the
+# end-to-end tests again on PostgreSQL (127.0.0.1:5432, started here if it is down).
+# Ends with one summary line: "total: N passed, N failed".
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/switchboard-target}"
+export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
+export RUST_BACKTRACE="${RUST_BACKTRACE:-1}"
+export TEST_POSTGRES_URL="${TEST_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/test}"
+log_dir="$(mktemp -d)"
+trap 'rm -rf "$log_dir"' EXIT
+
+step() { printf '\n==> %s\n' "$*"; }
+
+ensure_postgres() {
+  if pg_isready -h 127.0.0.1 -p 5432 -q 2>/dev/null; then return; fi
+  step "starting PostgreSQL"
+  pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | head -1)" main start
+  for _ in $(seq 1 60); do pg_isready -h 127.0.0.1 -p 5432 -q && return; sleep 0.5; done
+  echo "PostgreSQL did not start" >&2
+  exit 1
+}
+
+drop_stale_test_databases() {
+  psql "$TEST_POSTGRES_URL" -Atc "select datname from pg_database where datname like 'sb\_test\_%'" |
+    while read -r db; do psql "$TEST_POSTGRES_URL" -qc "drop database if exists \"$db\" with (force)" >/dev/null; done
+}
+
+ensure_docker_compose() {
+  command -v docker-compose >/dev/null 2>&1 && return
+  step "installing docker-compose (to validate docker-compose.yml)"
+  (apt-get install -y -qq docker-compose >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq docker-compose >/dev/null; })
+}
+
+status=0
+run_suite() { # name, command...
+  local name="$1"; shift
+  step "$name"
+  if ! "$@" 2>&1 | tee "$log_dir/$name.log"; then status=1; fi
+}
+
+ensure_postgres
+drop_stale_test_databases
+
+step "building the server binary (the end-to-end tests also run it as a process)"
+cargo build -p server --bin switchboard
+export SWITCHBOARD_BIN="$CARGO_TARGET_DIR/debug/switchboard"
+
+run_suite sqlite cargo test --workspace --no-fail-fast
+run_suite postgres env TEST_DATABASE=postgres cargo test -p tests --no-fail-fast
+
+step "docker-compose.yml"
+ensure_docker_compose
+if JWT_SECRET=validation-only docker-compose -f docker-compose.yml config -q; then
+  echo "docker-compose.yml is valid"
+else
+  echo "docker-compose.yml is invalid"; status=1
+fi
+
+drop_stale_test_databases
+read -r passed failed < <(cat "$log_dir"/*.log |
+  awk '/^test result: /{ for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i } } END { print p + 0, f + 0 }')
+echo
+echo "total: ${passed:-0} passed, ${failed:-0} failed"
+if [ "${passed:-0}" -eq 0 ]; then echo "no test ran" >&2; exit 1; fi
+exit "$status"

@@ -1,0 +1,356 @@
+//! API keys: inference keys (call models) and management keys (call the key management API).
+//! Keys look like OpenRouter's, `sk-or-v1-` + 64 hex characters; only their SHA-256 is stored.
+
+use chrono::{DateTime, Utc};
+use entity::api_key;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
+    QueryOrder, QuerySelect, Set,
+};
+
+use super::{AccountError, tenant::OrgScope};
+use crate::billing::money::Nanos;
+use crate::ids::{random_hex_secret, sha256_hex};
+
+pub const KEY_PREFIX: &str = "sk-or-v1-";
+pub const MAX_KEY_NAME_CHARS: usize = 200;
+pub const PAGE_SIZE: u64 = 100;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum KeyKind {
+    Inference,
+    Management,
+}
+
+impl KeyKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            KeyKind::Inference => "inference",
+            KeyKind::Management => "management",
+        }
+    }
+
+    pub fn of(model: &api_key::Model) -> KeyKind {
+        if model.kind == "management" {
+            KeyKind::Management
+        } else {
+            KeyKind::Inference
+        }
+    }
+}
+
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum LimitReset {
+    Daily,
+    Weekly,
+    Monthly,
+}
+
+impl LimitReset {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LimitReset::Daily => "daily",
+            LimitReset::Weekly => "weekly",
+            LimitReset::Monthly => "monthly",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<LimitReset> {
+        match text {
+            "daily" => Some(LimitReset::Daily),
+            "weekly" => Some(LimitReset::Weekly),
+            "monthly" => Some(LimitReset::Monthly),
+            _ => None,
+        }
+    }
+
+    /// When the current window ends: next UTC midnight, next Monday, or the 1st of next month.
+    pub fn next_reset(self, now: DateTime<Utc>) -> DateTime<Utc> {
+        use chrono::{Datelike, Days, Months, NaiveTime};
+        let today = now.date_naive();
+        let next_day = match self {
+            LimitReset::Daily => today + Days::new(1),
+            LimitReset::Weekly => {
+                today + Days::new(7 - u64::from(today.weekday().num_days_from_monday()))
+            }
+            LimitReset::Monthly => (today.with_day(1).unwrap_or(today)) + Months::new(1),
+        };
+        next_day.and_time(NaiveTime::MIN).and_utc()
+    }
+}
+
+/// Is this string shaped like one of our keys? (Cheap check before any lookup.)
+pub fn looks_like_key(text: &str) -> bool {
+    text.strip_prefix(KEY_PREFIX)
+        .is_some_and(|rest| rest.len() == 64 && rest.bytes().all(|b| b.is_ascii_hexdigit()))
+}
+
+pub fn hash_key(plaintext: &str) -> String {
+    sha256_hex(plaintext)
+}
+
+/// The masked form shown in lists: `sk-or-v1-abc...f12`.
+pub fn mask(plaintext: &str) -> String {
+    let secret = &plaintext[KEY_PREFIX.len()..];
+    format!(
+        "{KEY_PREFIX}{}...{}",
+        &secret[..3],
+        &secret[secret.len() - 3..]
+    )
+}
+
+pub struct NewKey {
+    pub name: String,
+    pub limit: Option<Nanos>,
+    pub limit_reset: Option<LimitReset>,
+    pub include_byok_in_limit: bool,
+    pub expires_at: Option<DateTime<Utc>>,
+}
+
+/// Changes to a key; `None` leaves a field as it is (`Some(None)` clears a nullable one).
+#[derive(Default)]
+pub struct KeyPatch {
+    pub name: Option<String>,
+    pub disabled: Option<bool>,
+    pub include_byok_in_limit: Option<bool>,
+    pub limit: Option<Option<Nanos>>,
+    pub limit_reset: Option<Option<LimitReset>>,
+}
+
+pub fn check_name(name: &str) -> Result<String, AccountError> {
+    let name = name.trim();
+    if name.is_empty() {
+        return Err(AccountError::invalid("name: must not be empty"));
+    }
+    if name.chars().count() > MAX_KEY_NAME_CHARS || name.chars().any(char::is_control) {
+        return Err(AccountError::invalid(format!(
+            "name: must be at most {MAX_KEY_NAME_CHARS} printable characters"
+        )));
+    }
+    Ok(name.to_owned())
+}
+
+/// Creates a key and returns it with its plaintext, which is never available again.
+pub async fn create(
+    db: &impl ConnectionTrait,
+    scope: &OrgScope,
+    kind: KeyKind,
+    creator_user_id: Option<String>,
+    new: NewKey,
+) -> Result<(api_key::Model, String), AccountError> {
+    let name = check_name(&new.name)?;
+    let now = Utc::now();
+    if new.expires_at.is_some_and(|at| at <= now) {
+        return Err(AccountError::invalid("expires_at: must be in the future"));
+    }
+    let plaintext = format!("{KEY_PREFIX}{}", random_hex_secret());
+    let model = api_key::ActiveModel {
+        hash: Set(hash_key(&plaintext)),
+        org_id: Set(scope.org_id().to_owned()),
+        kind: Set(kind.as_str().to_owned()),
+        name: Set(name),
+        label: Set(mask(&plaintext)),
+        limit_nanos: Set(new.limit.map(|n| n.0)),
+        limit_reset: Set(new.limit_reset.map(|r| r.as_str().to_owned())),
+        include_byok_in_limit: Set(new.include_byok_in_limit),
+        disabled: Set(false),
+        expires_at: Set(new.expires_at),
+        creator_user_id: Set(creator_user_id),
+        usage_nanos: Set(0),
+        byok_usage_nanos: Set(0),
+        last_used_at: Set(None),
+        created_at: Set(now),
+        updated_at: Set(now),
+    }
+    .insert(db)
+    .await?;
+    Ok((model, plaintext))
+}
+
+pub async fn list(
+    db: &impl ConnectionTrait,
+    scope: &OrgScope,
+    kind: KeyKind,
+    include_disabled: bool,
+    offset: u64,
+) -> Result<Vec<api_key::Model>, AccountError> {
+    let mut query = api_key::Entity::find()
+        .filter(api_key::Column::OrgId.eq(scope.org_id()))
+        .filter(api_key::Column::Kind.eq(kind.as_str()));
+    if !include_disabled {
+        query = query.filter(api_key::Column::Disabled.eq(false));
+    }
+    Ok(query
+        .order_by_desc(api_key::Column::CreatedAt)
+        .order_by_asc(api_key::Column::Hash)
+        .offset(offset)
+        .limit(PAGE_SIZE)
+        .all(db)
+        .await?)
+}
+
+pub async fn count(
+    db: &impl ConnectionTrait,
+    scope: &OrgScope,
+    kind: KeyKind,
+) -> Result<u64, AccountError> {
+    Ok(api_key::Entity::find()
+        .filter(api_key::Column::OrgId.eq(scope.org_id()))
+        .filter(api_key::Column::Kind.eq(kind.as_str()))
+        .count(db)
+        .await?)
+}
+
+pub async fn get(
+    db: &impl ConnectionTrait,
+    scope: &OrgScope,
+    kind: KeyKind,
+    hash: &str,
+) -> Result<api_key::Model, AccountError> {
+    api_key::Entity::find_by_id(hash.to_owned())
+        .filter(api_key::Column::OrgId.eq(scope.org_id()))
+        .filter(api_key::Column::Kind.eq(kind.as_str()))
+        .one(db)
+        .await?
+        .ok_or(AccountError::NotFound("API key"))
+}
+
+pub async fn update(
+    db: &impl ConnectionTrait,
+    scope: &OrgScope,
+    kind: KeyKind,
+    hash: &str,
+    patch: KeyPatch,
+) -> Result<api_key::Model, AccountError> {
+    let name = patch.name.as_deref().map(check_name).transpose()?;
+    let mut row: api_key::ActiveModel = get(db, scope, kind, hash).await?.into();
+    if let Some(name) = name {
+        row.name = Set(name);
+    }
+    if let Some(disabled) = patch.disabled {
+        row.disabled = Set(disabled);
+    }
+    if let Some(include) = patch.include_byok_in_limit {
+        row.include_byok_in_limit = Set(include);
+    }
+    if let Some(limit) = patch.limit {
+        row.limit_nanos = Set(limit.map(|n| n.0));
+    }
+    if let Some(reset) = patch.limit_reset {
+        row.limit_reset = Set(reset.map(|r| r.as_str().to_owned()));
+    }
+    row.updated_at = Set(Utc::now());
+    Ok(row.update(db).await?)
+}
+
+pub async fn delete(
+    db: &impl ConnectionTrait,
+    scope: &OrgScope,
+    kind: KeyKind,
+    hash: &str,
+) -> Result<(), AccountError> {
+    let deleted = api_key::Entity::delete_many()
+        .filter(api_key::Column::Hash.eq(hash))
+        .filter(api_key::Column::OrgId.eq(scope.org_id()))
+        .filter(api_key::Column::Kind.eq(kind.as_str()))
+        .exec(db)
+        .await?;
+    if deleted.rows_affected == 0 {
+        return Err(AccountError::NotFound("API key"));
+    }
+    Ok(())
+}
+
+/// Spend figures of a key. Usage recording arrives with the usage issue; until then every key
+/// has spent nothing, which is what these report.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct KeyUsage {
+    pub total: Nanos,
+    pub daily: Nanos,
+    pub weekly: Nanos,
+    pub monthly: Nanos,
+    pub byok_total: Nanos,
+    pub byok_daily: Nanos,
+    pub byok_weekly: Nanos,
+    pub byok_monthly: Nanos,
+}
+
+impl KeyUsage {
+    pub fn of(model: &api_key::Model) -> KeyUsage {
+        KeyUsage {
+            total: Nanos(model.usage_nanos),
+            byok_total: Nanos(model.byok_usage_nanos),
+            ..KeyUsage::default()
+        }
+    }
+
+    /// Spend counted against the key's limit in the current reset window.
+    pub fn in_limit_window(&self, model: &api_key::Model) -> Nanos {
+        let (spend, byok) = match model.limit_reset.as_deref().and_then(LimitReset::parse) {
+            Some(LimitReset::Daily) => (self.daily, self.byok_daily),
+            Some(LimitReset::Weekly) => (self.weekly, self.byok_weekly),
+            Some(LimitReset::Monthly) => (self.monthly, self.byok_monthly),
+            None => (self.total, self.byok_total),
+        };
+        if model.include_byok_in_limit {
+            Nanos(spend.0 + byok.0)
+        } else {
+            spend
+        }
+    }
+
+    pub fn limit_remaining(&self, model: &api_key::Model) -> Option<Nanos> {
+        model.limit_nanos.map(|limit| {
+            Nanos(limit)
+                .saturating_sub(self.in_limit_window(model))
+                .max(Nanos::ZERO)
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reset_windows_end_at_utc_boundaries() {
+        let now = DateTime::parse_from_rfc3339("2026-11-22T18:00:00Z")
+            .unwrap()
+            .to_utc(); // a Sunday
+        assert_eq!(
+            LimitReset::Daily.next_reset(now).to_rfc3339(),
+            "2026-11-23T00:00:00+00:00"
+        );
+        assert_eq!(
+            LimitReset::Weekly.next_reset(now).to_rfc3339(),
+            "2026-11-23T00:00:00+00:00"
+        );
+        assert_eq!(
+            LimitReset::Monthly.next_reset(now).to_rfc3339(),
+            "2026-12-01T00:00:00+00:00"
+        );
+        let monday = DateTime::parse_from_rfc3339("2026-11-23T00:00:00Z")
+            .unwrap()
+            .to_utc();
+        assert_eq!(
+            LimitReset::Weekly.next_reset(monday).to_rfc3339(),
+            "2026-11-30T00:00:00+00:00"
+        );
+    }
+
+    #[test]
+    fn key_format() {
+        let key = format!("{KEY_PREFIX}{}", random_hex_secret());
+        assert!(looks_like_key(&key));
+        assert!(!looks_like_key("sk-or-v1-xyz"));
+        assert!(!looks_like_key(&key.replace("sk-or-v1-", "sk-or-v2-")));
+        let label = mask(&key);
+        assert!(
+            label.starts_with("sk-or-v1-") && label.contains("...") && label.len() == 9 + 3 + 3 + 3
+        );
+        assert_eq!(hash_key(&key).len(), 64);
+    }
+}

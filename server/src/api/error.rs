@@ -1,0 +1,165 @@
+//! The one mapping from errors to HTTP. Every error leaves as
+//! `{"error":{"code":<status>,"message":"...","metadata":{...}}}` (OpenRouter's shape).
+
+use actix_web::http::{StatusCode, header};
+use actix_web::{HttpResponse, ResponseError};
+use serde_json::{Value, json};
+
+use crate::accounts::AccountError;
+use crate::accounts::key_cache::KeyAuthError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error("{0}")]
+    BadRequest(String),
+    #[error("{0}")]
+    Unauthorized(String),
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("{0}")]
+    NotFound(String),
+    #[error("{message}")]
+    MethodNotAllowed { message: String, allow: Vec<String> },
+    #[error("{0}")]
+    Conflict(String),
+    #[error("{0}")]
+    PayloadTooLarge(String),
+    #[error("{0}")]
+    UnsupportedMediaType(String),
+    #[error("{message}")]
+    TooManyRequests {
+        message: String,
+        retry_after_secs: u64,
+    },
+    #[error("{0}")]
+    Unavailable(String),
+    /// Details are logged, never sent: they may hold internals.
+    #[error("Internal server error")]
+    Internal(String),
+}
+
+impl ApiError {
+    pub fn bad_request(message: impl Into<String>) -> Self {
+        ApiError::BadRequest(message.into())
+    }
+
+    pub fn internal(err: impl std::fmt::Display) -> Self {
+        ApiError::Internal(err.to_string())
+    }
+
+    fn metadata(&self) -> Option<Value> {
+        match self {
+            ApiError::MethodNotAllowed { allow, .. } => Some(json!({ "allowed_methods": allow })),
+            ApiError::TooManyRequests {
+                retry_after_secs, ..
+            } => Some(json!({ "retry_after_seconds": retry_after_secs })),
+            _ => None,
+        }
+    }
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
+            ApiError::NotFound(_) => StatusCode::NOT_FOUND,
+            ApiError::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
+            ApiError::Conflict(_) => StatusCode::CONFLICT,
+            ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
+            ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let status = self.status_code();
+        if let ApiError::Internal(detail) = self {
+            tracing::error!(%detail, "internal error");
+        }
+        let mut builder = HttpResponse::build(status);
+        match self {
+            ApiError::TooManyRequests {
+                retry_after_secs, ..
+            } => {
+                builder.insert_header((header::RETRY_AFTER, retry_after_secs.to_string()));
+            }
+            ApiError::MethodNotAllowed { allow, .. } => {
+                builder.insert_header((header::ALLOW, allow.join(", ")));
+            }
+            _ => {}
+        }
+        builder.json(error_body(status, &self.to_string(), self.metadata()))
+    }
+}
+
+pub fn error_body(status: StatusCode, message: &str, metadata: Option<Value>) -> Value {
+    let mut error = json!({ "code": status.as_u16(), "message": message });
+    if let Some(metadata) = metadata {
+        error["metadata"] = metadata;
+    }
+    json!({ "error": error })
+}
+
+impl From<AccountError> for ApiError {
+    fn from(err: AccountError) -> Self {
+        match err {
+            AccountError::InvalidCredentials | AccountError::SessionInvalid => {
+                ApiError::Unauthorized(err.to_string())
+            }
+            AccountError::EmailTaken | AccountError::Conflict(_) => {
+                ApiError::Conflict(err.to_string())
+            }
+            AccountError::Invalid(message) => ApiError::BadRequest(message),
+            AccountError::NotFound(_) => ApiError::NotFound(err.to_string()),
+            AccountError::Forbidden(message) => ApiError::Forbidden(message),
+            AccountError::Hashing(_) | AccountError::Db(_) => ApiError::Internal(err.to_string()),
+        }
+    }
+}
+
+impl From<KeyAuthError> for ApiError {
+    fn from(err: KeyAuthError) -> Self {
+        match err {
+            KeyAuthError::Unknown | KeyAuthError::Disabled | KeyAuthError::Expired => {
+                ApiError::Unauthorized(err.to_string())
+            }
+            KeyAuthError::Suspended => ApiError::Forbidden(err.to_string()),
+            KeyAuthError::Db(e) => ApiError::Internal(e.to_string()),
+        }
+    }
+}
+
+impl From<sea_orm::DbErr> for ApiError {
+    fn from(err: sea_orm::DbErr) -> Self {
+        ApiError::Internal(err.to_string())
+    }
+}
+
+/// Extractor failures (bad JSON, wrong content type, oversized body, bad path or query)
+/// become 4xx errors that name the problem.
+pub mod extractors {
+    use actix_web::error::{PathError, QueryPayloadError};
+    use actix_web::{HttpRequest, web};
+
+    use super::ApiError;
+
+    pub fn path_config() -> web::PathConfig {
+        web::PathConfig::default().error_handler(|err: PathError, _req: &HttpRequest| {
+            ApiError::NotFound(format!("Not found: {err}")).into()
+        })
+    }
+
+    pub fn query_config() -> web::QueryConfig {
+        web::QueryConfig::default().error_handler(|err: QueryPayloadError, _req: &HttpRequest| {
+            let message = match err {
+                QueryPayloadError::Deserialize(e) => format!("Invalid query string: {e}"),
+                other => format!("Invalid query string: {other}"),
+            };
+            ApiError::BadRequest(message).into()
+        })
+    }
+}

@@ -1,0 +1,131 @@
+//! HTTP: the route table, extractors, and the one error -> HTTP mapping.
+
+pub mod admin;
+pub mod auth;
+pub mod cookies;
+pub mod error;
+pub mod extract;
+pub mod health;
+pub mod json;
+pub mod keys;
+pub mod me;
+pub mod openapi;
+pub mod organizations;
+pub mod throttle;
+
+use actix_web::dev::ServiceResponse;
+use actix_web::http::header;
+use actix_web::middleware::ErrorHandlerResponse;
+use actix_web::{App, HttpRequest, HttpResponse, web};
+use utoipa::OpenApi;
+use utoipa_actix_web::service_config::ServiceConfig;
+use utoipa_actix_web::{AppExt, scope};
+
+use self::error::{ApiError, error_body};
+use self::openapi::{ApiSpec, BaseDoc};
+
+pub const API_PREFIX: &str = "/api/v1";
+
+/// Every documented route. Used by the server and to build the OpenAPI document.
+pub fn routes(cfg: &mut ServiceConfig) {
+    cfg.service(health::health).service(health::ready).service(
+        scope::scope(API_PREFIX)
+            .service(auth::signup)
+            .service(auth::login)
+            .service(auth::refresh)
+            .service(auth::logout)
+            .service(me::me)
+            .service(organizations::list)
+            .service(organizations::create)
+            .service(organizations::get_one)
+            .service(organizations::update)
+            .service(organizations::members)
+            .service(organizations::change_role)
+            .service(organizations::remove_member)
+            .service(organizations::invites)
+            .service(organizations::create_invite)
+            .service(organizations::revoke_invite)
+            .service(keys::list)
+            .service(keys::create)
+            .service(keys::get_one)
+            .service(keys::update)
+            .service(keys::remove)
+            .service(keys::current)
+            .service(keys::current_legacy)
+            .service(keys::list_management)
+            .service(keys::create_management)
+            .service(keys::update_management)
+            .service(keys::remove_management)
+            .service(admin::organizations)
+            .service(admin::users)
+            .service(admin::suspend)
+            .service(admin::reactivate)
+            .service(admin::audit),
+    );
+}
+
+/// The OpenAPI document of [`routes`].
+pub fn document() -> utoipa::openapi::OpenApi {
+    let (_, mut doc) = App::new()
+        .into_utoipa_app()
+        .openapi(BaseDoc::openapi())
+        .configure(routes)
+        .split_for_parts();
+    // Served outside `routes` (it needs the finished document), documented here by hand.
+    let spec_path = utoipa::openapi::path::PathItem::new(
+        utoipa::openapi::HttpMethod::Get,
+        utoipa::openapi::path::OperationBuilder::new()
+            .tag("health")
+            .summary(Some("This OpenAPI 3.1 document"))
+            .response("200", utoipa::openapi::Response::new("The document")),
+    );
+    doc.paths
+        .paths
+        .insert(format!("{API_PREFIX}/openapi.json"), spec_path);
+    doc
+}
+
+/// Unknown path: 404; known path with another method: 405 with `Allow`.
+pub async fn fallback(
+    req: HttpRequest,
+    spec: web::Data<ApiSpec>,
+) -> Result<HttpResponse, ApiError> {
+    let allowed = spec.methods_for(req.path());
+    Err(if allowed.is_empty() {
+        ApiError::NotFound(format!(
+            "Not found: no route for {} {}",
+            req.method(),
+            req.path()
+        ))
+    } else {
+        ApiError::MethodNotAllowed {
+            message: format!(
+                "Method {} is not allowed for {}; allowed: {}",
+                req.method(),
+                req.path(),
+                allowed.join(", ")
+            ),
+            allow: allowed,
+        }
+    })
+}
+
+/// Errors produced outside our handlers (actix internals) still leave in the error shape.
+pub fn ensure_json_error<B>(res: ServiceResponse<B>) -> actix_web::Result<ErrorHandlerResponse<B>> {
+    let is_json = res
+        .response()
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    if is_json {
+        return Ok(ErrorHandlerResponse::Response(res.map_into_left_body()));
+    }
+    let status = res.status();
+    let message = status.canonical_reason().unwrap_or("Error").to_owned();
+    let (req, _) = res.into_parts();
+    let response = HttpResponse::build(status).json(error_body(status, &message, None));
+    Ok(ErrorHandlerResponse::Response(
+        ServiceResponse::new(req, response).map_into_right_body(),
+    ))
+}

@@ -1,0 +1,135 @@
+//! The OpenAPI 3.1 document, generated from the handlers' annotations. Routes are registered
+//! through utoipa-actix-web, which refuses (at compile time) a handler without an annotation,
+//! so the document cannot miss a route.
+
+use std::sync::Arc;
+
+use actix_web::{HttpResponse, web};
+use serde::Serialize;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi, ToSchema};
+
+/// The error shape every endpoint uses.
+#[derive(Serialize, ToSchema)]
+pub struct ErrorBody {
+    pub error: ErrorDetail,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ErrorDetail {
+    /// Equals the HTTP status.
+    pub code: u16,
+    pub message: String,
+    pub metadata: Option<serde_json::Value>,
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Switchboard API",
+        description = "OpenAI- and OpenRouter-compatible LLM gateway: accounts, organizations, API keys, administration."
+    ),
+    components(schemas(ErrorBody, ErrorDetail)),
+    modifiers(&BearerAuth),
+    tags(
+        (name = "auth", description = "Sign-up, login and sessions"),
+        (name = "account", description = "The current user"),
+        (name = "organizations", description = "Organizations, members and invites"),
+        (name = "keys", description = "Inference API keys (OpenRouter-compatible)"),
+        (name = "management-keys", description = "Keys that manage keys"),
+        (name = "admin", description = "Platform administration"),
+        (name = "health", description = "Probes"),
+    )
+)]
+pub struct BaseDoc;
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some("A session token, an API key, or a management key"))
+                    .build(),
+            ),
+        );
+    }
+}
+
+/// The rendered document, built once at start.
+#[derive(Clone)]
+pub struct ApiSpec {
+    pub json: Arc<String>,
+    /// (method, path template) of every documented operation, for 405 answers.
+    pub operations: Arc<Vec<(String, String)>>,
+}
+
+impl ApiSpec {
+    pub fn new(doc: &utoipa::openapi::OpenApi) -> Self {
+        let value = serde_json::to_value(doc).unwrap_or_default();
+        let mut operations = Vec::new();
+        if let Some(paths) = value.get("paths").and_then(|p| p.as_object()) {
+            for (path, item) in paths {
+                if let Some(item) = item.as_object() {
+                    for method in item.keys() {
+                        operations.push((method.to_uppercase(), path.clone()));
+                    }
+                }
+            }
+        }
+        ApiSpec {
+            json: Arc::new(serde_json::to_string(&value).unwrap_or_default()),
+            operations: Arc::new(operations),
+        }
+    }
+
+    /// Methods documented for a concrete path (`{param}` matches one segment).
+    pub fn methods_for(&self, path: &str) -> Vec<String> {
+        let mut methods: Vec<String> = self
+            .operations
+            .iter()
+            .filter(|(_, template)| template_matches(template, path))
+            .map(|(m, _)| m.clone())
+            .collect();
+        methods.sort();
+        methods.dedup();
+        methods
+    }
+}
+
+fn template_matches(template: &str, path: &str) -> bool {
+    let mut t = template.trim_end_matches('/').split('/');
+    let mut p = path.trim_end_matches('/').split('/');
+    loop {
+        match (t.next(), p.next()) {
+            (None, None) => return true,
+            (Some(ts), Some(ps)) if ts.starts_with('{') && ts.ends_with('}') && !ps.is_empty() => {}
+            (Some(ts), Some(ps)) if ts == ps => {}
+            _ => return false,
+        }
+    }
+}
+
+/// `GET /api/v1/openapi.json`
+pub async fn serve(spec: web::Data<ApiSpec>) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("application/json")
+        .body(spec.json.as_str().to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::template_matches;
+
+    #[test]
+    fn templates() {
+        assert!(template_matches("/api/v1/keys/{hash}", "/api/v1/keys/abc"));
+        assert!(!template_matches("/api/v1/keys/{hash}", "/api/v1/keys"));
+        assert!(!template_matches("/api/v1/keys/{hash}", "/api/v1/keys/a/b"));
+        assert!(template_matches("/api/v1/keys", "/api/v1/keys/"));
+    }
+}

@@ -1,0 +1,293 @@
+//! Organizations, members and invites. Every route names the organization in its path and
+//! first checks that the caller is a member (non-members get 404, so ids do not leak).
+
+use actix_web::{HttpResponse, delete, get, patch, post, web};
+use chrono::{DateTime, Utc};
+use entity::{invite, organization};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::error::ApiError;
+use super::extract::SessionUser;
+use super::json::Json;
+use super::openapi::ErrorBody;
+use crate::accounts::organizations::{self, Member};
+use crate::accounts::roles::Role;
+use crate::accounts::tenant::OrgScope;
+use crate::state::AppState;
+
+#[derive(Serialize, ToSchema)]
+pub struct OrganizationView {
+    pub id: String,
+    pub name: String,
+    pub is_personal: bool,
+    /// The caller's role.
+    pub role: Role,
+    pub suspended: bool,
+    pub created_at: DateTime<Utc>,
+}
+
+impl OrganizationView {
+    pub fn new(org: &organization::Model, role: Role) -> Self {
+        OrganizationView {
+            id: org.id.clone(),
+            name: org.name.clone(),
+            is_personal: org.is_personal,
+            role,
+            suspended: org.suspended_at.is_some(),
+            created_at: org.created_at,
+        }
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct OrganizationList {
+    pub data: Vec<OrganizationView>,
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OrganizationRequest {
+    pub name: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct MemberView {
+    pub user_id: String,
+    pub email: String,
+    pub name: Option<String>,
+    pub role: Role,
+    pub joined_at: DateTime<Utc>,
+}
+
+impl From<Member> for MemberView {
+    fn from(m: Member) -> Self {
+        MemberView {
+            user_id: m.user.id,
+            email: m.user.email,
+            name: m.user.name,
+            role: m.role,
+            joined_at: m.joined_at,
+        }
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct MemberList {
+    pub data: Vec<MemberView>,
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RoleRequest {
+    pub role: Role,
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct InviteRequest {
+    pub email: String,
+    /// Defaults to `member`.
+    pub role: Option<Role>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct InviteView {
+    pub id: String,
+    pub email: String,
+    pub role: String,
+    pub invited_by_user_id: String,
+    pub created_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+}
+
+impl From<invite::Model> for InviteView {
+    fn from(i: invite::Model) -> Self {
+        InviteView {
+            id: i.id,
+            email: i.email,
+            role: i.role,
+            invited_by_user_id: i.invited_by_user_id,
+            created_at: i.created_at,
+            expires_at: i.expires_at,
+        }
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct InviteList {
+    pub data: Vec<InviteView>,
+}
+
+async fn member_scope(
+    state: &AppState,
+    session: &SessionUser,
+    org_id: &str,
+) -> Result<OrgScope, ApiError> {
+    Ok(organizations::scope_for_member(&state.db, org_id, &session.user.id).await?)
+}
+
+/// The organizations the caller belongs to.
+#[utoipa::path(tag = "organizations", responses((status = 200, body = OrganizationList), (status = 401, body = ErrorBody)))]
+#[get("/organizations")]
+pub async fn list(
+    state: web::Data<AppState>,
+    session: SessionUser,
+) -> Result<web::Json<OrganizationList>, ApiError> {
+    let orgs = organizations::list_for_user(&state.db, &session.user.id).await?;
+    Ok(web::Json(OrganizationList {
+        data: orgs
+            .iter()
+            .map(|(o, r)| OrganizationView::new(o, *r))
+            .collect(),
+    }))
+}
+
+/// Create an organization; the caller becomes its owner.
+#[utoipa::path(tag = "organizations", request_body = OrganizationRequest, responses(
+    (status = 201, body = OrganizationView), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)))]
+#[post("/organizations")]
+pub async fn create(
+    state: web::Data<AppState>,
+    session: SessionUser,
+    body: Json<OrganizationRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let org = organizations::create(&state.db, &session.user, Some(body.into_inner().name)).await?;
+    Ok(HttpResponse::Created().json(OrganizationView::new(&org, Role::Owner)))
+}
+
+/// One organization the caller belongs to.
+#[utoipa::path(tag = "organizations", params(("org_id" = String, Path)), responses(
+    (status = 200, body = OrganizationView), (status = 404, body = ErrorBody)))]
+#[get("/organizations/{org_id}")]
+pub async fn get_one(
+    state: web::Data<AppState>,
+    session: SessionUser,
+    path: web::Path<String>,
+) -> Result<web::Json<OrganizationView>, ApiError> {
+    let scope = member_scope(&state, &session, &path).await?;
+    let org = organizations::get(&state.db, &scope).await?;
+    Ok(web::Json(OrganizationView::new(&org, scope.role())))
+}
+
+/// Rename an organization (owner or admin).
+#[utoipa::path(tag = "organizations", params(("org_id" = String, Path)), request_body = OrganizationRequest, responses(
+    (status = 200, body = OrganizationView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+#[patch("/organizations/{org_id}")]
+pub async fn update(
+    state: web::Data<AppState>,
+    session: SessionUser,
+    path: web::Path<String>,
+    body: Json<OrganizationRequest>,
+) -> Result<web::Json<OrganizationView>, ApiError> {
+    let scope = member_scope(&state, &session, &path).await?;
+    let org = organizations::rename(&state.db, &scope, Some(body.into_inner().name)).await?;
+    Ok(web::Json(OrganizationView::new(&org, scope.role())))
+}
+
+/// Members and their roles.
+#[utoipa::path(tag = "organizations", params(("org_id" = String, Path)), responses(
+    (status = 200, body = MemberList), (status = 404, body = ErrorBody)))]
+#[get("/organizations/{org_id}/members")]
+pub async fn members(
+    state: web::Data<AppState>,
+    session: SessionUser,
+    path: web::Path<String>,
+) -> Result<web::Json<MemberList>, ApiError> {
+    let scope = member_scope(&state, &session, &path).await?;
+    let members = organizations::members(&state.db, &scope).await?;
+    Ok(web::Json(MemberList {
+        data: members.into_iter().map(MemberView::from).collect(),
+    }))
+}
+
+/// Change a member's role. Only owners grant or remove ownership; one owner always remains.
+#[utoipa::path(tag = "organizations", params(("org_id" = String, Path), ("user_id" = String, Path)), request_body = RoleRequest, responses(
+    (status = 200, body = MemberView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+#[patch("/organizations/{org_id}/members/{user_id}")]
+pub async fn change_role(
+    state: web::Data<AppState>,
+    session: SessionUser,
+    path: web::Path<(String, String)>,
+    body: Json<RoleRequest>,
+) -> Result<web::Json<MemberView>, ApiError> {
+    let (org_id, user_id) = path.into_inner();
+    let scope = member_scope(&state, &session, &org_id).await?;
+    organizations::change_role(&state.db, &scope, &user_id, body.role).await?;
+    let member = organizations::members(&state.db, &scope)
+        .await?
+        .into_iter()
+        .find(|m| m.user.id == user_id)
+        .ok_or(ApiError::NotFound("Member not found".into()))?;
+    Ok(web::Json(member.into()))
+}
+
+/// Remove a member, or leave (remove yourself).
+#[utoipa::path(tag = "organizations", params(("org_id" = String, Path), ("user_id" = String, Path)), responses(
+    (status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+#[delete("/organizations/{org_id}/members/{user_id}")]
+pub async fn remove_member(
+    state: web::Data<AppState>,
+    session: SessionUser,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, ApiError> {
+    let (org_id, user_id) = path.into_inner();
+    let scope = member_scope(&state, &session, &org_id).await?;
+    organizations::remove_member(&state.db, &scope, &session.user.id, &user_id).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// Pending invitations.
+#[utoipa::path(tag = "organizations", params(("org_id" = String, Path)), responses(
+    (status = 200, body = InviteList), (status = 404, body = ErrorBody)))]
+#[get("/organizations/{org_id}/invites")]
+pub async fn invites(
+    state: web::Data<AppState>,
+    session: SessionUser,
+    path: web::Path<String>,
+) -> Result<web::Json<InviteList>, ApiError> {
+    let scope = member_scope(&state, &session, &path).await?;
+    let invites = organizations::pending_invites(&state.db, &scope).await?;
+    Ok(web::Json(InviteList {
+        data: invites.into_iter().map(InviteView::from).collect(),
+    }))
+}
+
+/// Invite someone by email; the invite is accepted when they sign up or log in.
+#[utoipa::path(tag = "organizations", params(("org_id" = String, Path)), request_body = InviteRequest, responses(
+    (status = 201, body = InviteView), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody),
+    (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+#[post("/organizations/{org_id}/invites")]
+pub async fn create_invite(
+    state: web::Data<AppState>,
+    session: SessionUser,
+    path: web::Path<String>,
+    body: Json<InviteRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let scope = member_scope(&state, &session, &path).await?;
+    let body = body.into_inner();
+    let invite = organizations::invite(
+        &state.db,
+        &scope,
+        &session.user,
+        &body.email,
+        body.role.unwrap_or(Role::Member),
+    )
+    .await?;
+    Ok(HttpResponse::Created().json(InviteView::from(invite)))
+}
+
+/// Withdraw a pending invite.
+#[utoipa::path(tag = "organizations", params(("org_id" = String, Path), ("invite_id" = String, Path)), responses(
+    (status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+#[delete("/organizations/{org_id}/invites/{invite_id}")]
+pub async fn revoke_invite(
+    state: web::Data<AppState>,
+    session: SessionUser,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, ApiError> {
+    let (org_id, invite_id) = path.into_inner();
+    let scope = member_scope(&state, &session, &org_id).await?;
+    organizations::revoke_invite(&state.db, &scope, &invite_id).await?;
+    Ok(HttpResponse::NoContent().finish())
+}

@@ -1,0 +1,121 @@
+//! Assembling and running the server: state from config, then the HTTP server.
+
+use std::net::TcpListener;
+use std::time::{Duration, Instant};
+
+use actix_web::dev::Service;
+use actix_web::http::header::{HeaderName, HeaderValue};
+use actix_web::middleware::ErrorHandlers;
+use actix_web::{App, HttpServer, web};
+use tracing::Instrument;
+use utoipa_actix_web::AppExt;
+
+use crate::accounts::{AccountError, bootstrap};
+use crate::api::{self, error::extractors, openapi::ApiSpec};
+use crate::config::{Config, ConfigError};
+use crate::state::AppState;
+
+pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    #[error("database: {0}")]
+    Database(#[from] sea_orm::DbErr),
+    #[error("admin account: {0}")]
+    Admin(#[from] AccountError),
+    #[error("cannot listen on {bind}: {source}")]
+    Bind {
+        bind: String,
+        source: std::io::Error,
+    },
+}
+
+/// Connects the database, applies migrations, ensures the admin, and builds the state.
+pub async fn init(config: Config) -> Result<web::Data<AppState>, StartError> {
+    let url = config.resolved_database_url()?;
+    let jwt_secret = config.resolved_jwt_secret()?;
+    let db = crate::db::connect(&url, config.database_max_connections).await?;
+    crate::db::migrate(&db).await?;
+    if let Some(email) = &config.admin_email {
+        bootstrap::ensure_admin(&db, email, config.admin_password.as_deref()).await?;
+    }
+    Ok(web::Data::new(AppState::new(db, config, &jwt_secret)))
+}
+
+pub fn listen(config: &Config) -> Result<TcpListener, StartError> {
+    TcpListener::bind(&config.bind).map_err(|source| StartError::Bind {
+        bind: config.bind.clone(),
+        source,
+    })
+}
+
+/// The HTTP server over a bound listener. Actix stops it gracefully on SIGTERM/SIGINT,
+/// letting in-flight requests finish for `shutdown_timeout_secs`.
+pub fn serve(
+    state: web::Data<AppState>,
+    listener: TcpListener,
+) -> std::io::Result<actix_web::dev::Server> {
+    let spec = web::Data::new(ApiSpec::new(&api::document()));
+    let config = state.config.clone();
+
+    let evicting = state.clone();
+    actix_web::rt::spawn(async move {
+        let mut tick = actix_web::rt::time::interval(Duration::from_secs(60));
+        loop {
+            tick.tick().await;
+            evicting.throttle.evict_idle();
+        }
+    });
+
+    let max_body = config.max_body_bytes;
+    let mut server = HttpServer::new(move || {
+        App::new()
+            // Before the `/api/v1` scope, which would otherwise swallow this path.
+            .route(
+                &format!("{}/openapi.json", api::API_PREFIX),
+                web::get().to(api::openapi::serve),
+            )
+            .into_utoipa_app()
+            .configure(api::routes)
+            .into_app()
+            .app_data(state.clone())
+            .app_data(spec.clone())
+            .app_data(extractors::path_config())
+            .app_data(extractors::query_config())
+            .app_data(web::PayloadConfig::new(max_body))
+            .default_service(web::to(api::fallback))
+            .wrap(ErrorHandlers::new().default_handler(api::ensure_json_error))
+            .wrap_fn(|req, srv| {
+                let id = request_id(req.headers().get(&REQUEST_ID));
+                let span = tracing::info_span!("request", id = %id, method = %req.method(), path = %req.path());
+                let started = Instant::now();
+                let fut = srv.call(req);
+                async move {
+                    let mut res = fut.await?;
+                    tracing::info!(status = res.status().as_u16(), micros = started.elapsed().as_micros() as u64, "handled");
+                    if let Ok(value) = HeaderValue::from_str(&id) {
+                        res.headers_mut().insert(REQUEST_ID, value);
+                    }
+                    Ok(res)
+                }
+                .instrument(span)
+            })
+    })
+    .shutdown_timeout(config.shutdown_timeout_secs)
+    .listen(listener)?;
+    if let Some(workers) = config.workers {
+        server = server.workers(workers);
+    }
+    Ok(server.run())
+}
+
+/// A caller-supplied request id is kept when it is short and printable; otherwise a new one.
+fn request_id(incoming: Option<&HeaderValue>) -> String {
+    incoming
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| !v.is_empty() && v.len() <= 128 && v.bytes().all(|b| b.is_ascii_graphic()))
+        .map(str::to_owned)
+        .unwrap_or_else(|| crate::ids::new_id("req"))
+}

@@ -1,0 +1,265 @@
+//! The one typed configuration. Sources, later ones winning: built-in defaults, an optional
+//! TOML file (`CONFIG_FILE`, else `./switchboard.toml` when present), then environment
+//! variables named after the fields in upper case (`BIND`, `DATABASE_URL`, ...).
+//! Every setting is documented in README.md ("Configuration").
+
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read config file {path}: {source}")]
+    ReadFile {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("invalid config file {path}: {source}")]
+    ParseFile {
+        path: PathBuf,
+        source: Box<toml::de::Error>,
+    },
+    #[error("invalid value for {name}: {message}")]
+    InvalidEnv { name: &'static str, message: String },
+    #[error("cannot prepare data folder {path}: {source}")]
+    DataDir {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// Address the HTTP server listens on.
+    pub bind: String,
+    /// Folder for the embedded SQLite database and generated secrets.
+    pub data_dir: PathBuf,
+    /// `sqlite://...` or `postgres://...`; default: SQLite file `<data_dir>/switchboard.db`.
+    pub database_url: Option<String>,
+    /// Largest number of pooled database connections.
+    pub database_max_connections: u32,
+    /// Externally visible base URL (used for cookies' `Secure` flag and links).
+    pub public_url: Option<String>,
+    /// HMAC secret for session JWTs. Default: generated once and kept in `<data_dir>/jwt_secret`.
+    pub jwt_secret: Option<String>,
+    /// Ensure a platform admin with this email exists at start (needs `admin_password`).
+    pub admin_email: Option<String>,
+    pub admin_password: Option<String>,
+    /// Lifetime of a session's access JWT, in seconds.
+    pub access_token_ttl_secs: u64,
+    /// Lifetime of a session (its refresh token), in seconds.
+    pub session_ttl_secs: u64,
+    /// Largest accepted request body, in bytes.
+    pub max_body_bytes: usize,
+    /// Login attempts allowed per client IP per minute.
+    pub login_per_ip_per_minute: u32,
+    /// Login attempts allowed per email address per minute.
+    pub login_per_email_per_minute: u32,
+    /// Sign-ups allowed per client IP per hour.
+    pub signup_per_ip_per_hour: u32,
+    /// Honour `X-Forwarded-For` for the client IP (only behind a trusted proxy).
+    pub trust_forwarded_for: bool,
+    /// HTTP worker threads; default: one per core.
+    pub workers: Option<usize>,
+    /// Seconds to let in-flight requests finish on SIGTERM/SIGINT.
+    pub shutdown_timeout_secs: u64,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            bind: "127.0.0.1:8080".into(),
+            data_dir: PathBuf::from("./data"),
+            database_url: None,
+            database_max_connections: 16,
+            public_url: None,
+            jwt_secret: None,
+            admin_email: None,
+            admin_password: None,
+            access_token_ttl_secs: 15 * 60,
+            session_ttl_secs: 30 * 24 * 3600,
+            max_body_bytes: 20 * 1024 * 1024,
+            login_per_ip_per_minute: 30,
+            login_per_email_per_minute: 10,
+            signup_per_ip_per_hour: 30,
+            trust_forwarded_for: false,
+            workers: None,
+            shutdown_timeout_secs: 30,
+        }
+    }
+}
+
+impl Config {
+    /// Defaults, then the TOML file, then the process environment.
+    pub fn load() -> Result<Self, ConfigError> {
+        let file = std::env::var_os("CONFIG_FILE")
+            .map(PathBuf::from)
+            .or_else(|| Some(PathBuf::from("switchboard.toml")).filter(|p| p.exists()));
+        let mut config = match file {
+            Some(path) => Self::from_file(&path)?,
+            None => Config::default(),
+        };
+        config.apply_env(|name| std::env::var(name).ok())?;
+        Ok(config)
+    }
+
+    pub fn from_file(path: &Path) -> Result<Self, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::ReadFile {
+            path: path.to_owned(),
+            source,
+        })?;
+        toml::from_str(&text).map_err(|source| ConfigError::ParseFile {
+            path: path.to_owned(),
+            source: Box::new(source),
+        })
+    }
+
+    /// Overrides from an environment lookup; taking a closure keeps tests off the real environment.
+    pub fn apply_env(&mut self, get: impl Fn(&str) -> Option<String>) -> Result<(), ConfigError> {
+        fn parsed<T: std::str::FromStr>(name: &'static str, value: String) -> Result<T, ConfigError>
+        where
+            T::Err: std::fmt::Display,
+        {
+            value
+                .trim()
+                .parse()
+                .map_err(|e: T::Err| ConfigError::InvalidEnv {
+                    name,
+                    message: e.to_string(),
+                })
+        }
+        let text = |name: &str| get(name).filter(|v| !v.trim().is_empty());
+
+        if let Some(v) = text("BIND") {
+            self.bind = v;
+        }
+        if let Some(v) = text("DATA_DIR") {
+            self.data_dir = PathBuf::from(v);
+        }
+        if let Some(v) = text("DATABASE_URL") {
+            self.database_url = Some(v);
+        }
+        if let Some(v) = text("DATABASE_MAX_CONNECTIONS") {
+            self.database_max_connections = parsed("DATABASE_MAX_CONNECTIONS", v)?;
+        }
+        if let Some(v) = text("PUBLIC_URL") {
+            self.public_url = Some(v);
+        }
+        if let Some(v) = text("JWT_SECRET") {
+            self.jwt_secret = Some(v);
+        }
+        if let Some(v) = text("ADMIN_EMAIL") {
+            self.admin_email = Some(v);
+        }
+        if let Some(v) = text("ADMIN_PASSWORD") {
+            self.admin_password = Some(v);
+        }
+        if let Some(v) = text("ACCESS_TOKEN_TTL_SECS") {
+            self.access_token_ttl_secs = parsed("ACCESS_TOKEN_TTL_SECS", v)?;
+        }
+        if let Some(v) = text("SESSION_TTL_SECS") {
+            self.session_ttl_secs = parsed("SESSION_TTL_SECS", v)?;
+        }
+        if let Some(v) = text("MAX_BODY_BYTES") {
+            self.max_body_bytes = parsed("MAX_BODY_BYTES", v)?;
+        }
+        if let Some(v) = text("LOGIN_PER_IP_PER_MINUTE") {
+            self.login_per_ip_per_minute = parsed("LOGIN_PER_IP_PER_MINUTE", v)?;
+        }
+        if let Some(v) = text("LOGIN_PER_EMAIL_PER_MINUTE") {
+            self.login_per_email_per_minute = parsed("LOGIN_PER_EMAIL_PER_MINUTE", v)?;
+        }
+        if let Some(v) = text("SIGNUP_PER_IP_PER_HOUR") {
+            self.signup_per_ip_per_hour = parsed("SIGNUP_PER_IP_PER_HOUR", v)?;
+        }
+        if let Some(v) = text("TRUST_FORWARDED_FOR") {
+            self.trust_forwarded_for = parsed("TRUST_FORWARDED_FOR", v)?;
+        }
+        if let Some(v) = text("WORKERS") {
+            self.workers = Some(parsed("WORKERS", v)?);
+        }
+        if let Some(v) = text("SHUTDOWN_TIMEOUT_SECS") {
+            self.shutdown_timeout_secs = parsed("SHUTDOWN_TIMEOUT_SECS", v)?;
+        }
+        Ok(())
+    }
+
+    /// The database URL, defaulting to an SQLite file in the data folder (created if missing).
+    pub fn resolved_database_url(&self) -> Result<String, ConfigError> {
+        if let Some(url) = &self.database_url {
+            return Ok(url.clone());
+        }
+        self.ensure_data_dir()?;
+        let path = self.data_dir.join("switchboard.db");
+        Ok(format!("sqlite://{}?mode=rwc", path.display()))
+    }
+
+    pub fn ensure_data_dir(&self) -> Result<(), ConfigError> {
+        std::fs::create_dir_all(&self.data_dir).map_err(|source| ConfigError::DataDir {
+            path: self.data_dir.clone(),
+            source,
+        })
+    }
+
+    /// Cookies get `Secure` unless the public URL is plain http (local development).
+    pub fn cookies_secure(&self) -> bool {
+        self.public_url
+            .as_deref()
+            .is_some_and(|url| url.starts_with("https://"))
+    }
+
+    /// The JWT secret from the config, else the one kept in the data folder (created once).
+    pub fn resolved_jwt_secret(&self) -> Result<String, ConfigError> {
+        if let Some(secret) = &self.jwt_secret {
+            return Ok(secret.clone());
+        }
+        self.ensure_data_dir()?;
+        let path = self.data_dir.join("jwt_secret");
+        let io_err = |source| ConfigError::DataDir {
+            path: path.clone(),
+            source,
+        };
+        if let Ok(existing) = std::fs::read_to_string(&path)
+            && existing.trim().len() >= 32
+        {
+            tracing::warn!(path = %path.display(), "JWT_SECRET not set; using the generated secret kept in the data folder");
+            return Ok(existing.trim().to_owned());
+        }
+        let secret = hex::encode(rand::random::<[u8; 32]>());
+        std::fs::write(&path, &secret).map_err(io_err)?;
+        tracing::warn!(path = %path.display(), "JWT_SECRET not set; generated one and kept it in the data folder (set JWT_SECRET in production)");
+        Ok(secret)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn env_overrides_file_and_defaults() {
+        let mut config: Config = toml::from_str("bind = \"0.0.0.0:9000\"\nworkers = 3").unwrap();
+        assert_eq!(config.bind, "0.0.0.0:9000");
+        assert_eq!(config.session_ttl_secs, Config::default().session_ttl_secs);
+        config
+            .apply_env(|name| match name {
+                "BIND" => Some("127.0.0.1:1".into()),
+                "TRUST_FORWARDED_FOR" => Some("true".into()),
+                _ => None,
+            })
+            .unwrap();
+        assert_eq!(config.bind, "127.0.0.1:1");
+        assert!(config.trust_forwarded_for);
+        assert_eq!(config.workers, Some(3));
+    }
+
+    #[test]
+    fn bad_values_are_named() {
+        let err = Config::default()
+            .apply_env(|name| (name == "WORKERS").then(|| "many".to_string()))
+            .unwrap_err();
+        assert!(err.to_string().contains("WORKERS"), "{err}");
+        assert!(toml::from_str::<Config>("no_such_setting = 1").is_err());
+    }
+}

@@ -1,0 +1,10 @@
+//! Conformance tests driven by the recorded provider fixtures in
+//! `tests/fixtures/`. Every fixture file is covered (see `coverage.rs`).
+
+mod anthropic;
+mod coverage;
+mod gemini;
+mod openai;
+mod openrouter;
+mod support;
+mod yaml;

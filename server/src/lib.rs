@@ -1,0 +1,14 @@
+//! Switchboard: a self-hostable, OpenAI- and OpenRouter-compatible LLM gateway.
+//!
+//! Layers, with dependencies pointing one way: `api` (HTTP) -> `accounts`, `billing`
+//! -> `entity` (tables). See ARCHITECTURE in the project's shared notes.
+
+pub mod accounts;
+pub mod api;
+pub mod app;
+pub mod billing;
+pub mod config;
+pub mod db;
+pub mod gateway;
+pub mod ids;
+pub mod state;

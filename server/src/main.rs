@@ -1,0 +1,35 @@
+//! config -> db -> migrations -> state -> HttpServer; nothing else.
+
+use server::app;
+use server::config::Config;
+use tracing_subscriber::EnvFilter;
+
+#[actix_web::main]
+async fn main() -> std::process::ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            EnvFilter::try_from_env("LOG")
+                .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,sea_orm=warn")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    match run().await {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(err) => {
+            tracing::error!("{err}");
+            eprintln!("switchboard: {err}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run() -> Result<(), Box<dyn std::error::Error>> {
+    let config = Config::load()?;
+    let listener = app::listen(&config)?;
+    let bind = listener.local_addr()?;
+    let state = app::init(config).await?;
+    tracing::info!(%bind, "listening");
+    app::serve(state, listener)?.await?;
+    tracing::info!("stopped");
+    Ok(())
+}

@@ -1,0 +1,356 @@
+//! Test harness: starts the real server (the same `app::init` + `app::serve` as the binary)
+//! on an ephemeral port against a fresh database, and talks to it over HTTP.
+//!
+//! `TEST_DATABASE=sqlite` (default) gives each server its own SQLite file;
+//! `TEST_DATABASE=postgres` gives each its own PostgreSQL database on
+//! `TEST_POSTGRES_URL` (default `postgres://postgres@127.0.0.1:5432/test`), dropped on stop.
+
+use std::path::PathBuf;
+use std::sync::mpsc;
+use std::time::Duration;
+
+use reqwest::{Method, StatusCode};
+use sea_orm::{ConnectionTrait, Database};
+use serde_json::{Value, json};
+use server::config::Config;
+
+pub const PASSWORD: &str = "correct horse battery staple";
+pub const ADMIN_EMAIL: &str = "root@switchboard.test";
+
+pub fn using_postgres() -> bool {
+    std::env::var("TEST_DATABASE").is_ok_and(|v| v.eq_ignore_ascii_case("postgres"))
+}
+
+fn postgres_admin_url() -> String {
+    std::env::var("TEST_POSTGRES_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into())
+}
+
+fn unique_suffix() -> String {
+    format!("{}_{:08x}", std::process::id(), rand::random::<u32>())
+}
+
+/// A running server with its own database.
+pub struct TestServer {
+    pub base: String,
+    pub data_dir: PathBuf,
+    handle: actix_web::dev::ServerHandle,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl TestServer {
+    pub async fn start() -> TestServer {
+        Self::start_with(|_| {}).await
+    }
+
+    /// Starts a server after letting the test adjust the configuration.
+    pub async fn start_with(adjust: impl FnOnce(&mut Config)) -> TestServer {
+        let data_dir = std::env::temp_dir().join(format!("switchboard-test-{}", unique_suffix()));
+        std::fs::create_dir_all(&data_dir).expect("temp dir");
+        let (database_url, pg_db) = if using_postgres() {
+            let name = format!("sb_test_{}", unique_suffix());
+            let admin = Database::connect(postgres_admin_url())
+                .await
+                .expect("connect to PostgreSQL");
+            admin
+                .execute_unprepared(&format!("CREATE DATABASE {name}"))
+                .await
+                .expect("create test database");
+            admin.close().await.ok();
+            let base = postgres_admin_url();
+            let url = format!(
+                "{}/{name}",
+                base.rsplit_once('/').map(|(b, _)| b).unwrap_or(&base)
+            );
+            (url, Some(name))
+        } else {
+            (
+                format!("sqlite://{}/test.db?mode=rwc", data_dir.display()),
+                None,
+            )
+        };
+        let mut config = Config {
+            bind: "127.0.0.1:0".into(),
+            data_dir: data_dir.clone(),
+            database_url: Some(database_url),
+            database_max_connections: 5,
+            jwt_secret: Some("test-secret-0123456789abcdef0123456789abcdef".into()),
+            admin_email: Some(ADMIN_EMAIL.into()),
+            admin_password: Some(PASSWORD.into()),
+            login_per_ip_per_minute: 10_000,
+            login_per_email_per_minute: 10_000,
+            signup_per_ip_per_hour: 10_000,
+            workers: Some(1),
+            shutdown_timeout_secs: 1,
+            max_body_bytes: 1024 * 1024,
+            ..Config::default()
+        };
+        adjust(&mut config);
+
+        let (tx, rx) = mpsc::channel();
+        let thread = std::thread::spawn(move || {
+            // One actix System per thread: a second one in the same thread trips actix-rt's
+            // thread-local teardown at thread exit.
+            actix_web::rt::System::new().block_on(async move {
+                let listener = server::app::listen(&config).expect("bind");
+                let addr = listener.local_addr().expect("addr");
+                let state = server::app::init(config).await.expect("server init");
+                let running = server::app::serve(state.clone(), listener).expect("serve");
+                tx.send((addr, running.handle())).expect("report address");
+                running.await.ok();
+                state.db.clone().close().await.ok();
+                if let Some(name) = pg_db
+                    && let Ok(admin) = Database::connect(postgres_admin_url()).await
+                {
+                    admin
+                        .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                        .await
+                        .ok();
+                    admin.close().await.ok();
+                }
+            });
+        });
+        let (addr, handle) =
+            tokio::task::spawn_blocking(move || rx.recv_timeout(Duration::from_secs(60)))
+                .await
+                .expect("join")
+                .expect("server did not start within 60 s");
+        TestServer {
+            base: format!("http://{addr}"),
+            data_dir,
+            handle,
+            thread: Some(thread),
+        }
+    }
+
+    pub fn api(&self) -> Api {
+        Api::new(&self.base)
+    }
+
+    /// Stops the server and waits for it (and its database clean-up).
+    pub async fn stop(mut self) {
+        self.handle.stop(true).await;
+        if let Some(t) = self.thread.take() {
+            tokio::task::spawn_blocking(move || t.join()).await.ok();
+        }
+    }
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        // `stop` sends its command at once. Waiting for the server thread means its workers,
+        // their runtimes and the database pool are gone before the next test or the process
+        // exit, and the PostgreSQL test database is dropped.
+        drop(self.handle.stop(true));
+        if let Some(thread) = self.thread.take() {
+            thread.join().ok();
+        }
+        std::fs::remove_dir_all(&self.data_dir).ok();
+    }
+}
+
+/// A JSON-over-HTTP client for the API.
+#[derive(Clone)]
+pub struct Api {
+    pub base: String,
+    pub http: reqwest::Client,
+}
+
+/// A response: status, headers and the JSON body (`Value::Null` when empty).
+#[derive(Debug)]
+pub struct Reply {
+    pub status: StatusCode,
+    pub headers: reqwest::header::HeaderMap,
+    pub body: Value,
+    pub text: String,
+}
+
+impl Reply {
+    /// Asserts the status and returns the body.
+    #[track_caller]
+    pub fn expect(&self, status: u16) -> &Value {
+        assert_eq!(
+            self.status.as_u16(),
+            status,
+            "unexpected status; body: {}",
+            self.text
+        );
+        &self.body
+    }
+
+    /// Asserts an error in the one documented shape, with this status.
+    #[track_caller]
+    pub fn expect_error(&self, status: u16) -> String {
+        assert_eq!(
+            self.status.as_u16(),
+            status,
+            "unexpected status; body: {}",
+            self.text
+        );
+        let error = &self.body["error"];
+        assert_eq!(
+            error["code"],
+            json!(status),
+            "error.code must equal the status: {}",
+            self.text
+        );
+        let message = error["message"]
+            .as_str()
+            .unwrap_or_else(|| panic!("error.message missing: {}", self.text));
+        assert!(!message.is_empty());
+        message.to_owned()
+    }
+}
+
+impl Api {
+    pub fn new(base: &str) -> Api {
+        Api {
+            base: base.to_owned(),
+            http: reqwest::Client::builder()
+                .timeout(Duration::from_secs(30))
+                .build()
+                .expect("client"),
+        }
+    }
+
+    pub async fn send(&self, request: reqwest::RequestBuilder) -> Reply {
+        let response = request.send().await.expect("request failed");
+        let status = response.status();
+        let headers = response.headers().clone();
+        let text = response.text().await.expect("body");
+        let body = if text.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_str(&text)
+                .unwrap_or_else(|_| panic!("response is not JSON ({status}): {text}"))
+        };
+        Reply {
+            status,
+            headers,
+            body,
+            text,
+        }
+    }
+
+    pub fn request(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+    ) -> reqwest::RequestBuilder {
+        let mut request = self.http.request(method, format!("{}{path}", self.base));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        request
+    }
+
+    pub async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> Reply {
+        let mut request = self.request(method, path, token);
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        self.send(request).await
+    }
+
+    pub async fn get(&self, path: &str, token: Option<&str>) -> Reply {
+        self.call(Method::GET, path, token, None).await
+    }
+
+    pub async fn post(&self, path: &str, token: Option<&str>, body: Value) -> Reply {
+        self.call(Method::POST, path, token, Some(body)).await
+    }
+
+    pub async fn patch(&self, path: &str, token: Option<&str>, body: Value) -> Reply {
+        self.call(Method::PATCH, path, token, Some(body)).await
+    }
+
+    pub async fn delete(&self, path: &str, token: Option<&str>) -> Reply {
+        self.call(Method::DELETE, path, token, None).await
+    }
+
+    /// Signs a new user up and returns their session.
+    pub async fn signup(&self, email: &str) -> User {
+        let reply = self
+            .post(
+                "/api/v1/auth/signup",
+                None,
+                json!({ "email": email, "password": PASSWORD, "name": email.split('@').next() }),
+            )
+            .await;
+        User::from_auth(reply.expect(201))
+    }
+
+    pub async fn login(&self, email: &str) -> User {
+        let reply = self
+            .post(
+                "/api/v1/auth/login",
+                None,
+                json!({ "email": email, "password": PASSWORD }),
+            )
+            .await;
+        User::from_auth(reply.expect(200))
+    }
+
+    /// Creates an inference key in the caller's personal organization (or `org` when given).
+    pub async fn create_key(
+        &self,
+        user: &User,
+        org: Option<&str>,
+        body: Value,
+    ) -> (String, String) {
+        let mut request = self
+            .request(Method::POST, "/api/v1/keys", Some(&user.token))
+            .json(&body);
+        if let Some(org) = org {
+            request = request.header("X-Organization-Id", org);
+        }
+        let reply = self.send(request).await;
+        let body = reply.expect(201);
+        (
+            body["key"].as_str().expect("key").to_owned(),
+            body["data"]["hash"].as_str().expect("hash").to_owned(),
+        )
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct User {
+    pub id: String,
+    pub email: String,
+    pub token: String,
+    pub refresh_token: String,
+    pub personal_org: String,
+}
+
+impl User {
+    fn from_auth(body: &Value) -> User {
+        User {
+            id: body["user"]["id"].as_str().expect("user.id").to_owned(),
+            email: body["user"]["email"]
+                .as_str()
+                .expect("user.email")
+                .to_owned(),
+            token: body["token"].as_str().expect("token").to_owned(),
+            refresh_token: body["refresh_token"]
+                .as_str()
+                .expect("refresh_token")
+                .to_owned(),
+            personal_org: body["user"]["personal_organization_id"]
+                .as_str()
+                .expect("org")
+                .to_owned(),
+        }
+    }
+}
+
+/// A fresh, unique email address.
+pub fn email(name: &str) -> String {
+    format!("{name}-{:08x}@example.com", rand::random::<u32>())
+}

@@ -1,0 +1,219 @@
+//! Bad input of every kind gets a clear 4xx in the one error shape, never a 500.
+
+use reqwest::Method;
+use serde_json::json;
+use tests::{TestServer, email};
+
+#[tokio::test]
+async fn malformed_bodies_content_types_and_sizes() {
+    let server = TestServer::start_with(|c| c.max_body_bytes = 64 * 1024).await;
+    let api = server.api();
+    let user = api.signup(&email("bad")).await;
+    let auth = Some(user.token.as_str());
+
+    let raw = |method: Method, path: &str, content_type: Option<&str>, body: Vec<u8>| {
+        let mut request = api.request(method, path, auth).body(body);
+        if let Some(ct) = content_type {
+            request = request.header("content-type", ct);
+        }
+        api.send(request)
+    };
+    let message = raw(
+        Method::POST,
+        "/api/v1/keys",
+        Some("application/json"),
+        b"{\"name\": ".to_vec(),
+    )
+    .await
+    .expect_error(400);
+    assert!(
+        message.contains("JSON") || message.contains("EOF"),
+        "{message}"
+    );
+    raw(
+        Method::POST,
+        "/api/v1/keys",
+        Some("application/json"),
+        b"[1,2]".to_vec(),
+    )
+    .await
+    .expect_error(400);
+    raw(
+        Method::POST,
+        "/api/v1/keys",
+        Some("application/json"),
+        b"".to_vec(),
+    )
+    .await
+    .expect_error(400);
+    let message = raw(
+        Method::POST,
+        "/api/v1/keys",
+        Some("text/plain"),
+        b"{\"name\":\"k\"}".to_vec(),
+    )
+    .await
+    .expect_error(415);
+    assert!(message.contains("application/json"), "{message}");
+    raw(
+        Method::POST,
+        "/api/v1/keys",
+        None,
+        b"{\"name\":\"k\"}".to_vec(),
+    )
+    .await
+    .expect_error(415);
+    raw(
+        Method::POST,
+        "/api/v1/auth/signup",
+        Some("application/x-www-form-urlencoded"),
+        b"email=a".to_vec(),
+    )
+    .await
+    .expect_error(415);
+
+    let big = format!("{{\"name\":\"{}\"}}", "x".repeat(100 * 1024));
+    let message = raw(
+        Method::POST,
+        "/api/v1/keys",
+        Some("application/json"),
+        big.into_bytes(),
+    )
+    .await
+    .expect_error(413);
+    assert!(message.contains("limit"), "{message}");
+    let big_refresh = format!("{{\"refresh_token\":\"{}\"}}", "x".repeat(100 * 1024));
+    raw(
+        Method::POST,
+        "/api/v1/auth/refresh",
+        Some("application/json"),
+        big_refresh.into_bytes(),
+    )
+    .await
+    .expect_error(413);
+
+    // Missing and mistyped fields name the field.
+    let message = api
+        .post("/api/v1/auth/signup", None, json!({ "password": "x" }))
+        .await
+        .expect_error(400);
+    assert!(message.contains("email"), "{message}");
+    let message = api
+        .post(
+            "/api/v1/auth/login",
+            None,
+            json!({ "email": 42, "password": "x" }),
+        )
+        .await
+        .expect_error(400);
+    assert!(message.contains("string"), "{message}");
+    let message = api
+        .post(
+            "/api/v1/organizations",
+            auth,
+            json!({ "name": "ok", "plan": "gold" }),
+        )
+        .await
+        .expect_error(400);
+    assert!(message.contains("plan"), "{message}");
+    api.post("/api/v1/auth/refresh", None, json!({ "refresh_token": 5 }))
+        .await
+        .expect_error(400);
+    api.patch(
+        &format!(
+            "/api/v1/organizations/{}/members/{}",
+            user.personal_org, user.id
+        ),
+        auth,
+        json!({}),
+    )
+    .await
+    .expect_error(400);
+}
+
+#[tokio::test]
+async fn unknown_routes_wrong_methods_and_bad_headers() {
+    let server = TestServer::start().await;
+    let api = server.api();
+    let user = api.signup(&email("routes")).await;
+
+    let message = api
+        .get("/api/v1/no-such-thing", None)
+        .await
+        .expect_error(404);
+    assert!(message.contains("/api/v1/no-such-thing"), "{message}");
+    api.get("/definitely/not/here", None)
+        .await
+        .expect_error(404);
+
+    let reply = api
+        .call(
+            Method::PUT,
+            "/api/v1/keys",
+            Some(&user.token),
+            Some(json!({})),
+        )
+        .await;
+    reply.expect_error(405);
+    let allow = reply.headers["allow"].to_str().unwrap().to_owned();
+    assert!(allow.contains("GET") && allow.contains("POST"), "{allow}");
+    api.call(Method::DELETE, "/api/v1/auth/login", None, None)
+        .await
+        .expect_error(405);
+    api.call(Method::POST, "/health", None, None)
+        .await
+        .expect_error(405);
+    api.call(Method::GET, "/api/v1/auth/signup", None, None)
+        .await
+        .expect_error(405);
+
+    // Malformed authorization and organization headers.
+    let garbage = api
+        .send(
+            api.request(Method::GET, "/api/v1/me", None)
+                .header("authorization", "Basic abc"),
+        )
+        .await;
+    garbage.expect_error(401);
+    let junk_jwt = api.get("/api/v1/me", Some("not.a.jwt")).await;
+    junk_jwt.expect_error(401);
+    let unknown_org = api
+        .send(
+            api.request(Method::GET, "/api/v1/keys", Some(&user.token))
+                .header("X-Organization-Id", "org_doesnotexist"),
+        )
+        .await;
+    unknown_org.expect_error(404);
+    let bad_header = api
+        .send(
+            api.request(Method::GET, "/api/v1/keys", Some(&user.token))
+                .header("X-Organization-Id", vec![0xff_u8, 0xfe].as_slice()),
+        )
+        .await;
+    bad_header.expect_error(400);
+}
+
+#[tokio::test]
+async fn health_ready_and_request_ids() {
+    let server = TestServer::start().await;
+    let api = server.api();
+    let health = api.get("/health", None).await;
+    assert_eq!(health.expect(200)["status"], json!("ok"));
+    let ready = api.get("/ready", None).await;
+    assert_eq!(ready.expect(200)["status"], json!("ready"));
+    assert!(
+        ready.headers["x-request-id"]
+            .to_str()
+            .unwrap()
+            .starts_with("req_")
+    );
+    let echoed = api
+        .send(
+            api.request(Method::GET, "/health", None)
+                .header("x-request-id", "trace-123"),
+        )
+        .await;
+    assert_eq!(echoed.headers["x-request-id"], "trace-123");
+    let error = api.get("/api/v1/me", None).await;
+    assert!(error.headers.contains_key("x-request-id"));
+}
