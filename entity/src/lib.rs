@@ -4,6 +4,7 @@
 
 pub mod api_key;
 pub mod audit_log;
+pub mod generation;
 pub mod invite;
 pub mod membership;
 pub mod organization;
@@ -13,6 +14,7 @@ pub mod user;
 pub mod prelude {
     pub use super::api_key::Entity as ApiKey;
     pub use super::audit_log::Entity as AuditLog;
+    pub use super::generation::Entity as Generation;
     pub use super::invite::Entity as Invite;
     pub use super::membership::Entity as Membership;
     pub use super::organization::Entity as Organization;

@@ -13,7 +13,10 @@ use utoipa_actix_web::AppExt;
 use crate::accounts::{AccountError, bootstrap};
 use crate::api::{self, error::extractors, openapi::ApiSpec};
 use crate::config::{Config, ConfigError};
+use crate::gateway::catalog::{Catalog, CatalogError};
+use crate::gateway::routing::RoutingTable;
 use crate::state::AppState;
+use crate::usage::writer::UsageWriter;
 
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
@@ -25,6 +28,10 @@ pub enum StartError {
     Database(#[from] sea_orm::DbErr),
     #[error("admin account: {0}")]
     Admin(#[from] AccountError),
+    #[error("catalog: {0}")]
+    Catalog(#[from] CatalogError),
+    #[error("HTTP client: {0}")]
+    Http(String),
     #[error("cannot listen on {bind}: {source}")]
     Bind {
         bind: String,
@@ -41,7 +48,14 @@ pub async fn init(config: Config) -> Result<web::Data<AppState>, StartError> {
     if let Some(email) = &config.admin_email {
         bootstrap::ensure_admin(&db, email, config.admin_password.as_deref()).await?;
     }
-    Ok(web::Data::new(AppState::new(db, config, &jwt_secret)))
+    let catalog = Catalog::load_default()?;
+    let live = catalog.live_providers(|name| config.provider_setting(name));
+    tracing::info!(providers = ?live.iter().map(|l| l.slug.as_str()).collect::<Vec<_>>(), "live providers");
+    let routing = RoutingTable::new(catalog, live);
+    let usage = UsageWriter::start(db.clone());
+    let state = AppState::new(db, config, &jwt_secret, routing, usage)
+        .map_err(|e| StartError::Http(e.to_string()))?;
+    Ok(web::Data::new(state))
 }
 
 pub fn listen(config: &Config) -> Result<TcpListener, StartError> {

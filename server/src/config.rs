@@ -64,6 +64,22 @@ pub struct Config {
     pub workers: Option<usize>,
     /// Seconds to let in-flight requests finish on SIGTERM/SIGINT.
     pub shutdown_timeout_secs: u64,
+    /// Provider credentials and URLs by their environment variable names
+    /// (`OPENAI_API_KEY`, `ANTHROPIC_BASE_URL`, ...); the process environment wins.
+    pub provider_env: std::collections::BTreeMap<String, String>,
+    /// Seconds until an upstream connection is established.
+    pub upstream_connect_timeout_secs: u64,
+    /// Seconds until an upstream's response headers arrive.
+    pub upstream_first_byte_timeout_secs: u64,
+    /// Seconds an upstream stream may stay silent.
+    pub upstream_idle_timeout_secs: u64,
+    /// Seconds for a whole upstream exchange.
+    pub upstream_total_timeout_secs: u64,
+    /// Milliseconds between `: OPENROUTER PROCESSING` comments while a stream waits.
+    pub stream_keep_alive_ms: u64,
+    /// Milliseconds a stream request waits for its first upstream answer before committing
+    /// to `200 OK` (a failure known earlier is answered with its real status).
+    pub stream_commit_ms: u64,
 }
 
 impl Default for Config {
@@ -86,6 +102,13 @@ impl Default for Config {
             trust_forwarded_for: false,
             workers: None,
             shutdown_timeout_secs: 30,
+            provider_env: Default::default(),
+            upstream_connect_timeout_secs: 10,
+            upstream_first_byte_timeout_secs: 120,
+            upstream_idle_timeout_secs: 120,
+            upstream_total_timeout_secs: 900,
+            stream_keep_alive_ms: 10_000,
+            stream_commit_ms: 2_000,
         }
     }
 }
@@ -182,7 +205,33 @@ impl Config {
         if let Some(v) = text("SHUTDOWN_TIMEOUT_SECS") {
             self.shutdown_timeout_secs = parsed("SHUTDOWN_TIMEOUT_SECS", v)?;
         }
+        if let Some(v) = text("UPSTREAM_CONNECT_TIMEOUT_SECS") {
+            self.upstream_connect_timeout_secs = parsed("UPSTREAM_CONNECT_TIMEOUT_SECS", v)?;
+        }
+        if let Some(v) = text("UPSTREAM_FIRST_BYTE_TIMEOUT_SECS") {
+            self.upstream_first_byte_timeout_secs = parsed("UPSTREAM_FIRST_BYTE_TIMEOUT_SECS", v)?;
+        }
+        if let Some(v) = text("UPSTREAM_IDLE_TIMEOUT_SECS") {
+            self.upstream_idle_timeout_secs = parsed("UPSTREAM_IDLE_TIMEOUT_SECS", v)?;
+        }
+        if let Some(v) = text("UPSTREAM_TOTAL_TIMEOUT_SECS") {
+            self.upstream_total_timeout_secs = parsed("UPSTREAM_TOTAL_TIMEOUT_SECS", v)?;
+        }
+        if let Some(v) = text("STREAM_KEEP_ALIVE_MS") {
+            self.stream_keep_alive_ms = parsed("STREAM_KEEP_ALIVE_MS", v)?;
+        }
+        if let Some(v) = text("STREAM_COMMIT_MS") {
+            self.stream_commit_ms = parsed("STREAM_COMMIT_MS", v)?;
+        }
         Ok(())
+    }
+
+    /// A provider setting by its variable name: the process environment, then `provider_env`.
+    pub fn provider_setting(&self, name: &str) -> Option<String> {
+        std::env::var(name)
+            .ok()
+            .filter(|v| !v.trim().is_empty())
+            .or_else(|| self.provider_env.get(name).cloned())
     }
 
     /// The database URL, defaulting to an SQLite file in the data folder (created if missing).

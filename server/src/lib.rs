@@ -12,3 +12,4 @@ pub mod db;
 pub mod gateway;
 pub mod ids;
 pub mod state;
+pub mod usage;

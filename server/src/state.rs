@@ -5,10 +5,16 @@ use std::time::Duration;
 
 use sea_orm::DatabaseConnection;
 
+use arc_swap::ArcSwap;
+
 use crate::accounts::key_cache::KeyCache;
 use crate::accounts::sessions::SessionManager;
 use crate::api::throttle::AuthThrottle;
 use crate::config::Config;
+use crate::gateway::relay::Relay;
+use crate::gateway::routing::RoutingTable;
+use crate::gateway::upstream::{Timeouts, UpstreamClient};
+use crate::usage::writer::UsageWriter;
 
 pub struct AppState {
     pub db: DatabaseConnection,
@@ -16,11 +22,34 @@ pub struct AppState {
     pub sessions: SessionManager,
     pub keys: KeyCache,
     pub throttle: AuthThrottle,
+    /// The catalog and live providers; swapped whole when an admin changes them.
+    pub routing: ArcSwap<RoutingTable>,
+    pub relay: Relay,
+    pub usage: UsageWriter,
 }
 
 impl AppState {
-    pub fn new(db: DatabaseConnection, config: Config, jwt_secret: &str) -> Self {
-        AppState {
+    pub fn new(
+        db: DatabaseConnection,
+        config: Config,
+        jwt_secret: &str,
+        routing: RoutingTable,
+        usage: UsageWriter,
+    ) -> Result<Self, reqwest::Error> {
+        let timeouts = Timeouts {
+            connect: Duration::from_secs(config.upstream_connect_timeout_secs),
+            first_byte: Duration::from_secs(config.upstream_first_byte_timeout_secs),
+            idle: Duration::from_secs(config.upstream_idle_timeout_secs),
+            total: Duration::from_secs(config.upstream_total_timeout_secs),
+        };
+        let relay = Relay {
+            client: UpstreamClient::new(timeouts)?,
+            keep_alive: Duration::from_millis(config.stream_keep_alive_ms.max(10)),
+        };
+        Ok(AppState {
+            routing: ArcSwap::from_pointee(routing),
+            relay,
+            usage,
             sessions: SessionManager::new(
                 jwt_secret.as_bytes(),
                 config.access_token_ttl_secs,
@@ -30,6 +59,6 @@ impl AppState {
             throttle: AuthThrottle::new(&config),
             config: Arc::new(config),
             db,
-        }
+        })
     }
 }

@@ -17,6 +17,21 @@ use server::config::Config;
 pub const PASSWORD: &str = "correct horse battery staple";
 pub const ADMIN_EMAIL: &str = "root@switchboard.test";
 
+/// The `<PREFIX>_API_KEY` / `<PREFIX>_BASE_URL` names of the catalog's hosted providers.
+pub const PROVIDER_ENV_PREFIXES: &[&str] = &[
+    "OPENAI",
+    "ANTHROPIC",
+    "GEMINI",
+    "TOGETHER",
+    "GROQ",
+    "DEEPINFRA",
+    "FIREWORKS",
+    "CEREBRAS",
+    "MISTRAL",
+    "DEEPSEEK",
+    "XAI",
+];
+
 pub fn using_postgres() -> bool {
     std::env::var("TEST_DATABASE").is_ok_and(|v| v.eq_ignore_ascii_case("postgres"))
 }
@@ -121,6 +136,35 @@ impl TestServer {
             handle,
             thread: Some(thread),
         }
+    }
+
+    /// A server whose every catalog provider points at one running emulator.
+    pub async fn with_emulator(
+        adjust: impl FnOnce(&mut Config),
+    ) -> (TestServer, provider_emulator::RunningEmulator) {
+        let emulator =
+            provider_emulator::Emulator::start(provider_emulator::EmulatorConfig::default())
+                .expect("start emulator");
+        let key = emulator.api_key().unwrap_or("test-key").to_owned();
+        let openai = emulator.openai_base();
+        let root = emulator.base_url.clone();
+        let server = TestServer::start_with(|config| {
+            for provider in PROVIDER_ENV_PREFIXES {
+                let base = match *provider {
+                    "ANTHROPIC" | "GEMINI" => root.clone(),
+                    _ => openai.clone(),
+                };
+                config
+                    .provider_env
+                    .insert(format!("{provider}_API_KEY"), key.clone());
+                config
+                    .provider_env
+                    .insert(format!("{provider}_BASE_URL"), base);
+            }
+            adjust(config);
+        })
+        .await;
+        (server, emulator)
     }
 
     pub fn api(&self) -> Api {
@@ -317,6 +361,52 @@ impl Api {
             body["key"].as_str().expect("key").to_owned(),
             body["data"]["hash"].as_str().expect("hash").to_owned(),
         )
+    }
+}
+
+/// One parsed server-sent event stream: comments and `data:` payloads in order.
+#[derive(Debug, Default)]
+pub struct Sse {
+    pub comments: Vec<String>,
+    /// JSON payloads (not `[DONE]`).
+    pub data: Vec<Value>,
+    pub done: bool,
+    pub raw: String,
+}
+
+impl Sse {
+    pub fn parse(text: &str) -> Sse {
+        let mut sse = Sse {
+            raw: text.to_owned(),
+            ..Sse::default()
+        };
+        for frame in text.split("\n\n").filter(|f| !f.trim().is_empty()) {
+            for line in frame.lines() {
+                if let Some(comment) = line.strip_prefix(':') {
+                    sse.comments.push(comment.trim().to_owned());
+                } else if let Some(data) = line.strip_prefix("data:") {
+                    let data = data.trim();
+                    assert!(!sse.done, "data after [DONE]: {text}");
+                    if data == "[DONE]" {
+                        sse.done = true;
+                    } else {
+                        sse.data.push(
+                            serde_json::from_str(data)
+                                .unwrap_or_else(|e| panic!("bad SSE JSON {data}: {e}")),
+                        );
+                    }
+                }
+            }
+        }
+        sse
+    }
+
+    /// The concatenated `delta.content` of choice 0.
+    pub fn text(&self) -> String {
+        self.data
+            .iter()
+            .filter_map(|c| c["choices"][0]["delta"]["content"].as_str())
+            .collect()
     }
 }
 

@@ -218,6 +218,19 @@ pub async fn get(
         .ok_or(AccountError::NotFound("API key"))
 }
 
+/// A key of either kind in the organization (for a key reading its own record).
+pub async fn get_any_kind(
+    db: &impl ConnectionTrait,
+    scope: &OrgScope,
+    hash: &str,
+) -> Result<api_key::Model, AccountError> {
+    api_key::Entity::find_by_id(hash.to_owned())
+        .filter(api_key::Column::OrgId.eq(scope.org_id()))
+        .one(db)
+        .await?
+        .ok_or(AccountError::NotFound("API key"))
+}
+
 pub async fn update(
     db: &impl ConnectionTrait,
     scope: &OrgScope,

@@ -7,6 +7,8 @@ use serde_json::{Value, json};
 
 use crate::accounts::AccountError;
 use crate::accounts::key_cache::KeyAuthError;
+use crate::gateway::UpstreamError;
+use crate::gateway::routing::NoRoute;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
@@ -33,6 +35,14 @@ pub enum ApiError {
     },
     #[error("{0}")]
     Unavailable(String),
+    /// An error with a chosen status and metadata (provider errors, routing failures).
+    #[error("{message}")]
+    Detailed {
+        status: StatusCode,
+        message: String,
+        metadata: Value,
+        retry_after_secs: Option<u64>,
+    },
     /// Details are logged, never sent: they may hold internals.
     #[error("Internal server error")]
     Internal(String),
@@ -53,6 +63,7 @@ impl ApiError {
             ApiError::TooManyRequests {
                 retry_after_secs, ..
             } => Some(json!({ "retry_after_seconds": retry_after_secs })),
+            ApiError::Detailed { metadata, .. } => Some(metadata.clone()),
             _ => None,
         }
     }
@@ -71,6 +82,7 @@ impl ResponseError for ApiError {
             ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Detailed { status, .. } => *status,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -89,6 +101,12 @@ impl ResponseError for ApiError {
             }
             ApiError::MethodNotAllowed { allow, .. } => {
                 builder.insert_header((header::ALLOW, allow.join(", ")));
+            }
+            ApiError::Detailed {
+                retry_after_secs: Some(secs),
+                ..
+            } => {
+                builder.insert_header((header::RETRY_AFTER, secs.to_string()));
             }
             _ => {}
         }
@@ -130,6 +148,60 @@ impl From<KeyAuthError> for ApiError {
             KeyAuthError::Suspended => ApiError::Forbidden(err.to_string()),
             KeyAuthError::Db(e) => ApiError::Internal(e.to_string()),
         }
+    }
+}
+
+impl From<NoRoute> for ApiError {
+    fn from(err: NoRoute) -> Self {
+        ApiError::Detailed {
+            status: StatusCode::NOT_FOUND,
+            message: err.message,
+            metadata: err.metadata,
+            retry_after_secs: None,
+        }
+    }
+}
+
+/// A provider's failure as the client sees it. Failures that are the deployment's business
+/// (its provider key rejected, the provider down or confused) are 502 "Provider returned
+/// error"; the caller's own faults keep their status; the raw upstream body is in metadata.
+pub fn upstream_error(err: &UpstreamError, provider_name: Option<&str>) -> ApiError {
+    use crate::gateway::ErrorType as T;
+    let (status, generic) = match err.error_type {
+        T::Authentication
+        | T::PermissionDenied
+        | T::PaymentRequired
+        | T::NotFound
+        | T::Server
+        | T::ProviderUnavailable => (502, true),
+        T::RateLimitExceeded => (429, false),
+        T::ProviderOverloaded => (503, false),
+        T::Timeout => (408, false),
+        T::InvalidRequest | T::ContextLengthExceeded | T::ContentPolicyViolation => (400, false),
+        T::PayloadTooLarge => (413, false),
+        T::Unprocessable => (422, false),
+    };
+    let message = if generic {
+        "Provider returned error".to_owned()
+    } else {
+        err.message.clone()
+    };
+    let mut metadata =
+        json!({ "error_type": err.error_type.as_str(), "provider_name": provider_name });
+    if let Some(raw) = &err.raw {
+        metadata["raw"] = raw.clone();
+    }
+    if let Some(code) = &err.provider_code {
+        metadata["provider_code"] = json!(code);
+    }
+    if generic {
+        metadata["upstream_message"] = json!(err.message);
+    }
+    ApiError::Detailed {
+        status: StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_GATEWAY),
+        message,
+        metadata,
+        retry_after_secs: err.retry_after.map(|d| d.as_secs().max(1)),
     }
 }
 

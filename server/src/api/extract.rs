@@ -235,6 +235,28 @@ impl FromRequest for PlatformAdmin {
     }
 }
 
+/// An inference key (the model-calling endpoints); management keys get 403.
+pub struct InferenceKey(pub Arc<AuthKey>);
+
+impl FromRequest for InferenceKey {
+    type Error = actix_web::Error;
+    type Future = LocalBoxFuture<'static, Result<Self, Self::Error>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let key = ApiKeyCaller::from_request(req, payload);
+        Box::pin(async move {
+            let ApiKeyCaller(key) = key.await?;
+            if key.kind() != KeyKind::Inference {
+                return Err(ApiError::Forbidden(
+                    "Management keys cannot call models; use an inference key".into(),
+                )
+                .into());
+            }
+            Ok(InferenceKey(key))
+        })
+    }
+}
+
 /// An authenticated API key of either kind (for `GET /key`).
 pub struct ApiKeyCaller(pub Arc<AuthKey>);
 
@@ -261,5 +283,24 @@ impl FromRequest for ApiKeyCaller {
                 .into()),
             }
         })
+    }
+}
+
+/// The organization of any caller: an API key of either kind, or a member's session
+/// (`X-Organization-Id` as for [`OrgCaller`]). For read endpoints such as `GET /generation`.
+pub struct ApiKeyOrOrg(pub OrgScope);
+
+impl FromRequest for ApiKeyOrOrg {
+    type Error = actix_web::Error;
+    type Future = LocalBoxFuture<'static, Result<Self, Self::Error>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        if matches!(credential(req), Credential::ApiKey(_)) {
+            let key = ApiKeyCaller::from_request(req, payload);
+            Box::pin(async move { Ok(ApiKeyOrOrg(key.await?.0.scope())) })
+        } else {
+            let caller = OrgCaller::from_request(req, payload);
+            Box::pin(async move { Ok(ApiKeyOrOrg(caller.await?.scope)) })
+        }
     }
 }

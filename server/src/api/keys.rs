@@ -539,16 +539,31 @@ pub const FREE_MODEL_DAILY_REQUESTS: i64 = 50;
 #[utoipa::path(tag = "keys", responses(
     (status = 200, body = CurrentKeyResponse), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
 #[get("/key")]
-pub async fn current(caller: ApiKeyCaller) -> web::Json<CurrentKeyResponse> {
-    web::Json(current_key_view(&caller.0.key))
+pub async fn current(
+    state: web::Data<AppState>,
+    caller: ApiKeyCaller,
+) -> Result<web::Json<CurrentKeyResponse>, ApiError> {
+    current_key(&state, &caller).await
 }
 
 /// Legacy alias of `GET /key`.
 #[utoipa::path(tag = "keys", responses(
     (status = 200, body = CurrentKeyResponse), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
 #[get("/auth/key")]
-pub async fn current_legacy(caller: ApiKeyCaller) -> web::Json<CurrentKeyResponse> {
-    web::Json(current_key_view(&caller.0.key))
+pub async fn current_legacy(
+    state: web::Data<AppState>,
+    caller: ApiKeyCaller,
+) -> Result<web::Json<CurrentKeyResponse>, ApiError> {
+    current_key(&state, &caller).await
+}
+
+/// Authentication used the cached key; its usage figures are read fresh.
+async fn current_key(
+    state: &AppState,
+    caller: &ApiKeyCaller,
+) -> Result<web::Json<CurrentKeyResponse>, ApiError> {
+    let key = api_keys::get_any_kind(&state.db, &caller.0.scope(), &caller.0.key.hash).await?;
+    Ok(web::Json(current_key_view(&key)))
 }
 
 fn current_key_view(key: &api_key::Model) -> CurrentKeyResponse {

@@ -2,10 +2,13 @@
 
 pub mod admin;
 pub mod auth;
+pub mod catalog;
 pub mod cookies;
 pub mod error;
 pub mod extract;
+pub mod generation;
 pub mod health;
+pub mod inference;
 pub mod json;
 pub mod keys;
 pub mod me;
@@ -60,7 +63,12 @@ pub fn routes(cfg: &mut ServiceConfig) {
             .service(admin::users)
             .service(admin::suspend)
             .service(admin::reactivate)
-            .service(admin::audit),
+            .service(admin::audit)
+            .service(inference::chat_completions)
+            .service(generation::get_generation)
+            .service(catalog::models)
+            .service(catalog::endpoints)
+            .service(catalog::providers),
     );
 }
 

@@ -38,6 +38,8 @@ pub struct ErrorDetail {
         (name = "keys", description = "Inference API keys (OpenRouter-compatible)"),
         (name = "management-keys", description = "Keys that manage keys"),
         (name = "admin", description = "Platform administration"),
+        (name = "inference", description = "OpenAI-compatible inference (OpenRouter's contract)"),
+        (name = "models", description = "The model catalog"),
         (name = "health", description = "Probes"),
     )
 )]

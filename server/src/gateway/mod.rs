@@ -5,10 +5,14 @@
 //! The HTTP layer picks an adapter from [`providers::ProviderRegistry`] by the
 //! endpoint's protocol name and never branches on the provider itself.
 
+pub mod catalog;
 pub mod error;
 pub mod providers;
+pub mod relay;
+pub mod routing;
 pub mod stream;
 pub mod types;
+pub mod upstream;
 
 #[cfg(test)]
 mod tests;

@@ -1,0 +1,48 @@
+use sea_orm::entity::prelude::*;
+
+/// One inference request as served: what was asked, who served it, tokens, cost, timings.
+/// Written by the batched usage writer after the response; read by `GET /generation` and analytics.
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "generations")]
+pub struct Model {
+    /// `gen-<unix>-<random>`, also sent to the client.
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: String,
+    pub org_id: String,
+    pub api_key_hash: String,
+    /// The model the client asked for (may be a fallback list's first entry or a router slug).
+    pub requested_model: String,
+    /// The model that served.
+    pub model: String,
+    pub provider: Option<String>,
+    pub upstream_id: Option<String>,
+    pub streamed: bool,
+    pub cancelled: bool,
+    pub finish_reason: Option<String>,
+    pub native_finish_reason: Option<String>,
+    pub tokens_prompt: i64,
+    pub tokens_completion: i64,
+    pub tokens_reasoning: i64,
+    pub tokens_cached: i64,
+    pub tokens_cache_write: i64,
+    /// Nano-dollars (1e-9 USD).
+    pub cost_nanos: i64,
+    pub is_byok: bool,
+    /// Milliseconds from request start to the first byte sent to the client.
+    pub latency_ms: Option<i64>,
+    /// Milliseconds from the first to the last byte of the upstream answer.
+    pub generation_time_ms: Option<i64>,
+    pub http_referer: Option<String>,
+    pub app_title: Option<String>,
+    pub user_agent: Option<String>,
+    pub external_user: Option<String>,
+    /// Every upstream attempt: `[{provider, status, latency_ms, error}]`.
+    pub attempts: Json,
+    pub error: Option<String>,
+    pub created_at: DateTimeUtc,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

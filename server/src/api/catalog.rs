@@ -1,0 +1,61 @@
+//! The public catalog: models, a model's endpoints, providers (OpenRouter's shapes).
+
+use actix_web::{HttpResponse, get, web};
+use serde::Deserialize;
+
+use super::error::ApiError;
+use super::openapi::ErrorBody;
+use crate::gateway::catalog::views;
+use crate::state::AppState;
+
+#[derive(Deserialize, utoipa::IntoParams)]
+pub struct ModelsQuery {
+    /// Models to skip.
+    pub offset: Option<usize>,
+    /// Page size (default: all).
+    pub limit: Option<usize>,
+    /// Accepted for compatibility; every model is listed.
+    pub category: Option<String>,
+    pub supported_parameters: Option<String>,
+}
+
+/// Every model in the catalog, with pricing as decimal strings in USD per token.
+#[utoipa::path(tag = "models", params(ModelsQuery), responses((status = 200, description = "OpenRouter's ModelsListResponse")))]
+#[get("/models")]
+pub async fn models(state: web::Data<AppState>, query: web::Query<ModelsQuery>) -> HttpResponse {
+    let table = state.routing.load();
+    HttpResponse::Ok().json(views::models_list(
+        &table.catalog,
+        query.offset.unwrap_or(0),
+        query.limit,
+    ))
+}
+
+/// The endpoints (providers) serving one model.
+#[utoipa::path(tag = "models", params(("author" = String, Path), ("slug" = String, Path)), responses(
+    (status = 200, description = "OpenRouter's ListEndpointsResponse"), (status = 404, body = ErrorBody)))]
+#[get("/models/{author}/{slug}/endpoints")]
+pub async fn endpoints(
+    state: web::Data<AppState>,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, ApiError> {
+    let (author, slug) = path.into_inner();
+    let id = format!("{author}/{slug}");
+    let table = state.routing.load();
+    let model = table
+        .catalog
+        .lookup(&id)
+        .ok_or_else(|| ApiError::NotFound(format!("Model {id} not found")))?;
+    Ok(
+        HttpResponse::Ok().json(views::model_endpoints(&table.catalog, model, |_| {
+            views::EndpointStats::default()
+        })),
+    )
+}
+
+/// The providers in the catalog.
+#[utoipa::path(tag = "models", responses((status = 200, description = "OpenRouter's ListProvidersResponse")))]
+#[get("/providers")]
+pub async fn providers(state: web::Data<AppState>) -> HttpResponse {
+    HttpResponse::Ok().json(views::providers_list(&state.routing.load().catalog))
+}

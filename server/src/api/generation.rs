@@ -1,0 +1,179 @@
+//! `GET /api/v1/generation?id=`: one generation's record, for its own organization only.
+
+use actix_web::{get, web};
+use chrono::{DateTime, Utc};
+use entity::generation;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::error::ApiError;
+use super::extract::ApiKeyOrOrg;
+use super::openapi::ErrorBody;
+use crate::billing::money::Nanos;
+use crate::state::AppState;
+use crate::usage::generations;
+
+#[derive(Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct GenerationQuery {
+    /// The `gen-...` id from the response (or its `X-Generation-Id` header).
+    pub id: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ProviderResponse {
+    pub provider_name: Option<String>,
+    pub model: Option<String>,
+    pub status: Option<u16>,
+    pub latency: Option<u64>,
+    pub error: Option<String>,
+}
+
+/// OpenRouter's generation record. Token counts: ours equal the provider's native ones.
+#[derive(Serialize, ToSchema)]
+pub struct GenerationView {
+    pub id: String,
+    pub upstream_id: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub model: String,
+    pub provider_name: Option<String>,
+    pub api_type: &'static str,
+    pub app_id: Option<i64>,
+    pub http_referer: Option<String>,
+    pub origin: String,
+    pub user_agent: Option<String>,
+    pub external_user: Option<String>,
+    pub streamed: bool,
+    pub cancelled: bool,
+    /// Milliseconds to the first upstream byte.
+    pub latency: Option<i64>,
+    /// Milliseconds from the first to the last upstream byte.
+    pub generation_time: Option<i64>,
+    pub moderation_latency: Option<i64>,
+    pub finish_reason: Option<String>,
+    pub native_finish_reason: Option<String>,
+    pub tokens_prompt: i64,
+    pub tokens_completion: i64,
+    pub native_tokens_prompt: i64,
+    pub native_tokens_completion: i64,
+    pub native_tokens_reasoning: i64,
+    pub native_tokens_cached: i64,
+    pub native_tokens_completion_images: i64,
+    pub num_media_prompt: i64,
+    pub num_media_completion: i64,
+    pub num_input_audio_prompt: i64,
+    pub num_search_results: i64,
+    pub num_fetches: i64,
+    #[schema(value_type = f64)]
+    pub total_cost: Nanos,
+    #[schema(value_type = f64)]
+    pub usage: Nanos,
+    #[schema(value_type = Option<f64>)]
+    pub upstream_inference_cost: Option<Nanos>,
+    pub cache_discount: Option<f64>,
+    pub is_byok: bool,
+    pub data_region: &'static str,
+    pub router: Option<String>,
+    pub preset_id: Option<String>,
+    pub service_tier: Option<String>,
+    pub web_search_engine: Option<String>,
+    pub workspace_id: String,
+    pub provider_responses: Vec<ProviderResponse>,
+}
+
+impl GenerationView {
+    fn new(g: generation::Model) -> Self {
+        let provider_responses = g
+            .attempts
+            .as_array()
+            .map(|attempts| {
+                attempts
+                    .iter()
+                    .map(|a| ProviderResponse {
+                        provider_name: a["provider"].as_str().map(str::to_owned),
+                        model: a["model"].as_str().map(str::to_owned),
+                        status: a["status"].as_u64().and_then(|s| u16::try_from(s).ok()),
+                        latency: a["latency_ms"].as_u64(),
+                        error: a["error"].as_str().map(str::to_owned),
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        let cost = Nanos(g.cost_nanos);
+        GenerationView {
+            origin: g.http_referer.clone().unwrap_or_default(),
+            id: g.id,
+            upstream_id: g.upstream_id,
+            created_at: g.created_at,
+            model: g.model,
+            provider_name: g.provider,
+            api_type: "completions",
+            app_id: None,
+            http_referer: g.http_referer,
+            user_agent: g.user_agent,
+            external_user: g.external_user,
+            streamed: g.streamed,
+            cancelled: g.cancelled,
+            latency: g.latency_ms,
+            generation_time: g.generation_time_ms,
+            moderation_latency: None,
+            finish_reason: g.finish_reason,
+            native_finish_reason: g.native_finish_reason,
+            tokens_prompt: g.tokens_prompt,
+            tokens_completion: g.tokens_completion,
+            native_tokens_prompt: g.tokens_prompt,
+            native_tokens_completion: g.tokens_completion,
+            native_tokens_reasoning: g.tokens_reasoning,
+            native_tokens_cached: g.tokens_cached,
+            native_tokens_completion_images: 0,
+            num_media_prompt: 0,
+            num_media_completion: 0,
+            num_input_audio_prompt: 0,
+            num_search_results: 0,
+            num_fetches: 0,
+            total_cost: cost,
+            usage: cost,
+            upstream_inference_cost: g.is_byok.then_some(cost),
+            cache_discount: None,
+            is_byok: g.is_byok,
+            data_region: "global",
+            router: None,
+            preset_id: None,
+            service_tier: None,
+            web_search_engine: None,
+            workspace_id: g.org_id,
+            provider_responses,
+        }
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct GenerationResponse {
+    pub data: GenerationView,
+}
+
+/// One generation of the caller's organization (an inference key, a management key or a
+/// member's session).
+#[utoipa::path(tag = "inference", params(GenerationQuery), responses(
+    (status = 200, body = GenerationResponse), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+#[get("/generation")]
+pub async fn get_generation(
+    state: web::Data<AppState>,
+    caller: ApiKeyOrOrg,
+    query: web::Query<GenerationQuery>,
+) -> Result<web::Json<GenerationResponse>, ApiError> {
+    let found = generations::find(&state.db, &caller.0, &query.id).await?;
+    // The writer commits within ~100 ms of the response; a caller asking right away may race it.
+    let found = match found {
+        Some(g) => Some(g),
+        None => {
+            state.usage.flush().await;
+            generations::find(&state.db, &caller.0, &query.id).await?
+        }
+    };
+    let generation =
+        found.ok_or_else(|| ApiError::NotFound(format!("Generation {} not found", query.id)))?;
+    Ok(web::Json(GenerationResponse {
+        data: GenerationView::new(generation),
+    }))
+}

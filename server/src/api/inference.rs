@@ -1,0 +1,208 @@
+//! `POST /api/v1/chat/completions`: the OpenAI-compatible inference endpoint.
+//!
+//! Hot path: the key comes from the in-memory key cache and the endpoints from the in-memory
+//! routing table; the database is touched only after the response, by the usage writer.
+
+use std::time::{Duration, Instant};
+
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::{HttpRequest, HttpResponse, post, web};
+use chrono::Utc;
+use futures_util::StreamExt;
+use serde_json::Value;
+use tokio_stream::wrappers::ReceiverStream;
+
+use super::error::{ApiError, upstream_error};
+use super::extract::InferenceKey;
+use super::json;
+use super::openapi::ErrorBody;
+use crate::accounts::key_cache::AuthKey;
+use crate::gateway::relay::{Outcome, StreamStart};
+use crate::gateway::types::ChatRequest;
+use crate::state::AppState;
+
+pub const GENERATION_HEADER: &str = "X-Generation-Id";
+
+/// `gen-<unix seconds>-<random>`, as OpenRouter's ids look.
+pub fn new_generation_id() -> String {
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+    let random: String = (0..20)
+        .map(|_| ALPHABET[rand::random_range(0..ALPHABET.len())] as char)
+        .collect();
+    format!("gen-{}-{random}", Utc::now().timestamp())
+}
+
+/// Checks the parts of a request the gateway itself relies on; the rest is the provider's.
+fn validate(request: &ChatRequest) -> Result<(), ApiError> {
+    if request.messages.is_empty() {
+        return Err(ApiError::bad_request(
+            "messages: must contain at least one message",
+        ));
+    }
+    if request.model.trim().is_empty() && request.models.as_ref().is_none_or(Vec::is_empty) {
+        return Err(ApiError::bad_request("model: required (or give `models`)"));
+    }
+    let range = |name: &str, value: Option<f64>, low: f64, high: f64| match value {
+        Some(v) if !(low..=high).contains(&v) => Err(ApiError::bad_request(format!(
+            "{name}: must be between {low} and {high}"
+        ))),
+        _ => Ok(()),
+    };
+    range("temperature", request.temperature, 0.0, 2.0)?;
+    range("top_p", request.top_p, 0.0, 1.0)?;
+    range("frequency_penalty", request.frequency_penalty, -2.0, 2.0)?;
+    range("presence_penalty", request.presence_penalty, -2.0, 2.0)?;
+    if request.max_tokens == Some(0) || request.max_completion_tokens == Some(0) {
+        return Err(ApiError::bad_request("max_tokens: must be at least 1"));
+    }
+    Ok(())
+}
+
+/// Who called, from which app: kept on the generation record.
+struct Attribution {
+    http_referer: Option<String>,
+    app_title: Option<String>,
+    user_agent: Option<String>,
+}
+
+impl Attribution {
+    fn of(req: &HttpRequest) -> Self {
+        let header = |name: &str| {
+            req.headers()
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(|v| v.chars().take(512).collect::<String>())
+                .filter(|v| !v.is_empty())
+        };
+        Attribution {
+            http_referer: header("http-referer").or_else(|| header("referer")),
+            app_title: header("x-openrouter-title").or_else(|| header("x-title")),
+            user_agent: header("user-agent"),
+        }
+    }
+}
+
+struct Recording {
+    generation_id: String,
+    key: std::sync::Arc<AuthKey>,
+    requested_model: String,
+    external_user: Option<String>,
+    attribution: Attribution,
+}
+
+impl Recording {
+    fn into_record(self, outcome: Outcome) -> entity::generation::Model {
+        let (model, provider) = match &outcome.served {
+            Some((model, provider, _)) => (model.clone(), Some(provider.clone())),
+            None => (self.requested_model.clone(), None),
+        };
+        let usage = &outcome.usage;
+        let count = |n: u64| i64::try_from(n).unwrap_or(i64::MAX);
+        entity::generation::Model {
+            id: self.generation_id,
+            org_id: self.key.key.org_id.clone(),
+            api_key_hash: self.key.key.hash.clone(),
+            requested_model: self.requested_model,
+            model,
+            provider,
+            upstream_id: outcome.upstream_id,
+            streamed: outcome.streamed,
+            cancelled: outcome.cancelled,
+            finish_reason: outcome.finish_reason,
+            native_finish_reason: outcome.native_finish_reason,
+            tokens_prompt: count(usage.prompt_tokens),
+            tokens_completion: count(usage.completion_tokens),
+            tokens_reasoning: count(usage.reasoning_tokens()),
+            tokens_cached: count(usage.cached_tokens()),
+            tokens_cache_write: count(usage.cache_write_tokens()),
+            cost_nanos: outcome.cost.0,
+            is_byok: outcome.is_byok,
+            latency_ms: outcome.first_byte.map(|d| d.as_millis() as i64),
+            generation_time_ms: outcome.generation_time.map(|d| d.as_millis() as i64),
+            http_referer: self.attribution.http_referer,
+            app_title: self.attribution.app_title,
+            user_agent: self.attribution.user_agent,
+            external_user: self.external_user,
+            attempts: serde_json::to_value(&outcome.attempts).unwrap_or(Value::Null),
+            error: outcome.error.map(|e| e.message),
+            created_at: Utc::now(),
+        }
+    }
+}
+
+/// Create a chat completion (OpenAI's format with OpenRouter's extras), streaming or not.
+#[utoipa::path(tag = "inference", request_body(content = Object, description = "OpenAI chat completion request with OpenRouter extras (`models`, `provider`, `reasoning`, ...)"), responses(
+    (status = 200, description = "A `chat.completion`, or with `stream: true` an SSE stream of `chat.completion.chunk`s ending in a usage chunk and `[DONE]`"),
+    (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+    (status = 404, description = "No endpoint can serve the model", body = ErrorBody),
+    (status = 408, body = ErrorBody), (status = 413, body = ErrorBody), (status = 429, body = ErrorBody),
+    (status = 502, description = "Provider returned error", body = ErrorBody), (status = 503, body = ErrorBody),
+))]
+#[post("/chat/completions")]
+pub async fn chat_completions(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    caller: InferenceKey,
+    body: web::Bytes,
+) -> Result<HttpResponse, ApiError> {
+    let started = Instant::now();
+    let request: ChatRequest = json::parse(&body)?;
+    validate(&request)?;
+    let targets = state.routing.load().plan(&request)?;
+    let generation_id = new_generation_id();
+    let recording = Recording {
+        generation_id: generation_id.clone(),
+        key: caller.0,
+        requested_model: request.model.clone(),
+        external_user: request.user.clone(),
+        attribution: Attribution::of(&req),
+    };
+
+    if !request.is_stream() {
+        let (result, outcome) = state
+            .relay
+            .complete(&targets, &request, &generation_id, started)
+            .await;
+        let provider = outcome
+            .served
+            .as_ref()
+            .map(|s| s.1.clone())
+            .or_else(|| outcome.attempts.last().map(|a| a.provider.clone()));
+        state.usage.record(recording.into_record(outcome)).await;
+        return match result {
+            Ok(response) => Ok(HttpResponse::Ok()
+                .insert_header((GENERATION_HEADER, generation_id))
+                .json(response)),
+            Err(err) => Err(upstream_error(&err, provider.as_deref())),
+        };
+    }
+
+    let handle = state
+        .relay
+        .stream(targets, request, generation_id.clone(), started);
+    let writer = state.usage.clone();
+    let done = handle.done;
+    tokio::spawn(async move {
+        if let Ok(outcome) = done.await {
+            writer.record(recording.into_record(outcome)).await;
+        }
+    });
+    // A failure known before the commit deadline gets its real status; after it, the stream
+    // has begun (keep-alive comments) and a failure arrives in-band.
+    let commit = Duration::from_millis(state.config.stream_commit_ms);
+    if let Ok(Ok(StreamStart::Failed(err, provider))) =
+        tokio::time::timeout(commit, handle.start).await
+    {
+        return Err(upstream_error(&err, provider.as_deref()));
+    }
+    let frames = ReceiverStream::new(handle.frames).map(Ok::<_, actix_web::Error>);
+    Ok(HttpResponse::Ok()
+        .insert_header((
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("text/event-stream"),
+        ))
+        .insert_header((header::CACHE_CONTROL, HeaderValue::from_static("no-cache")))
+        .insert_header(("X-Accel-Buffering", "no"))
+        .insert_header((GENERATION_HEADER, generation_id))
+        .streaming(frames))
+}

@@ -1,0 +1,80 @@
+//! The non-streaming exchange.
+
+use std::time::Instant;
+
+use super::{Outcome, Relay, Target, unix_now};
+use crate::gateway::error::UpstreamError;
+use crate::gateway::types::{ChatRequest, ChatResponse, Usage};
+
+impl Relay {
+    /// Sends `request` to the first target that answers and returns its response in our terms
+    /// (`id` = `generation_id`, `model` = the catalog model, `provider`, priced `usage`).
+    pub async fn complete(
+        &self,
+        targets: &[Target],
+        request: &ChatRequest,
+        generation_id: &str,
+        started: Instant,
+    ) -> (Result<ChatResponse, UpstreamError>, Outcome) {
+        let mut outcome = Outcome::default();
+        let created = unix_now();
+        let (index, response, ctx) = match self
+            .connect(targets, request, created, &mut outcome.attempts)
+            .await
+        {
+            Ok(connected) => connected,
+            Err(err) => {
+                outcome.error = Some(err.clone());
+                return (Err(err), outcome);
+            }
+        };
+        let target = &targets[index];
+        outcome.served = Some((
+            target.model_id.clone(),
+            target.provider_name.clone(),
+            target.provider_slug.clone(),
+        ));
+        outcome.first_byte = Some(started.elapsed());
+        let protocol = target.adapter.protocol();
+        let body = match self.client.read_body(protocol, response).await {
+            Ok(body) => body,
+            Err(err) => {
+                outcome.error = Some(err.clone());
+                return (Err(err), outcome);
+            }
+        };
+        outcome.generation_time = outcome
+            .first_byte
+            .map(|fb| started.elapsed().saturating_sub(fb));
+        let mut parsed = match target.adapter.parse_response(&body, &ctx) {
+            Ok(parsed) => parsed,
+            Err(err) => {
+                outcome.error = Some(err.clone());
+                return (Err(err), outcome);
+            }
+        };
+        outcome.upstream_id = Some(std::mem::replace(&mut parsed.id, generation_id.to_owned()));
+        parsed.model.clone_from(&target.model_id);
+        parsed.provider = Some(target.provider_name.clone());
+        parsed.object = ChatResponse::OBJECT.to_owned();
+        if request.excludes_reasoning() {
+            parsed.strip_reasoning();
+        }
+        let mut usage: Usage = parsed.usage.take().unwrap_or_default();
+        outcome.cost = target.price(&mut usage);
+        outcome.is_byok = target.is_byok;
+        outcome.usage = usage.clone();
+        parsed.usage = Some(usage);
+        if let Some(choice) = parsed.choices.first() {
+            outcome.finish_reason = choice
+                .finish_reason
+                .as_ref()
+                .and_then(|f| serde_json::to_value(f).ok())
+                .and_then(|v| v.as_str().map(str::to_owned));
+            outcome
+                .native_finish_reason
+                .clone_from(&choice.native_finish_reason);
+        }
+        (Ok(parsed), outcome)
+    }
+}

@@ -1,0 +1,267 @@
+//! The streaming exchange: upstream bytes are decoded and re-emitted chunk by chunk, never
+//! buffered whole. A task owns the upstream connection and writes SSE frames into a small
+//! bounded channel; when the client goes away the channel closes, the task stops, and dropping
+//! the upstream response aborts that request. What was generated so far is still billed.
+
+use std::time::Instant;
+
+use bytes::Bytes;
+use futures_util::StreamExt;
+use tokio::sync::{mpsc, oneshot};
+
+use super::{Outcome, Relay, Target, estimate_tokens, prompt_chars, unix_now};
+use crate::gateway::error::{ErrorType, UpstreamError};
+use crate::gateway::providers::StreamEvent;
+use crate::gateway::stream::emitter;
+use crate::gateway::types::{ChatChunk, ChatRequest, Usage};
+
+/// Frames buffered between the relay task and the client connection.
+const CHANNEL_FRAMES: usize = 16;
+
+/// How the stream began: the HTTP layer answers 200 only once it knows (or stops waiting).
+#[derive(Debug)]
+pub enum StreamStart {
+    /// An upstream answered; frames follow.
+    Streaming,
+    /// Every attempt failed before any upstream byte; with the last provider tried.
+    Failed(UpstreamError, Option<String>),
+}
+
+pub struct StreamHandle {
+    pub start: oneshot::Receiver<StreamStart>,
+    pub frames: mpsc::Receiver<Bytes>,
+    pub done: oneshot::Receiver<Outcome>,
+}
+
+/// The client went away.
+struct Gone;
+
+struct Emitter {
+    tx: mpsc::Sender<Bytes>,
+}
+
+impl Emitter {
+    async fn send(&self, frame: Bytes) -> Result<(), Gone> {
+        self.tx.send(frame).await.map_err(|_| Gone)
+    }
+}
+
+impl Relay {
+    /// Starts streaming `request` in a task and returns its channels.
+    pub fn stream(
+        &self,
+        targets: Vec<Target>,
+        request: ChatRequest,
+        generation_id: String,
+        started: Instant,
+    ) -> StreamHandle {
+        let (start_tx, start) = oneshot::channel();
+        let (tx, frames) = mpsc::channel(CHANNEL_FRAMES);
+        let (done_tx, done) = oneshot::channel();
+        let relay = self.clone();
+        tokio::spawn(async move {
+            let mut outcome = Outcome {
+                streamed: true,
+                ..Outcome::default()
+            };
+            let mut run = Run {
+                relay: &relay,
+                emitter: Emitter { tx },
+                outcome: &mut outcome,
+                generation_id,
+                started,
+                generated_chars: 0,
+            };
+            if run.go(&targets, &request, start_tx).await.is_err() {
+                run.outcome.cancelled = true;
+            }
+            done_tx.send(outcome).ok();
+        });
+        StreamHandle {
+            start,
+            frames,
+            done,
+        }
+    }
+}
+
+struct Run<'a> {
+    relay: &'a Relay,
+    emitter: Emitter,
+    outcome: &'a mut Outcome,
+    generation_id: String,
+    started: Instant,
+    generated_chars: usize,
+}
+
+impl Run<'_> {
+    async fn go(
+        &mut self,
+        targets: &[Target],
+        request: &ChatRequest,
+        start_tx: oneshot::Sender<StreamStart>,
+    ) -> Result<(), Gone> {
+        let created = unix_now();
+        let mut keep_alive = tokio::time::interval(self.relay.keep_alive);
+        keep_alive.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut attempts = Vec::new();
+        let connected = {
+            let connect = self.relay.connect(targets, request, created, &mut attempts);
+            tokio::pin!(connect);
+            loop {
+                tokio::select! {
+                    result = &mut connect => break result,
+                    _ = keep_alive.tick() => self.emitter.send(emitter::keep_alive()).await?,
+                }
+            }
+        };
+        let last_provider = attempts.last().map(|a| a.provider.clone());
+        self.outcome.attempts = attempts;
+        let (index, response, ctx) = match connected {
+            Ok(connected) => connected,
+            Err(err) => {
+                start_tx
+                    .send(StreamStart::Failed(err.clone(), last_provider))
+                    .ok();
+                // Only seen if the HTTP layer already committed to a 200 stream.
+                let template =
+                    ChatChunk::new(self.generation_id.clone(), created, request.model.clone());
+                self.outcome.error = Some(err.clone());
+                // The HTTP layer may have answered with the error already and closed the channel.
+                self.emitter
+                    .send(emitter::data(&emitter::error_chunk(&template, &err)))
+                    .await
+                    .ok();
+                return Ok(());
+            }
+        };
+        start_tx.send(StreamStart::Streaming).ok();
+        let target = &targets[index];
+        self.outcome.served = Some((
+            target.model_id.clone(),
+            target.provider_name.clone(),
+            target.provider_slug.clone(),
+        ));
+        self.outcome.is_byok = target.is_byok;
+
+        let mut decoder = target.adapter.stream_decoder(&ctx);
+        let mut body = response.bytes_stream();
+        let idle = self.relay.client.timeouts.idle;
+        let exclude_reasoning = request.excludes_reasoning();
+        let mut envelope =
+            ChatChunk::new(self.generation_id.clone(), created, target.model_id.clone());
+        envelope.provider = Some(target.provider_name.clone());
+        let result = loop {
+            let (events, ended) = tokio::select! {
+                next = tokio::time::timeout(idle, body.next()) => match next {
+                    Err(_) => (vec![StreamEvent::Error(UpstreamError::new(target.adapter.protocol(), ErrorType::Timeout, "the provider stopped sending"))], true),
+                    Ok(None) => (decoder.finish(), true),
+                    Ok(Some(Err(err))) => (vec![StreamEvent::Error(crate::gateway::upstream::transport_error(target.adapter.protocol(), &err))], true),
+                    Ok(Some(Ok(bytes))) => (decoder.feed(&bytes), false),
+                },
+                _ = keep_alive.tick() => {
+                    if let Err(gone) = self.emitter.send(emitter::keep_alive()).await {
+                        break Err(gone);
+                    }
+                    continue;
+                }
+            };
+            if !events.is_empty() {
+                keep_alive.reset();
+            }
+            match self.forward(events, &envelope, exclude_reasoning).await {
+                Err(gone) => break Err(gone),
+                Ok(true) => break Ok(true),
+                Ok(false) if ended => break Ok(false),
+                Ok(false) => {}
+            }
+        };
+        drop(body); // closes the upstream connection if it is still open
+        self.outcome.generation_time = self
+            .outcome
+            .first_byte
+            .map(|fb| self.started.elapsed().saturating_sub(fb));
+        let mut usage = decoder
+            .usage()
+            .unwrap_or_else(|| self.estimated_usage(request));
+        if usage.completion_tokens == 0 && self.generated_chars > 0 {
+            usage.completion_tokens = estimate_tokens(self.generated_chars);
+        }
+        self.outcome.cost = target.price(&mut usage);
+        self.outcome.usage = usage.clone();
+        match result {
+            Err(gone) => Err(gone),
+            Ok(true) => Ok(()), // ended with an in-band error chunk
+            Ok(false) => {
+                let mut last = envelope.clone();
+                last.usage = Some(usage);
+                self.emitter.send(emitter::data(&last)).await?;
+                self.emitter.send(emitter::done()).await
+            }
+        }
+    }
+
+    /// Sends decoded events on; returns `Ok(true)` once an error chunk ended the stream.
+    async fn forward(
+        &mut self,
+        events: Vec<StreamEvent>,
+        envelope: &ChatChunk,
+        exclude_reasoning: bool,
+    ) -> Result<bool, Gone> {
+        for event in events {
+            match event {
+                StreamEvent::Chunk(mut chunk) => {
+                    if self.outcome.upstream_id.is_none() && !chunk.id.is_empty() {
+                        self.outcome.upstream_id = Some(chunk.id.clone());
+                    }
+                    chunk.id.clone_from(&envelope.id);
+                    chunk.model.clone_from(&envelope.model);
+                    chunk.created = envelope.created;
+                    chunk.provider.clone_from(&envelope.provider);
+                    chunk.object = ChatChunk::OBJECT.to_owned();
+                    chunk.usage = None;
+                    if exclude_reasoning {
+                        chunk.strip_reasoning();
+                    }
+                    if self.outcome.first_byte.is_none() {
+                        // Latency as clients feel it: until the first token, not the headers.
+                        self.outcome.first_byte = Some(self.started.elapsed());
+                    }
+                    for choice in &chunk.choices {
+                        self.generated_chars +=
+                            choice.delta.content.as_ref().map_or(0, String::len);
+                        if let Some(reason) = &choice.finish_reason {
+                            self.outcome.finish_reason = serde_json::to_value(reason)
+                                .ok()
+                                .and_then(|v| v.as_str().map(str::to_owned));
+                            self.outcome
+                                .native_finish_reason
+                                .clone_from(&choice.native_finish_reason);
+                        }
+                    }
+                    self.emitter.send(emitter::data(&chunk)).await?;
+                }
+                StreamEvent::Error(err) => {
+                    self.outcome.finish_reason = Some("error".into());
+                    self.outcome.error = Some(err.clone());
+                    self.emitter
+                        .send(emitter::data(&emitter::error_chunk(envelope, &err)))
+                        .await?;
+                    return Ok(true);
+                }
+            }
+        }
+        Ok(false)
+    }
+
+    fn estimated_usage(&self, request: &ChatRequest) -> Usage {
+        let prompt_tokens = estimate_tokens(prompt_chars(request));
+        let completion_tokens = estimate_tokens(self.generated_chars);
+        Usage {
+            prompt_tokens,
+            completion_tokens,
+            total_tokens: prompt_tokens + completion_tokens,
+            ..Usage::default()
+        }
+    }
+}
