@@ -43,6 +43,10 @@ run_suite() { # name, command...
 ensure_postgres
 drop_stale_test_databases
 
+step "building the web bundle (wasm target and wasm-bindgen are installed if missing)"
+export SITE_ROOT="${SITE_ROOT:-$PWD/target/site}"
+scripts/build-web.sh --site-dir "$SITE_ROOT"
+
 step "building the server binary (the end-to-end tests also run it as a process)"
 cargo build -p server --bin switchboard
 export SWITCHBOARD_BIN="$CARGO_TARGET_DIR/debug/switchboard"

@@ -6,7 +6,8 @@ use std::time::{Duration, Instant};
 use actix_web::dev::Service;
 use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::middleware::ErrorHandlers;
-use actix_web::{App, HttpServer, web};
+use actix_web::web::Data;
+use actix_web::{App, HttpServer};
 use tracing::Instrument;
 use utoipa_actix_web::AppExt;
 
@@ -40,7 +41,7 @@ pub enum StartError {
 }
 
 /// Connects the database, applies migrations, ensures the admin, and builds the state.
-pub async fn init(config: Config) -> Result<web::Data<AppState>, StartError> {
+pub async fn init(config: Config) -> Result<Data<AppState>, StartError> {
     let url = config.resolved_database_url()?;
     let jwt_secret = config.resolved_jwt_secret()?;
     let db = crate::db::connect(&url, config.database_max_connections).await?;
@@ -55,7 +56,7 @@ pub async fn init(config: Config) -> Result<web::Data<AppState>, StartError> {
     let usage = UsageWriter::start(db.clone());
     let state = AppState::new(db, config, &jwt_secret, routing, usage)
         .map_err(|e| StartError::Http(e.to_string()))?;
-    Ok(web::Data::new(state))
+    Ok(Data::new(state))
 }
 
 pub fn listen(config: &Config) -> Result<TcpListener, StartError> {
@@ -68,10 +69,10 @@ pub fn listen(config: &Config) -> Result<TcpListener, StartError> {
 /// The HTTP server over a bound listener. Actix stops it gracefully on SIGTERM/SIGINT,
 /// letting in-flight requests finish for `shutdown_timeout_secs`.
 pub fn serve(
-    state: web::Data<AppState>,
+    state: Data<AppState>,
     listener: TcpListener,
 ) -> std::io::Result<actix_web::dev::Server> {
-    let spec = web::Data::new(ApiSpec::new(&api::document()));
+    let spec = Data::new(ApiSpec::new(&api::document()));
     let config = state.config.clone();
 
     let evicting = state.clone();
@@ -84,22 +85,32 @@ pub fn serve(
     });
 
     let max_body = config.max_body_bytes;
+    let site = web::SiteOptions::new(&config.site_root);
+    let missing = site.missing_files();
+    if !missing.is_empty() {
+        tracing::warn!(site_root = %config.site_root.display(), ?missing, "web bundle not built (run scripts/build-web.sh): pages render but do not hydrate");
+    }
     let mut server = HttpServer::new(move || {
         App::new()
             // Before the `/api/v1` scope, which would otherwise swallow this path.
             .route(
                 &format!("{}/openapi.json", api::API_PREFIX),
-                web::get().to(api::openapi::serve),
+                actix_web::web::get().to(api::openapi::serve),
             )
             .into_utoipa_app()
             .configure(api::routes)
             .into_app()
+            // Other methods on the probes answer 405; other `/api` paths answer JSON errors.
+            .service(actix_web::web::resource(["/health", "/ready"]).default_service(actix_web::web::to(api::fallback)))
+            .service(actix_web::web::scope("/api").default_service(actix_web::web::to(api::fallback)))
+            // The web app owns `/`, its pages and `/pkg`; anything else is its HTML 404.
+            .configure(|cfg| web::configure(cfg, &site))
+            .default_service(web::not_found(&site))
             .app_data(state.clone())
             .app_data(spec.clone())
             .app_data(extractors::path_config())
             .app_data(extractors::query_config())
-            .app_data(web::PayloadConfig::new(max_body))
-            .default_service(web::to(api::fallback))
+            .app_data(actix_web::web::PayloadConfig::new(max_body))
             .wrap(ErrorHandlers::new().default_handler(api::ensure_json_error))
             .wrap_fn(|req, srv| {
                 let id = request_id(req.headers().get(&REQUEST_ID));

@@ -77,6 +77,8 @@ pub struct Config {
     pub upstream_total_timeout_secs: u64,
     /// Milliseconds between `: OPENROUTER PROCESSING` comments while a stream waits.
     pub stream_keep_alive_ms: u64,
+    /// Folder with the built web bundle (`pkg/`: wasm, js, css) from `scripts/build-web.sh`.
+    pub site_root: PathBuf,
     /// Milliseconds a stream request waits for its first upstream answer before committing
     /// to `200 OK` (a failure known earlier is answered with its real status).
     pub stream_commit_ms: u64,
@@ -109,6 +111,7 @@ impl Default for Config {
             upstream_total_timeout_secs: 900,
             stream_keep_alive_ms: 10_000,
             stream_commit_ms: 2_000,
+            site_root: PathBuf::from("target/site"),
         }
     }
 }
@@ -219,6 +222,9 @@ impl Config {
         }
         if let Some(v) = text("STREAM_KEEP_ALIVE_MS") {
             self.stream_keep_alive_ms = parsed("STREAM_KEEP_ALIVE_MS", v)?;
+        }
+        if let Some(v) = text("SITE_ROOT") {
+            self.site_root = PathBuf::from(v);
         }
         if let Some(v) = text("STREAM_COMMIT_MS") {
             self.stream_commit_ms = parsed("STREAM_COMMIT_MS", v)?;

@@ -41,6 +41,13 @@ fn postgres_admin_url() -> String {
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into())
 }
 
+/// The built web bundle: `SITE_ROOT`, else `<repo>/target/site` (where scripts/build-web.sh puts it).
+pub fn site_root() -> PathBuf {
+    std::env::var_os("SITE_ROOT")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../target/site")))
+}
+
 fn unique_suffix() -> String {
     format!("{}_{:08x}", std::process::id(), rand::random::<u32>())
 }
@@ -98,6 +105,7 @@ impl TestServer {
             workers: Some(1),
             shutdown_timeout_secs: 1,
             max_body_bytes: 1024 * 1024,
+            site_root: site_root(),
             ..Config::default()
         };
         adjust(&mut config);

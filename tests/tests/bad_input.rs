@@ -142,9 +142,20 @@ async fn unknown_routes_wrong_methods_and_bad_headers() {
         .await
         .expect_error(404);
     assert!(message.contains("/api/v1/no-such-thing"), "{message}");
-    api.get("/definitely/not/here", None)
+    // Outside the API, unknown paths are the web app's HTML 404 page.
+    let page = api
+        .http
+        .get(format!("{}/definitely/not/here", api.base))
+        .send()
         .await
-        .expect_error(404);
+        .unwrap();
+    assert_eq!(page.status(), 404);
+    assert!(
+        page.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/html")
+    );
 
     let reply = api
         .call(

@@ -33,6 +33,7 @@ pub const API_PREFIX: &str = "/api/v1";
 pub fn routes(cfg: &mut ServiceConfig) {
     cfg.service(health::health).service(health::ready).service(
         scope::scope(API_PREFIX)
+            .default_service(web::to(fallback))
             .service(auth::signup)
             .service(auth::login)
             .service(auth::refresh)
@@ -118,15 +119,20 @@ pub async fn fallback(
     })
 }
 
-/// Errors produced outside our handlers (actix internals) still leave in the error shape.
+/// Errors produced outside our handlers (actix internals) on API paths still leave in the
+/// error shape; the web app's pages and files keep their own.
 pub fn ensure_json_error<B>(res: ServiceResponse<B>) -> actix_web::Result<ErrorHandlerResponse<B>> {
-    let is_json = res
-        .response()
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("application/json"));
-    if is_json {
+    let path = res.request().path();
+    let is_api =
+        path.starts_with("/api/") || path == "/api" || path == "/health" || path == "/ready";
+    let keep = !is_api
+        || res
+            .response()
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with("application/json"));
+    if keep {
         return Ok(ErrorHandlerResponse::Response(res.map_into_left_body()));
     }
     let status = res.status();
