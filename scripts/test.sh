@@ -54,6 +54,11 @@ export SWITCHBOARD_BIN="$CARGO_TARGET_DIR/debug/switchboard"
 run_suite sqlite cargo test --workspace --no-fail-fast
 run_suite postgres env TEST_DATABASE=postgres cargo test -p tests --no-fail-fast
 
+step "building the provider emulator binary"
+cargo build -p provider-emulator --bin provider-emulator
+export EMULATOR_BIN="$CARGO_TARGET_DIR/debug/provider-emulator"
+run_suite clients tests/clients/run.sh
+
 step "docker-compose.yml"
 ensure_docker_compose
 if JWT_SECRET=validation-only docker-compose -f docker-compose.yml config -q; then
@@ -63,8 +68,9 @@ else
 fi
 
 drop_stale_test_databases
+# cargo's "test result: ok. N passed; M failed" lines and pytest's "N passed, M failed in 2s".
 read -r passed failed < <(cat "$log_dir"/*.log |
-  awk '/^test result: /{ for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i } } END { print p + 0, f + 0 }')
+  awk '/^test result: |^[0-9]+ (passed|failed)|^=+ [0-9]+ (passed|failed)/ { for (i = 1; i < NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i } } END { print p + 0, f + 0 }')
 echo
 echo "total: ${passed:-0} passed, ${failed:-0} failed"
 if [ "${passed:-0}" -eq 0 ]; then echo "no test ran" >&2; exit 1; fi

@@ -55,6 +55,8 @@ fn unique_suffix() -> String {
 /// A running server with its own database.
 pub struct TestServer {
     pub base: String,
+    /// The database this server uses (another server may be started on it: a second replica).
+    pub database_url: String,
     pub data_dir: PathBuf,
     handle: actix_web::dev::ServerHandle,
     thread: Option<std::thread::JoinHandle<()>>,
@@ -109,6 +111,7 @@ impl TestServer {
             ..Config::default()
         };
         adjust(&mut config);
+        let database_url = config.database_url.clone().unwrap_or_default();
 
         let (tx, rx) = mpsc::channel();
         let thread = std::thread::spawn(move || {
@@ -140,6 +143,7 @@ impl TestServer {
                 .expect("server did not start within 60 s");
         TestServer {
             base: format!("http://{addr}"),
+            database_url,
             data_dir,
             handle,
             thread: Some(thread),

@@ -559,3 +559,40 @@ async fn key_input_is_validated() {
         .await
         .expect_error(400);
 }
+
+/// Two replicas on one database: a key disabled through one stops working on the other
+/// within about a second (its cache refreshes in the background), with no restart.
+#[tokio::test]
+async fn key_changes_reach_another_replica_within_a_second() {
+    let first = TestServer::start().await;
+    let database_url = first.database_url.clone();
+    let second = TestServer::start_with(|c| c.database_url = Some(database_url)).await;
+    let (a, b) = (first.api(), second.api());
+    let user = a.signup(&email("replica")).await;
+    let (key, hash) = a.create_key(&user, None, json!({ "name": "shared" })).await;
+    b.get("/api/v1/key", Some(&key)).await.expect(200); // now cached on the second replica
+
+    a.patch(
+        &format!("/api/v1/keys/{hash}"),
+        Some(&user.token),
+        json!({ "disabled": true }),
+    )
+    .await
+    .expect(200);
+    a.get("/api/v1/key", Some(&key)).await.expect_error(401); // at once where it was changed
+    let changed = std::time::Instant::now();
+    let mut refused = false;
+    while changed.elapsed() < std::time::Duration::from_secs(5) {
+        if b.get("/api/v1/key", Some(&key)).await.status.as_u16() == 401 {
+            refused = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(refused, "the second replica kept accepting a disabled key");
+    assert!(
+        changed.elapsed() < std::time::Duration::from_millis(2500),
+        "took {:?}",
+        changed.elapsed()
+    );
+}

@@ -1,10 +1,9 @@
 //! The in-memory view of API keys that authentication reads, so that the inference hot path
-//! makes no database round trip. Entries live at most one second, which bounds how long a
-//! disabled or deleted key keeps working on another replica; on this replica every change
-//! invalidates its entry at once.
+//! makes no database round trip in steady state (see [`KeyCache`]).
 
 use std::sync::Arc;
-use std::time::Duration;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
 
 use chrono::Utc;
 use entity::{api_key, organization};
@@ -47,21 +46,36 @@ pub enum KeyAuthError {
     #[error("Organization is suspended")]
     Suspended,
     #[error(transparent)]
-    Db(#[from] Arc<DbErr>),
+    Db(Arc<DbErr>),
 }
 
+/// A cached lookup result (`None`: no such key) and when it was read.
+struct Entry {
+    key: Option<Arc<AuthKey>>,
+    loaded_at: Instant,
+    refreshing: AtomicBool,
+}
+
+/// Keys in memory with refresh-ahead: an entry older than `max_age` is still served while a
+/// background task re-reads it, so the request path never waits on the database for a key it
+/// has seen; only a key's first use (or the first after a local change) reads synchronously.
+/// A change made on this replica invalidates at once; one made elsewhere is seen after at most
+/// `max_age` plus one request.
 #[derive(Clone)]
 pub struct KeyCache {
-    entries: Cache<String, Option<Arc<AuthKey>>>,
+    entries: Cache<String, Arc<Entry>>,
+    max_age: Duration,
 }
 
 impl KeyCache {
-    pub fn new(ttl: Duration, max_entries: u64) -> Self {
+    pub fn new(max_age: Duration, max_entries: u64) -> Self {
         KeyCache {
             entries: Cache::builder()
-                .time_to_live(ttl)
                 .max_capacity(max_entries)
+                // Keys unused for a while leave memory; their next use reads the database.
+                .time_to_idle(Duration::from_secs(600))
                 .build(),
+            max_age,
         }
     }
 
@@ -75,11 +89,28 @@ impl KeyCache {
             return Err(KeyAuthError::Unknown);
         }
         let hash = hash_key(presented);
-        let found = self
-            .entries
-            .try_get_with(hash.clone(), load(db, hash))
-            .await?;
-        let key = found.ok_or(KeyAuthError::Unknown)?;
+        let entry = match self.entries.get(&hash).await {
+            Some(entry) => {
+                if entry.loaded_at.elapsed() >= self.max_age
+                    && !entry.refreshing.swap(true, Ordering::AcqRel)
+                {
+                    self.refresh_in_background(db.clone(), hash);
+                }
+                entry
+            }
+            None => {
+                let entry = Arc::new(Entry {
+                    key: load(db, hash.clone())
+                        .await
+                        .map_err(|e| KeyAuthError::Db(Arc::new(e)))?,
+                    loaded_at: Instant::now(),
+                    refreshing: AtomicBool::new(false),
+                });
+                self.entries.insert(hash, entry.clone()).await;
+                entry
+            }
+        };
+        let key = entry.key.clone().ok_or(KeyAuthError::Unknown)?;
         if key.key.disabled {
             return Err(KeyAuthError::Disabled);
         }
@@ -90,6 +121,29 @@ impl KeyCache {
             return Err(KeyAuthError::Suspended);
         }
         Ok(key)
+    }
+
+    fn refresh_in_background(&self, db: DatabaseConnection, hash: String) {
+        let entries = self.entries.clone();
+        tokio::spawn(async move {
+            match load(&db, hash.clone()).await {
+                Ok(key) => {
+                    let fresh = Arc::new(Entry {
+                        key,
+                        loaded_at: Instant::now(),
+                        refreshing: AtomicBool::new(false),
+                    });
+                    entries.insert(hash, fresh).await;
+                }
+                Err(err) => {
+                    // Keep serving the last known state; the next request retries.
+                    tracing::warn!(%err, "refreshing a cached API key failed");
+                    if let Some(entry) = entries.get(&hash).await {
+                        entry.refreshing.store(false, Ordering::Release);
+                    }
+                }
+            }
+        });
     }
 
     pub async fn invalidate(&self, hash: &str) {

@@ -1,0 +1,32 @@
+"""A fresh account and inference key on the server under test (SB_BASE_URL)."""
+
+import json
+import os
+import secrets
+import urllib.request
+
+import pytest
+
+
+def _post(path, body, token=None):
+    request = urllib.request.Request(
+        os.environ["SB_BASE_URL"] + path,
+        data=json.dumps(body).encode(),
+        headers={"content-type": "application/json", **({"authorization": f"Bearer {token}"} if token else {})},
+        method="POST",
+    )
+    with urllib.request.urlopen(request) as response:
+        return json.loads(response.read())
+
+
+@pytest.fixture(scope="session")
+def api_key():
+    email = f"sdk-{secrets.token_hex(4)}@example.com"
+    session = _post("/api/v1/auth/signup", {"email": email, "password": "correct horse battery staple"})
+    created = _post("/api/v1/keys", {"name": "python sdk"}, session["token"])
+    return created["key"]
+
+
+@pytest.fixture(scope="session")
+def base_url():
+    return os.environ["SB_BASE_URL"] + "/api/v1"
