@@ -8,7 +8,7 @@ use serde::{Deserialize, Deserializer, Serialize};
 use utoipa::ToSchema;
 
 use super::error::ApiError;
-use super::extract::{ApiKeyCaller, OrgCaller};
+use super::extract::OrgCaller;
 use super::json::Json;
 use super::openapi::ErrorBody;
 use crate::accounts::api_keys::{self, KeyKind, KeyPatch, KeyUsage, LimitReset, NewKey};
@@ -16,13 +16,9 @@ use crate::accounts::organizations;
 use crate::billing::money::Nanos;
 use crate::state::AppState;
 
-/// OpenRouter's key object. Money is USD.
+/// A key's limit and spend, shared by the key object and `GET /key`. Money is USD.
 #[derive(Serialize, ToSchema)]
-pub struct KeyView {
-    pub hash: String,
-    pub name: String,
-    pub label: String,
-    pub disabled: bool,
+pub struct KeyFigures {
     #[schema(value_type = Option<f64>)]
     pub limit: Option<Nanos>,
     #[schema(value_type = Option<f64>)]
@@ -45,24 +41,12 @@ pub struct KeyView {
     pub byok_usage_weekly: Nanos,
     #[schema(value_type = f64)]
     pub byok_usage_monthly: Nanos,
-    pub created_at: DateTime<Utc>,
-    pub updated_at: Option<DateTime<Utc>>,
-    pub expires_at: Option<DateTime<Utc>>,
-    pub last_used_at: Option<DateTime<Utc>>,
-    pub creator_user_id: Option<String>,
-    pub external_user: Option<String>,
-    /// Our workspaces are organizations.
-    pub workspace_id: String,
 }
 
-impl KeyView {
+impl KeyFigures {
     pub fn new(key: &api_key::Model) -> Self {
         let usage = KeyUsage::of(key);
-        KeyView {
-            hash: key.hash.clone(),
-            name: key.name.clone(),
-            label: key.label.clone(),
-            disabled: key.disabled,
+        KeyFigures {
             limit: key.limit_nanos.map(Nanos),
             limit_remaining: usage.limit_remaining(key),
             limit_reset: key.limit_reset.as_deref().and_then(LimitReset::parse),
@@ -75,6 +59,37 @@ impl KeyView {
             byok_usage_daily: usage.byok_daily,
             byok_usage_weekly: usage.byok_weekly,
             byok_usage_monthly: usage.byok_monthly,
+        }
+    }
+}
+
+/// OpenRouter's key object.
+#[derive(Serialize, ToSchema)]
+pub struct KeyView {
+    pub hash: String,
+    pub name: String,
+    pub label: String,
+    pub disabled: bool,
+    #[serde(flatten)]
+    pub figures: KeyFigures,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: Option<DateTime<Utc>>,
+    pub expires_at: Option<DateTime<Utc>>,
+    pub last_used_at: Option<DateTime<Utc>>,
+    pub creator_user_id: Option<String>,
+    pub external_user: Option<String>,
+    /// Our workspaces are organizations.
+    pub workspace_id: String,
+}
+
+impl KeyView {
+    pub fn new(key: &api_key::Model) -> Self {
+        KeyView {
+            hash: key.hash.clone(),
+            name: key.name.clone(),
+            label: key.label.clone(),
+            disabled: key.disabled,
+            figures: KeyFigures::new(key),
             created_at: key.created_at,
             updated_at: (key.updated_at != key.created_at).then_some(key.updated_at),
             expires_at: key.expires_at,
@@ -451,176 +466,4 @@ pub async fn remove_management(
 ) -> Result<web::Json<DeletedResponse>, ApiError> {
     require_session_manager(&caller)?;
     delete_key(&state, &caller, KeyKind::Management, &hash).await
-}
-
-/// The legacy `rate_limit` object: deprecated upstream, kept because clients require it.
-#[derive(Serialize, ToSchema)]
-pub struct LegacyRateLimit {
-    pub requests: i64,
-    pub interval: &'static str,
-    pub note: &'static str,
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct FreeModelDailyRequests {
-    pub limit: i64,
-    pub remaining: i64,
-    pub used: i64,
-}
-
-/// One budget layer that enforcement checks; today only the key's own limit.
-#[derive(Serialize, ToSchema, Clone)]
-pub struct KeyBudget {
-    pub budget_id: Option<String>,
-    pub guardrail_id: Option<String>,
-    pub include_byok: bool,
-    #[schema(value_type = f64)]
-    pub limit_usd: Nanos,
-    #[schema(value_type = f64)]
-    pub remaining_usd: Nanos,
-    #[schema(value_type = f64)]
-    pub spend_usd: Nanos,
-    pub reset_interval: Option<LimitReset>,
-    pub resets_at: Option<DateTime<Utc>>,
-    pub scope: &'static str,
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct CurrentKey {
-    pub label: String,
-    pub name: String,
-    #[schema(value_type = Option<f64>)]
-    pub limit: Option<Nanos>,
-    #[schema(value_type = Option<f64>)]
-    pub limit_remaining: Option<Nanos>,
-    pub limit_reset: Option<LimitReset>,
-    pub include_byok_in_limit: bool,
-    #[schema(value_type = f64)]
-    pub usage: Nanos,
-    #[schema(value_type = f64)]
-    pub usage_daily: Nanos,
-    #[schema(value_type = f64)]
-    pub usage_weekly: Nanos,
-    #[schema(value_type = f64)]
-    pub usage_monthly: Nanos,
-    #[schema(value_type = f64)]
-    pub byok_usage: Nanos,
-    #[schema(value_type = f64)]
-    pub byok_usage_daily: Nanos,
-    #[schema(value_type = f64)]
-    pub byok_usage_weekly: Nanos,
-    #[schema(value_type = f64)]
-    pub byok_usage_monthly: Nanos,
-    /// True until the organization has bought credits.
-    pub is_free_tier: bool,
-    pub is_management_key: bool,
-    /// OpenRouter's older name for management keys.
-    pub is_provisioning_key: bool,
-    pub creator_user_id: Option<String>,
-    pub expires_at: Option<DateTime<Utc>>,
-    pub organization_id: Option<String>,
-    pub workspace_id: Option<String>,
-    pub allowed_data_regions: Vec<&'static str>,
-    pub budgets: Vec<KeyBudget>,
-    pub effective_budget: Option<KeyBudget>,
-    pub free_model_daily_requests: FreeModelDailyRequests,
-    pub rate_limit: LegacyRateLimit,
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct CurrentKeyResponse {
-    pub data: CurrentKey,
-}
-
-/// Daily request allowance on `:free` model variants before any credit purchase.
-pub const FREE_MODEL_DAILY_REQUESTS: i64 = 50;
-
-/// The calling key's own data (`Authorization: Bearer sk-or-v1-...`, either kind).
-#[utoipa::path(tag = "keys", responses(
-    (status = 200, body = CurrentKeyResponse), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
-#[get("/key")]
-pub async fn current(
-    state: web::Data<AppState>,
-    caller: ApiKeyCaller,
-) -> Result<web::Json<CurrentKeyResponse>, ApiError> {
-    current_key(&state, &caller).await
-}
-
-/// Legacy alias of `GET /key`.
-#[utoipa::path(tag = "keys", responses(
-    (status = 200, body = CurrentKeyResponse), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
-#[get("/auth/key")]
-pub async fn current_legacy(
-    state: web::Data<AppState>,
-    caller: ApiKeyCaller,
-) -> Result<web::Json<CurrentKeyResponse>, ApiError> {
-    current_key(&state, &caller).await
-}
-
-/// Authentication used the cached key; its usage figures are read fresh.
-async fn current_key(
-    state: &AppState,
-    caller: &ApiKeyCaller,
-) -> Result<web::Json<CurrentKeyResponse>, ApiError> {
-    let key = api_keys::get_any_kind(&state.db, &caller.0.scope(), &caller.0.key.hash).await?;
-    Ok(web::Json(current_key_view(&key)))
-}
-
-fn current_key_view(key: &api_key::Model) -> CurrentKeyResponse {
-    let view = KeyView::new(key);
-    let usage = KeyUsage::of(key);
-    let budgets: Vec<KeyBudget> = key
-        .limit_nanos
-        .map(|limit| KeyBudget {
-            budget_id: None,
-            guardrail_id: None,
-            include_byok: key.include_byok_in_limit,
-            limit_usd: Nanos(limit),
-            remaining_usd: usage.limit_remaining(key).unwrap_or(Nanos::ZERO),
-            spend_usd: usage.in_limit_window(key),
-            reset_interval: view.limit_reset,
-            resets_at: view.limit_reset.map(|r| r.next_reset(Utc::now())),
-            scope: "key_limit",
-        })
-        .into_iter()
-        .collect();
-    let is_management = KeyKind::of(key) == KeyKind::Management;
-    CurrentKeyResponse {
-        data: CurrentKey {
-            label: view.label,
-            name: view.name,
-            limit: view.limit,
-            limit_remaining: view.limit_remaining,
-            limit_reset: view.limit_reset,
-            include_byok_in_limit: view.include_byok_in_limit,
-            usage: view.usage,
-            usage_daily: view.usage_daily,
-            usage_weekly: view.usage_weekly,
-            usage_monthly: view.usage_monthly,
-            byok_usage: view.byok_usage,
-            byok_usage_daily: view.byok_usage_daily,
-            byok_usage_weekly: view.byok_usage_weekly,
-            byok_usage_monthly: view.byok_usage_monthly,
-            is_free_tier: true,
-            is_management_key: is_management,
-            is_provisioning_key: is_management,
-            creator_user_id: view.creator_user_id,
-            expires_at: view.expires_at,
-            organization_id: Some(key.org_id.clone()),
-            workspace_id: Some(key.org_id.clone()),
-            allowed_data_regions: vec!["global"],
-            effective_budget: budgets.first().cloned(),
-            budgets,
-            free_model_daily_requests: FreeModelDailyRequests {
-                limit: FREE_MODEL_DAILY_REQUESTS,
-                remaining: FREE_MODEL_DAILY_REQUESTS,
-                used: 0,
-            },
-            rate_limit: LegacyRateLimit {
-                requests: -1,
-                interval: "10s",
-                note: "This field is deprecated and safe to ignore.",
-            },
-        },
-    }
 }

@@ -4,6 +4,7 @@ pub mod admin;
 pub mod auth;
 pub mod catalog;
 pub mod cookies;
+pub mod current_key;
 pub mod error;
 pub mod extract;
 pub mod generation;
@@ -54,8 +55,8 @@ pub fn routes(cfg: &mut ServiceConfig) {
             .service(keys::get_one)
             .service(keys::update)
             .service(keys::remove)
-            .service(keys::current)
-            .service(keys::current_legacy)
+            .service(current_key::current)
+            .service(current_key::current_legacy)
             .service(keys::list_management)
             .service(keys::create_management)
             .service(keys::update_management)
