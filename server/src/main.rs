@@ -29,7 +29,9 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
     let bind = listener.local_addr()?;
     let state = app::init(config).await?;
     tracing::info!(%bind, "listening");
-    app::serve(state, listener)?.await?;
+    app::serve(state.clone(), listener)?.await?;
+    // In-flight requests have finished; their generation records are written before exit.
+    state.usage.stop().await;
     tracing::info!("stopped");
     Ok(())
 }

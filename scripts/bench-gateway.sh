@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# Gateway overhead benchmark: the release server against the provider emulator at zero delay,
+# measured with wrk beside the same requests sent to the emulator directly. Loopback only;
+# every run is bounded in time. Prints added latency at concurrency 1 and throughput at
+# concurrency 64 as a ratio to direct.
+#
+# Usage: scripts/bench-gateway.sh [seconds per run, default 10]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+secs="${1:-10}"
+export CARGO_TARGET_DIR="${BENCH_TARGET_DIR:-$HOME/.cache/switchboard-release}"
+command -v wrk >/dev/null || { apt-get install -y -qq wrk >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq wrk >/dev/null; }; }
+cargo build --release -q -p server --bin switchboard -p provider-emulator --bin provider-emulator
+bin="$CARGO_TARGET_DIR/release"
+
+work="$(mktemp -d)"
+pids=()
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$work"; }
+trap cleanup EXIT
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
+
+emu=$(free_port); srv=$(free_port)
+"$bin/provider-emulator" --host 127.0.0.1 --port "$emu" --api-key emulator-key --workers 1 --log-capacity 0 >"$work/emu.log" 2>&1 &
+pids+=($!)
+OPENAI_API_KEY=emulator-key OPENAI_BASE_URL="http://127.0.0.1:$emu/v1" DATA_DIR="$work/data" BIND="127.0.0.1:$srv" \
+  WORKERS=1 LOG=warn "$bin/switchboard" >"$work/srv.log" 2>&1 &
+pids+=($!)
+for _ in $(seq 1 100); do curl -fs "http://127.0.0.1:$srv/ready" >/dev/null 2>&1 && break; sleep 0.1; done
+
+token=$(curl -fs -X POST "http://127.0.0.1:$srv/api/v1/auth/signup" -H 'content-type: application/json' \
+  -d '{"email":"bench@example.com","password":"correct horse battery staple"}' | python3 -c 'import json,sys; print(json.load(sys.stdin)["token"])')
+key=$(curl -fs -X POST "http://127.0.0.1:$srv/api/v1/keys" -H "authorization: Bearer $token" -H 'content-type: application/json' \
+  -d '{"name":"bench"}' | python3 -c 'import json,sys; print(json.load(sys.stdin)["key"])')
+
+body_file="$work/body.json"
+cat >"$work/post.lua" <<LUA
+wrk.method = "POST"
+wrk.headers["content-type"] = "application/json"
+wrk.body = io.open("$body_file"):read("*a")
+LUA
+run() { # label url auth model stream connections
+  printf '{"model":"%s","stream":%s,"messages":[{"role":"user","content":"Hello benchmark"}]}' "$4" "$5" >"$body_file"
+  wrk -t1 -c"$6" -d"${secs}s" --latency -s "$work/post.lua" -H "authorization: Bearer $3" "$2" >"$work/$1.txt"
+  local rps p50 p99
+  rps=$(awk '/Requests\/sec/ {print $2}' "$work/$1.txt")
+  p50=$(awk '$1=="50%" {print $2}' "$work/$1.txt")
+  p99=$(awk '$1=="99%" {print $2}' "$work/$1.txt")
+  printf '%-28s rps %10s   p50 %8s   p99 %8s\n' "$1" "$rps" "$p50" "$p99"
+  echo "$rps" >"$work/$1.rps"
+}
+direct="http://127.0.0.1:$emu/v1/chat/completions"
+gateway="http://127.0.0.1:$srv/api/v1/chat/completions"
+echo "runs of ${secs}s; server and emulator with 1 worker each"
+run direct-c1 "$direct" emulator-key gpt-4o-mini false 1
+run gateway-c1 "$gateway" "$key" openai/gpt-4o-mini false 1
+run direct-c64 "$direct" emulator-key gpt-4o-mini false 64
+run gateway-c64 "$gateway" "$key" openai/gpt-4o-mini false 64
+run direct-stream-c1 "$direct" emulator-key gpt-4o-mini true 1
+run gateway-stream-c1 "$gateway" "$key" openai/gpt-4o-mini true 1
+python3 - "$work" <<'PY'
+import sys
+w = sys.argv[1]
+r = lambda n: float(open(f"{w}/{n}.rps").read())
+print(f"throughput ratio at c64: {r('gateway-c64') / r('direct-c64'):.2f} x direct")
+PY
