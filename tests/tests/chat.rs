@@ -529,3 +529,65 @@ async fn catalog_endpoints() {
     let providers = api.get("/api/v1/providers", None).await;
     assert!(providers.expect(200)["data"].as_array().unwrap().len() >= 8);
 }
+
+#[tokio::test]
+async fn legacy_completions_work_through_every_protocol() {
+    let (server, _emulator) = TestServer::with_emulator(|_| {}).await;
+    let api = server.api();
+    let (_, key) = key_for(&api).await;
+    for model in [
+        "openai/gpt-4o-mini",
+        "anthropic/claude-haiku-4.5",
+        "google/gemini-2.5-flash",
+    ] {
+        let reply = api
+            .post(
+                "/api/v1/completions",
+                Some(&key),
+                json!({ "model": model, "prompt": "Once upon a time" }),
+            )
+            .await;
+        let body = reply.expect(200).clone();
+        assert_eq!(body["object"], "text_completion", "{body}");
+        assert_eq!(body["choices"][0]["text"], "You said: Once upon a time");
+        assert_eq!(body["choices"][0]["finish_reason"], "stop");
+        assert!(body["usage"]["cost"].as_f64().unwrap() > 0.0);
+        assert!(body["id"].as_str().unwrap().starts_with("gen-"));
+    }
+    let response = api
+        .request(Method::POST, "/api/v1/completions", Some(&key))
+        .json(&json!({ "model": "openai/gpt-4o-mini", "prompt": "Stream it", "stream": true }))
+        .send()
+        .await
+        .unwrap();
+    let sse = Sse::parse(&response.text().await.unwrap());
+    assert!(sse.done);
+    assert!(
+        sse.data.iter().all(|c| c["object"] == "text_completion"),
+        "{}",
+        sse.raw
+    );
+    let text: String = sse
+        .data
+        .iter()
+        .filter_map(|c| c["choices"][0]["text"].as_str())
+        .collect();
+    assert_eq!(text, "You said: Stream it");
+    assert!(
+        sse.data.last().unwrap()["usage"]["total_tokens"]
+            .as_u64()
+            .unwrap()
+            > 0
+    );
+    for (prompt, field) in [(json!([[1, 2, 3]]), "prompt"), (json!(42), "prompt")] {
+        let message = api
+            .post(
+                "/api/v1/completions",
+                Some(&key),
+                json!({ "model": "openai/gpt-4o-mini", "prompt": prompt }),
+            )
+            .await
+            .expect_error(400);
+        assert!(message.contains(field), "{message}");
+    }
+}

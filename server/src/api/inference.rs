@@ -1,4 +1,5 @@
-//! `POST /api/v1/chat/completions`: the OpenAI-compatible inference endpoint.
+//! `POST /api/v1/chat/completions` and the legacy `POST /api/v1/completions`: the
+//! OpenAI-compatible inference endpoints.
 //!
 //! Hot path: the key comes from the in-memory key cache and the endpoints from the in-memory
 //! routing table; the database is touched only after the response, by the usage writer.
@@ -17,8 +18,8 @@ use super::extract::InferenceKey;
 use super::json;
 use super::openapi::ErrorBody;
 use crate::accounts::key_cache::AuthKey;
-use crate::gateway::relay::{Outcome, StreamStart};
-use crate::gateway::types::ChatRequest;
+use crate::gateway::relay::{ChunkFormat, Outcome, StreamStart};
+use crate::gateway::types::{ChatRequest, CompletionRequest};
 use crate::state::AppState;
 
 pub const GENERATION_HEADER: &str = "X-Generation-Id";
@@ -147,6 +148,43 @@ pub async fn chat_completions(
 ) -> Result<HttpResponse, ApiError> {
     let started = Instant::now();
     let request: ChatRequest = json::parse(&body)?;
+    serve(&req, &state, caller, request, ChunkFormat::Chat, started).await
+}
+
+/// Create a legacy text completion (`text_completion`), served by any provider through chat.
+#[utoipa::path(tag = "inference", request_body(content = Object, description = "OpenAI legacy completion request: `model`, `prompt` (a string), `max_tokens`, `stream`, ..."), responses(
+    (status = 200, description = "A `text_completion`, or with `stream: true` an SSE stream of `text_completion` chunks ending in `[DONE]`"),
+    (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody),
+    (status = 429, body = ErrorBody), (status = 502, body = ErrorBody),
+))]
+#[post("/completions")]
+pub async fn completions(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    caller: InferenceKey,
+    body: web::Bytes,
+) -> Result<HttpResponse, ApiError> {
+    let started = Instant::now();
+    let legacy: CompletionRequest = json::parse(&body)?;
+    let request = crate::gateway::legacy::to_chat(&legacy).map_err(|e| {
+        ApiError::bad_request(
+            e.to_string()
+                .trim_start_matches("invalid request: ")
+                .to_owned(),
+        )
+    })?;
+    serve(&req, &state, caller, request, ChunkFormat::Text, started).await
+}
+
+/// The shared path: validate, route, relay (whole or streamed), record the generation.
+async fn serve(
+    req: &HttpRequest,
+    state: &AppState,
+    caller: InferenceKey,
+    request: ChatRequest,
+    format: ChunkFormat,
+    started: Instant,
+) -> Result<HttpResponse, ApiError> {
     validate(&request)?;
     let targets = state.routing.load().plan(&request)?;
     let generation_id = new_generation_id();
@@ -155,7 +193,7 @@ pub async fn chat_completions(
         key: caller.0,
         requested_model: request.model.clone(),
         external_user: request.user.clone(),
-        attribution: Attribution::of(&req),
+        attribution: Attribution::of(req),
     };
 
     if !request.is_stream() {
@@ -169,17 +207,18 @@ pub async fn chat_completions(
             .map(|s| s.1.clone())
             .or_else(|| outcome.attempts.last().map(|a| a.provider.clone()));
         state.usage.record(recording.into_record(outcome)).await;
-        return match result {
-            Ok(response) => Ok(HttpResponse::Ok()
-                .insert_header((GENERATION_HEADER, generation_id))
-                .json(response)),
-            Err(err) => Err(upstream_error(&err, provider.as_deref())),
-        };
+        let response = result.map_err(|err| upstream_error(&err, provider.as_deref()))?;
+        let mut ok = HttpResponse::Ok();
+        ok.insert_header((GENERATION_HEADER, generation_id));
+        return Ok(match format {
+            ChunkFormat::Chat => ok.json(response),
+            ChunkFormat::Text => ok.json(crate::gateway::legacy::from_chat(response)),
+        });
     }
 
     let handle = state
         .relay
-        .stream(targets, request, generation_id.clone(), started);
+        .stream(targets, request, generation_id.clone(), started, format);
     let writer = state.usage.clone();
     let done = handle.done;
     tokio::spawn(async move {

@@ -67,6 +67,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
             .service(admin::reactivate)
             .service(admin::audit)
             .service(inference::chat_completions)
+            .service(inference::completions)
             .service(generation::get_generation)
             .service(catalog::models)
             .service(catalog::endpoints)

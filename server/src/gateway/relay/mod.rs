@@ -17,7 +17,7 @@ use super::types::{ChatRequest, Usage};
 use super::upstream::UpstreamClient;
 use crate::billing::money::Nanos;
 
-pub use streaming::{StreamHandle, StreamStart};
+pub use streaming::{ChunkFormat, StreamHandle, StreamStart};
 
 /// One concrete place a request can be sent: an endpoint of a live provider.
 #[derive(Clone)]

@@ -27,6 +27,15 @@ pub enum StreamStart {
     Failed(UpstreamError, Option<String>),
 }
 
+/// The wire format of the emitted chunks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ChunkFormat {
+    /// `chat.completion.chunk`
+    Chat,
+    /// `text_completion` (the legacy completions API)
+    Text,
+}
+
 pub struct StreamHandle {
     pub start: oneshot::Receiver<StreamStart>,
     pub frames: mpsc::Receiver<Bytes>,
@@ -54,6 +63,7 @@ impl Relay {
         request: ChatRequest,
         generation_id: String,
         started: Instant,
+        format: ChunkFormat,
     ) -> StreamHandle {
         let (start_tx, start) = oneshot::channel();
         let (tx, frames) = mpsc::channel(CHANNEL_FRAMES);
@@ -71,6 +81,7 @@ impl Relay {
                 generation_id,
                 started,
                 generated_chars: 0,
+                format,
             };
             if run.go(&targets, &request, start_tx).await.is_err() {
                 run.outcome.cancelled = true;
@@ -92,6 +103,7 @@ struct Run<'a> {
     generation_id: String,
     started: Instant,
     generated_chars: usize,
+    format: ChunkFormat,
 }
 
 impl Run<'_> {
@@ -195,7 +207,7 @@ impl Run<'_> {
             Ok(false) => {
                 let mut last = envelope.clone();
                 last.usage = Some(usage);
-                self.emitter.send(emitter::data(&last)).await?;
+                self.emitter.send(self.frame(&last)).await?;
                 self.emitter.send(emitter::done()).await
             }
         }
@@ -239,7 +251,7 @@ impl Run<'_> {
                                 .clone_from(&choice.native_finish_reason);
                         }
                     }
-                    self.emitter.send(emitter::data(&chunk)).await?;
+                    self.emitter.send(self.frame(&chunk)).await?;
                 }
                 StreamEvent::Error(err) => {
                     self.outcome.finish_reason = Some("error".into());
@@ -252,6 +264,13 @@ impl Run<'_> {
             }
         }
         Ok(false)
+    }
+
+    fn frame(&self, chunk: &ChatChunk) -> Bytes {
+        match self.format {
+            ChunkFormat::Chat => emitter::data(chunk),
+            ChunkFormat::Text => emitter::data(&crate::gateway::legacy::chunk_from_chat(chunk)),
+        }
     }
 
     fn estimated_usage(&self, request: &ChatRequest) -> Usage {

@@ -11,6 +11,7 @@ pub mod response;
 pub mod usage;
 
 pub use chunk::{ChatChunk, ChunkChoice, Delta, FunctionCallDelta, ToolCallDelta};
+pub use completions::{CompletionChoice, CompletionRequest, CompletionResponse};
 pub use content::{ContentPart, DataUri, FileData, ImageUrl, InputAudio, MessageContent};
 pub use reasoning::ReasoningDetail;
 pub use request::{
