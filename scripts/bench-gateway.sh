@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Gateway overhead benchmark: the release server against the provider emulator at zero delay,
 # measured with wrk beside the same requests sent to the emulator directly. Loopback only;
-# every run is bounded in time. Prints added latency at concurrency 1 and throughput at
-# concurrency 64 as a ratio to direct.
+# every run is bounded in time. Prints latency at concurrency 1 and throughput at concurrency
+# 64 for both (and their ratio), stream latency, and the server's memory per open stream
+# (BENCH_STREAMS open streams, default 2000).
 #
 # Usage: scripts/bench-gateway.sh [seconds per run, default 10]
 set -euo pipefail
@@ -22,8 +23,9 @@ free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",
 emu=$(free_port); srv=$(free_port)
 "$bin/provider-emulator" --host 127.0.0.1 --port "$emu" --api-key emulator-key --workers 1 --log-capacity 0 >"$work/emu.log" 2>&1 &
 pids+=($!)
+ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
 OPENAI_API_KEY=emulator-key OPENAI_BASE_URL="http://127.0.0.1:$emu/v1" DATA_DIR="$work/data" BIND="127.0.0.1:$srv" \
-  WORKERS=1 LOG=warn "$bin/switchboard" >"$work/srv.log" 2>&1 &
+  WORKERS=1 LOG=warn STREAM_KEEP_ALIVE_MS=5000 "$bin/switchboard" >"$work/srv.log" 2>&1 &
 pids+=($!)
 for _ in $(seq 1 100); do curl -fs "http://127.0.0.1:$srv/ready" >/dev/null 2>&1 && break; sleep 0.1; done
 
@@ -62,4 +64,44 @@ import sys
 w = sys.argv[1]
 r = lambda n: float(open(f"{w}/{n}.rps").read())
 print(f"throughput ratio at c64: {r('gateway-c64') / r('direct-c64'):.2f} x direct")
+PY
+
+# Memory per open stream: N clients hold streams whose upstream waits 60 s for its first token.
+streams="${BENCH_STREAMS:-2000}"
+srv_pid="${pids[1]}"
+rss() { awk '/VmRSS/ {print $2}' "/proc/$1/status"; }
+python3 - "$srv" "$key" "$streams" "$srv_pid" <<'PY'
+import asyncio, json, sys, time
+port, key, n, pid = int(sys.argv[1]), sys.argv[2], int(sys.argv[3]), sys.argv[4]
+def rss_kib():
+    return int(next(l for l in open(f"/proc/{pid}/status") if l.startswith("VmRSS")).split()[1])
+body = json.dumps({"model": "openai/gpt-4o-mini", "stream": True,
+                   "messages": [{"role": "user", "content": "[[emulator: ttft-ms=60000]] hold"}]}).encode()
+request = (f"POST /api/v1/chat/completions HTTP/1.1\r\nhost: 127.0.0.1\r\nauthorization: Bearer {key}\r\n"
+           f"content-type: application/json\r\ncontent-length: {len(body)}\r\n\r\n").encode() + body
+async def hold(ready):
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    writer.write(request)
+    await writer.drain()
+    seen = b""
+    while b"OPENROUTER PROCESSING" not in seen:
+        chunk = await asyncio.wait_for(reader.read(4096), 30)
+        if not chunk:
+            raise RuntimeError("stream closed early")
+        seen += chunk
+    ready.append(1)
+    return writer
+async def main():
+    before = rss_kib()
+    ready = []
+    writers = []
+    for i in range(0, n, 200):  # open in waves to stay friendly to the accept queue
+        writers += await asyncio.gather(*(hold(ready) for _ in range(min(200, n - i))))
+    time.sleep(1)
+    during = rss_kib()
+    print(f"open streams: {len(ready)}; server RSS {before} KiB idle -> {during} KiB; "
+          f"{(during - before) / max(len(ready), 1):.1f} KiB per open stream")
+    for w in writers:
+        w.close()
+asyncio.run(main())
 PY

@@ -70,7 +70,9 @@ fi
 drop_stale_test_databases
 # cargo's "test result: ok. N passed; M failed" lines and pytest's "N passed, M failed in 2s".
 read -r passed failed < <(cat "$log_dir"/*.log |
-  awk '/^test result: |^[0-9]+ (passed|failed)|^=+ [0-9]+ (passed|failed)/ { for (i = 1; i < NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i } } END { print p + 0, f + 0 }')
+  awk '/^test result: |^[0-9]+ (passed|failed)|^=+ [0-9]+ (passed|failed)/ { for (i = 1; i < NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i } }
+       /^# (pass|fail) [0-9]+$/ { if ($2 == "pass") p += $3; else f += $3 }
+       END { print p + 0, f + 0 }')
 echo
 echo "total: ${passed:-0} passed, ${failed:-0} failed"
 if [ "${passed:-0}" -eq 0 ]; then echo "no test ran" >&2; exit 1; fi

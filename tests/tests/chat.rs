@@ -591,3 +591,51 @@ async fn legacy_completions_work_through_every_protocol() {
         assert!(message.contains(field), "{message}");
     }
 }
+
+#[tokio::test]
+async fn embeddings_with_usage_and_cost() {
+    let (server, emulator) = TestServer::with_emulator(|_| {}).await;
+    let api = server.api();
+    let (_, key) = key_for(&api).await;
+    let reply = api
+        .post("/api/v1/embeddings", Some(&key), json!({ "model": "openai/text-embedding-3-small", "input": ["first text", "second text"] }))
+        .await;
+    let body = reply.expect(200).clone();
+    assert_eq!(body["object"], "list");
+    assert_eq!(body["model"], "openai/text-embedding-3-small");
+    assert_eq!(body["data"].as_array().unwrap().len(), 2);
+    assert_eq!(body["data"][1]["index"], 1);
+    assert!(body["data"][0]["embedding"].as_array().unwrap().len() > 8);
+    assert!(body["usage"]["prompt_tokens"].as_u64().unwrap() > 0);
+    assert!(body["usage"]["cost"].as_f64().unwrap() > 0.0);
+    assert_eq!(
+        emulator.requests().last().unwrap().body["model"],
+        "text-embedding-3-small"
+    );
+    let b64 = api
+        .post("/api/v1/embeddings", Some(&key), json!({ "model": "openai/text-embedding-3-small", "input": "x", "encoding_format": "base64" }))
+        .await;
+    assert!(b64.expect(200)["data"][0]["embedding"].is_string());
+    // A chat-only provider protocol cannot embed: refused with the reason.
+    api.post(
+        "/api/v1/embeddings",
+        Some(&key),
+        json!({ "model": "anthropic/claude-haiku-4.5", "input": "x" }),
+    )
+    .await
+    .expect_error(400);
+    api.post(
+        "/api/v1/embeddings",
+        Some(&key),
+        json!({ "model": "openai/text-embedding-3-small", "input": [] }),
+    )
+    .await
+    .expect_error(400);
+    api.post(
+        "/api/v1/embeddings",
+        Some(&key),
+        json!({ "model": "openai/text-embedding-3-small" }),
+    )
+    .await
+    .expect_error(400);
+}

@@ -19,7 +19,7 @@ use super::json;
 use super::openapi::ErrorBody;
 use crate::accounts::key_cache::AuthKey;
 use crate::gateway::relay::{ChunkFormat, Outcome, StreamStart};
-use crate::gateway::types::{ChatRequest, CompletionRequest};
+use crate::gateway::types::{ChatRequest, CompletionRequest, EmbeddingRequest};
 use crate::state::AppState;
 
 pub const GENERATION_HEADER: &str = "X-Generation-Id";
@@ -244,4 +244,59 @@ async fn serve(
         .insert_header(("X-Accel-Buffering", "no"))
         .insert_header((GENERATION_HEADER, generation_id))
         .streaming(frames))
+}
+
+/// Create embeddings (OpenAI's shape, with `usage.cost`).
+#[utoipa::path(tag = "inference", request_body(content = Object, description = "OpenAI embeddings request: `model`, `input` (string or array), `encoding_format`, `dimensions`"), responses(
+    (status = 200, description = "A `list` of `embedding` objects with usage and cost"),
+    (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody),
+    (status = 429, body = ErrorBody), (status = 502, body = ErrorBody),
+))]
+#[post("/embeddings")]
+pub async fn embeddings(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    caller: InferenceKey,
+    body: web::Bytes,
+) -> Result<HttpResponse, ApiError> {
+    let started = Instant::now();
+    let request: EmbeddingRequest = json::parse(&body)?;
+    if request.model.trim().is_empty() {
+        return Err(ApiError::bad_request("model: required"));
+    }
+    if request.input.is_empty() {
+        return Err(ApiError::bad_request("input: must not be empty"));
+    }
+    if request
+        .encoding_format
+        .as_deref()
+        .is_some_and(|f| f != "float" && f != "base64")
+    {
+        return Err(ApiError::bad_request(
+            "encoding_format: must be float or base64",
+        ));
+    }
+    let targets = state
+        .routing
+        .load()
+        .plan_models(std::slice::from_ref(&request.model))?;
+    let generation_id = new_generation_id();
+    let recording = Recording {
+        generation_id: generation_id.clone(),
+        key: caller.0,
+        requested_model: request.model.clone(),
+        external_user: request.user.clone(),
+        attribution: Attribution::of(&req),
+    };
+    let (result, outcome) = state.relay.embed(&targets, &request, started).await;
+    let provider = outcome
+        .served
+        .as_ref()
+        .map(|s| s.1.clone())
+        .or_else(|| outcome.attempts.last().map(|a| a.provider.clone()));
+    state.usage.record(recording.into_record(outcome)).await;
+    let response = result.map_err(|err| upstream_error(&err, provider.as_deref()))?;
+    Ok(HttpResponse::Ok()
+        .insert_header((GENERATION_HEADER, generation_id))
+        .json(response))
 }

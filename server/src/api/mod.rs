@@ -68,6 +68,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
             .service(admin::audit)
             .service(inference::chat_completions)
             .service(inference::completions)
+            .service(inference::embeddings)
             .service(generation::get_generation)
             .service(catalog::models)
             .service(catalog::endpoints)

@@ -136,3 +136,16 @@ def test_errors_map_to_sdk_exceptions(client, base_url):
 def test_models_list(client):
     ids = [m.id for m in client.models.list()]
     assert "openai/gpt-4o-mini" in ids and len(ids) >= 30
+
+
+def test_embeddings(client):
+    # The SDK asks for base64 by default and decodes it.
+    response = client.embeddings.create(model="openai/text-embedding-3-small", input=["first text", "second"])
+    assert [d.index for d in response.data] == [0, 1]
+    assert len(response.data[0].embedding) > 8 and isinstance(response.data[0].embedding[0], float)
+    assert response.usage.prompt_tokens > 0
+
+
+def test_legacy_completions(client):
+    response = client.completions.create(model="openai/gpt-4o-mini", prompt="Once upon a time")
+    assert response.choices[0].text == "You said: Once upon a time"

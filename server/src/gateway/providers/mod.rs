@@ -11,7 +11,7 @@ use std::fmt;
 use serde_json::Value;
 
 use crate::gateway::error::{TranslateError, UpstreamError};
-use crate::gateway::types::{ChatChunk, ChatRequest, ChatResponse, Usage};
+use crate::gateway::types::{ChatChunk, ChatRequest, ChatResponse, EmbeddingRequest, Usage};
 
 pub use openai_compat::CompatQuirks;
 pub use registry::ProviderRegistry;
@@ -141,4 +141,18 @@ pub trait ProviderAdapter: Send + Sync {
 
     /// A non-2xx answer (stream or not).
     fn parse_error(&self, status: u16, headers: &http::HeaderMap, body: &[u8]) -> UpstreamError;
+
+    /// An embeddings request; protocols without an OpenAI-style embeddings API refuse it
+    /// (routing then tries the next endpoint).
+    fn build_embeddings(
+        &self,
+        req: &EmbeddingRequest,
+        ctx: &CallContext,
+    ) -> Result<UpstreamRequest, TranslateError> {
+        let _ = (req, ctx);
+        Err(TranslateError::Unsupported {
+            provider: self.protocol(),
+            feature: "embeddings".into(),
+        })
+    }
 }

@@ -19,7 +19,11 @@ impl Relay {
         let mut outcome = Outcome::default();
         let created = unix_now();
         let (index, response, ctx) = match self
-            .connect(targets, request, created, &mut outcome.attempts)
+            .connect(
+                targets,
+                |t| t.build(request, created),
+                &mut outcome.attempts,
+            )
             .await
         {
             Ok(connected) => connected,

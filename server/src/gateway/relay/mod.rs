@@ -3,6 +3,7 @@
 //! nothing of actix or the database: it takes plain values and returns values and channels.
 
 mod complete;
+mod embed;
 mod streaming;
 
 use std::sync::Arc;
@@ -11,9 +12,9 @@ use std::time::{Duration, Instant};
 use serde::Serialize;
 
 use super::catalog::{GenerationUsage, Pricing};
-use super::error::UpstreamError;
+use super::error::{ErrorType, TranslateError, UpstreamError};
 use super::providers::{CallContext, CompatQuirks, ProviderAdapter, UpstreamRequest};
-use super::types::{ChatRequest, Usage};
+use super::types::{ChatRequest, EmbeddingRequest, Usage};
 use super::upstream::UpstreamClient;
 use crate::billing::money::Nanos;
 
@@ -50,16 +51,35 @@ impl Target {
         let ctx = self.context(created);
         let mut upstream = request.clone();
         upstream.model.clone_from(&self.upstream_model);
-        let built = self.adapter.build_request(&upstream, &ctx).map_err(|e| {
-            let mut err = UpstreamError::new(
-                self.adapter.protocol(),
-                super::error::ErrorType::InvalidRequest,
-                e.to_string(),
-            );
-            err.retryable = matches!(e, super::error::TranslateError::Unsupported { .. });
-            err
-        })?;
+        let built = self
+            .adapter
+            .build_request(&upstream, &ctx)
+            .map_err(|e| self.refused(e))?;
         Ok((built, ctx))
+    }
+
+    fn build_embeddings(
+        &self,
+        request: &EmbeddingRequest,
+        created: u64,
+    ) -> Result<(UpstreamRequest, CallContext), UpstreamError> {
+        let ctx = self.context(created);
+        let built = self
+            .adapter
+            .build_embeddings(request, &ctx)
+            .map_err(|e| self.refused(e))?;
+        Ok((built, ctx))
+    }
+
+    /// A request this endpoint cannot take; an unsupported feature moves on to the next endpoint.
+    fn refused(&self, e: TranslateError) -> UpstreamError {
+        let mut err = UpstreamError::new(
+            self.adapter.protocol(),
+            ErrorType::InvalidRequest,
+            e.to_string(),
+        );
+        err.retryable = matches!(e, TranslateError::Unsupported { .. });
+        err
     }
 
     /// Fills `usage.cost`, `cost_details` and `is_byok` from this endpoint's prices.
@@ -128,8 +148,7 @@ impl Relay {
     async fn connect(
         &self,
         targets: &[Target],
-        request: &ChatRequest,
-        created: u64,
+        build: impl Fn(&Target) -> Result<(UpstreamRequest, CallContext), UpstreamError>,
         attempts: &mut Vec<AttemptRecord>,
     ) -> Result<(usize, reqwest::Response, CallContext), UpstreamError> {
         let mut last_error = None;
@@ -142,7 +161,7 @@ impl Relay {
                 latency_ms: started.elapsed().as_millis() as u64,
                 error,
             };
-            let (upstream, ctx) = match target.build(request, created) {
+            let (upstream, ctx) = match build(target) {
                 Ok(built) => built,
                 Err(err) => {
                     attempts.push(record(None, Some(err.message.clone())));

@@ -118,7 +118,9 @@ impl Run<'_> {
         keep_alive.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let mut attempts = Vec::new();
         let connected = {
-            let connect = self.relay.connect(targets, request, created, &mut attempts);
+            let connect = self
+                .relay
+                .connect(targets, |t| t.build(request, created), &mut attempts);
             tokio::pin!(connect);
             loop {
                 tokio::select! {

@@ -52,10 +52,14 @@ impl RoutingTable {
     }
 
     pub fn plan(&self, request: &ChatRequest) -> Result<Vec<Target>, NoRoute> {
-        let requested = Self::requested_models(request);
+        self.plan_models(&Self::requested_models(request))
+    }
+
+    /// Targets for these models, in order (each model's endpoints cheapest first).
+    pub fn plan_models(&self, requested: &[String]) -> Result<Vec<Target>, NoRoute> {
         let mut targets = Vec::new();
         let mut reasons = Vec::new();
-        for name in &requested {
+        for name in requested {
             let Some((model, _variant)) = self.catalog.resolve(name) else {
                 reasons.push(json!({ "model": name, "reason": "unknown model" }));
                 continue;

@@ -13,6 +13,9 @@ pub mod usage;
 pub use chunk::{ChatChunk, ChunkChoice, Delta, FunctionCallDelta, ToolCallDelta};
 pub use completions::{CompletionChoice, CompletionRequest, CompletionResponse};
 pub use content::{ContentPart, DataUri, FileData, ImageUrl, InputAudio, MessageContent};
+pub use embeddings::{
+    Embedding, EmbeddingInput, EmbeddingRequest, EmbeddingResponse, EmbeddingVector,
+};
 pub use reasoning::ReasoningDetail;
 pub use request::{
     ChatRequest, FunctionDef, JsonSchemaFormat, Message, ReasoningConfig, ResponseFormat, Role,

@@ -6,6 +6,8 @@ use serde_json::Value;
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Usage {
     pub prompt_tokens: u64,
+    /// Absent on embeddings responses.
+    #[serde(default)]
     pub completion_tokens: u64,
     pub total_tokens: u64,
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -9,7 +9,7 @@ mod response;
 use serde_json::{Map, Value, json};
 
 use crate::gateway::error::{TranslateError, UpstreamError};
-use crate::gateway::types::{ChatRequest, ChatResponse};
+use crate::gateway::types::{ChatRequest, ChatResponse, EmbeddingRequest};
 
 use super::sse_decoder::SseDecoder;
 use super::{CallContext, ProviderAdapter, StreamDecoder, UpstreamRequest};
@@ -51,6 +51,23 @@ impl ProviderAdapter for OpenAiCompat {
 
     fn parse_error(&self, status: u16, headers: &http::HeaderMap, body: &[u8]) -> UpstreamError {
         error::parse(status, headers, body)
+    }
+
+    fn build_embeddings(
+        &self,
+        req: &EmbeddingRequest,
+        ctx: &CallContext,
+    ) -> Result<UpstreamRequest, TranslateError> {
+        let Value::Object(mut body) =
+            serde_json::to_value(req).map_err(|e| TranslateError::InvalidRequest(e.to_string()))?
+        else {
+            unreachable!("a struct serializes to an object")
+        };
+        body.insert("model".into(), ctx.model.clone().into());
+        body.remove("provider"); // OpenRouter's routing preferences stay here
+        let mut out = UpstreamRequest::post("/embeddings", Value::Object(body));
+        out.secret_header("authorization", &format!("Bearer {}", ctx.api_key))?;
+        Ok(out)
     }
 }
 

@@ -1,0 +1,67 @@
+//! The embeddings exchange (OpenAI-style `/embeddings` upstreams).
+
+use std::time::Instant;
+
+use super::{Outcome, Relay, Target, unix_now};
+use crate::gateway::error::UpstreamError;
+use crate::gateway::types::{EmbeddingRequest, EmbeddingResponse};
+
+impl Relay {
+    /// Sends an embeddings request to the first target that answers; `model` and `provider`
+    /// are ours, `usage` is priced (prompt tokens only).
+    pub async fn embed(
+        &self,
+        targets: &[Target],
+        request: &EmbeddingRequest,
+        started: Instant,
+    ) -> (Result<EmbeddingResponse, UpstreamError>, Outcome) {
+        let mut outcome = Outcome::default();
+        let created = unix_now();
+        let connected = self
+            .connect(
+                targets,
+                |t| t.build_embeddings(request, created),
+                &mut outcome.attempts,
+            )
+            .await;
+        let (index, response, _ctx) = match connected {
+            Ok(connected) => connected,
+            Err(err) => {
+                outcome.error = Some(err.clone());
+                return (Err(err), outcome);
+            }
+        };
+        let target = &targets[index];
+        let protocol = target.adapter.protocol();
+        outcome.served = Some((
+            target.model_id.clone(),
+            target.provider_name.clone(),
+            target.provider_slug.clone(),
+        ));
+        outcome.first_byte = Some(started.elapsed());
+        let parsed = match self.client.read_body(protocol, response).await {
+            Ok(body) => serde_json::from_slice::<EmbeddingResponse>(&body)
+                .map_err(|e| UpstreamError::malformed(protocol, e)),
+            Err(err) => Err(err),
+        };
+        let mut parsed = match parsed {
+            Ok(parsed) => parsed,
+            Err(err) => {
+                outcome.error = Some(err.clone());
+                return (Err(err), outcome);
+            }
+        };
+        outcome.generation_time = outcome
+            .first_byte
+            .map(|fb| started.elapsed().saturating_sub(fb));
+        parsed.model.clone_from(&target.model_id);
+        parsed.provider = Some(target.provider_name.clone());
+        let mut usage = parsed.usage.take().unwrap_or_default();
+        usage.completion_tokens = 0;
+        outcome.cost = target.price(&mut usage);
+        outcome.is_byok = target.is_byok;
+        outcome.usage = usage.clone();
+        parsed.usage = Some(usage);
+        (Ok(parsed), outcome)
+    }
+}

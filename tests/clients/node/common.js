@@ -1,0 +1,52 @@
+// Shared setup for the Node client tests: the server under test (SB_BASE_URL) and a fresh
+// account with an inference key, created once per test file through the HTTP API.
+import { randomBytes } from "node:crypto";
+
+export const SERVER = process.env.SB_BASE_URL ?? assertUnreachable("SB_BASE_URL is not set (run tests/clients/run.sh)");
+export const BASE_URL = `${SERVER}/api/v1`;
+export const MODELS = ["openai/gpt-4o-mini", "anthropic/claude-haiku-4.5", "google/gemini-2.5-flash"];
+
+// The emulator answers a tool call with schema-valid arguments for the first (or forced) tool.
+export const WEATHER_PARAMETERS = {
+  type: "object",
+  properties: { city: { type: "string" }, unit: { type: "string", enum: ["c", "f"] } },
+  required: ["city"],
+};
+
+function assertUnreachable(message) {
+  throw new Error(message);
+}
+
+async function post(path, body, token) {
+  const response = await fetch(SERVER + path, {
+    method: "POST",
+    headers: { "content-type": "application/json", ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    body: JSON.stringify(body),
+  });
+  const text = await response.text();
+  if (!response.ok) throw new Error(`POST ${path}: ${response.status} ${text}`);
+  return JSON.parse(text);
+}
+
+let keyPromise;
+/** An inference key (`sk-or-v1-…`) of a newly signed-up account; one per process. */
+export function apiKey() {
+  keyPromise ??= (async () => {
+    const email = `node-sdk-${randomBytes(4).toString("hex")}@example.com`;
+    const session = await post("/api/v1/auth/signup", { email, password: "correct horse battery staple" });
+    const created = await post("/api/v1/keys", { name: "node sdk" }, session.token);
+    return created.key;
+  })();
+  return keyPromise;
+}
+
+/** Explains an SDK error as precisely as it can (zod issues, raw body) for assertion messages. */
+export function describeError(error) {
+  const parts = [String(error?.stack ?? error)];
+  if (typeof error?.pretty === "function") parts.push(error.pretty());
+  if (error?.cause) parts.push(`cause: ${error.cause?.stack ?? error.cause}`);
+  if (error?.body) parts.push(`body: ${String(error.body).slice(0, 2000)}`);
+  if (error?.rawValue !== undefined) parts.push(`rawValue: ${JSON.stringify(error.rawValue)?.slice(0, 2000)}`);
+  if (error?.responseBody) parts.push(`responseBody: ${String(error.responseBody).slice(0, 2000)}`);
+  return parts.join("\n");
+}
