@@ -4,6 +4,7 @@
 
 pub mod api_key;
 pub mod audit_log;
+pub mod catalog_override;
 pub mod generation;
 pub mod invite;
 pub mod membership;
@@ -14,6 +15,7 @@ pub mod user;
 pub mod prelude {
     pub use super::api_key::Entity as ApiKey;
     pub use super::audit_log::Entity as AuditLog;
+    pub use super::catalog_override::Entity as CatalogOverride;
     pub use super::generation::Entity as Generation;
     pub use super::invite::Entity as Invite;
     pub use super::membership::Entity as Membership;

@@ -5,6 +5,7 @@ pub use sea_orm_migration::prelude::*;
 
 mod m20261122_000001_accounts;
 mod m20261122_000002_generations;
+mod m20261122_000003_catalog_overrides;
 
 pub struct Migrator;
 
@@ -14,6 +15,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261122_000001_accounts::Migration),
             Box::new(m20261122_000002_generations::Migration),
+            Box::new(m20261122_000003_catalog_overrides::Migration),
         ]
     }
 }

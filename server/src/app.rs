@@ -13,9 +13,9 @@ use utoipa_actix_web::AppExt;
 
 use crate::accounts::{AccountError, bootstrap};
 use crate::api::{self, error::extractors, openapi::ApiSpec};
+use crate::catalog_store;
 use crate::config::{Config, ConfigError};
-use crate::gateway::catalog::{Catalog, CatalogError};
-use crate::gateway::routing::RoutingTable;
+use crate::gateway::catalog::CatalogError;
 use crate::state::AppState;
 use crate::usage::writer::UsageWriter;
 
@@ -49,10 +49,9 @@ pub async fn init(config: Config) -> Result<Data<AppState>, StartError> {
     if let Some(email) = &config.admin_email {
         bootstrap::ensure_admin(&db, email, config.admin_password.as_deref()).await?;
     }
-    let catalog = Catalog::load_default()?;
-    let live = catalog.live_providers(|name| config.provider_setting(name));
-    tracing::info!(providers = ?live.iter().map(|l| l.slug.as_str()).collect::<Vec<_>>(), "live providers");
-    let routing = RoutingTable::new(catalog, live);
+    let catalog = catalog_store::build_catalog(catalog_store::load_overrides(&db).await?)?;
+    let routing = catalog_store::routing_table(catalog, &config);
+    tracing::info!(providers = ?routing.live.keys().collect::<Vec<_>>(), "live providers");
     let usage = UsageWriter::start(db.clone());
     let state = AppState::new(db, config, &jwt_secret, routing, usage)
         .map_err(|e| StartError::Http(e.to_string()))?;
@@ -81,6 +80,40 @@ pub fn serve(
         loop {
             tick.tick().await;
             evicting.throttle.evict_idle();
+        }
+    });
+
+    // Another replica's catalog change arrives within seconds: watch the overrides' fingerprint.
+    let watching = state.clone();
+    actix_web::rt::spawn(async move {
+        let mut seen = catalog_store::version(&watching.db).await.ok();
+        let mut tick = actix_web::rt::time::interval(Duration::from_secs(5));
+        loop {
+            tick.tick().await;
+            let Ok(now) = catalog_store::version(&watching.db).await else {
+                continue;
+            };
+            if seen.as_ref() == Some(&now) {
+                continue;
+            }
+            seen = Some(now);
+            match catalog_store::load_overrides(&watching.db)
+                .await
+                .map(catalog_store::build_catalog)
+            {
+                Ok(Ok(catalog)) => {
+                    watching
+                        .routing
+                        .store(std::sync::Arc::new(catalog_store::routing_table(
+                            catalog,
+                            &watching.config,
+                        )))
+                }
+                Ok(Err(err)) => {
+                    tracing::error!(%err, "stored catalog overrides do not build; keeping the current catalog")
+                }
+                Err(err) => tracing::warn!(%err, "reading catalog overrides failed"),
+            }
         }
     });
 

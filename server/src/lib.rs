@@ -7,6 +7,7 @@ pub mod accounts;
 pub mod api;
 pub mod app;
 pub mod billing;
+pub mod catalog_store;
 pub mod config;
 pub mod db;
 pub mod gateway;

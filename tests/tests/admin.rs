@@ -1,5 +1,6 @@
 //! Platform administration: listing tenants, suspension, audit log.
 
+use reqwest::Method;
 use serde_json::{Value, json};
 use tests::{ADMIN_EMAIL, TestServer, email};
 
@@ -193,4 +194,137 @@ async fn admin_from_environment_is_created_once_and_promoted() {
     let ordinary = api.signup(&email("ordinary")).await;
     let me = api.get("/api/v1/me", Some(&ordinary.token)).await;
     assert_eq!(me.expect(200)["user"]["is_platform_admin"], json!(false));
+}
+
+#[tokio::test]
+async fn admins_change_the_catalog_without_a_restart() {
+    let (server, _emulator) = TestServer::with_emulator(|_| {}).await;
+    let api = server.api();
+    let admin = api.login(ADMIN_EMAIL).await;
+    let user = api.signup(&email("catalog")).await;
+    let (key, _) = api.create_key(&user, None, json!({ "name": "k" })).await;
+    let chat = json!({ "model": "acme/house-model", "messages": [{ "role": "user", "content": "hello house" }] });
+    let path = "/api/v1/admin/catalog/models/acme/house-model";
+    let model = |prompt_price: &str| {
+        json!({
+            "id": "acme/house-model", "name": "Acme: House Model", "created": 1760000000,
+            "description": "A house model served through OpenAI", "context_length": 32000,
+            "supported_parameters": ["max_tokens", "temperature"],
+            "endpoints": [{ "provider": "openai", "upstream_model": "gpt-4o-mini",
+                            "pricing": { "prompt": prompt_price, "completion": "2" } }]
+        })
+    };
+    api.post("/api/v1/chat/completions", Some(&key), chat.clone())
+        .await
+        .expect_error(404);
+
+    // Only platform admins; invalid changes are refused whole, naming the problem.
+    api.call(Method::PUT, path, Some(&user.token), Some(model("1")))
+        .await
+        .expect_error(403);
+    let mut unknown_provider = model("1");
+    unknown_provider["endpoints"][0]["provider"] = json!("nobody");
+    let message = api
+        .call(
+            Method::PUT,
+            path,
+            Some(&admin.token),
+            Some(unknown_provider),
+        )
+        .await
+        .expect_error(400);
+    assert!(message.contains("nobody"), "{message}");
+    let message = api
+        .call(Method::PUT, path, Some(&admin.token), Some(model("a lot")))
+        .await
+        .expect_error(400);
+    assert!(
+        message.contains("a lot") || message.contains("price"),
+        "{message}"
+    );
+    let message = api
+        .call(
+            Method::PUT,
+            "/api/v1/admin/catalog/models/acme/other",
+            Some(&admin.token),
+            Some(model("1")),
+        )
+        .await
+        .expect_error(400);
+    assert!(message.contains("does not match"), "{message}");
+    api.call(
+        Method::PUT,
+        path,
+        Some(&admin.token),
+        Some(json!({ "id": "acme/house-model" })),
+    )
+    .await
+    .expect_error(400);
+
+    // A valid model is served at once, at its price.
+    let changed = api
+        .call(Method::PUT, path, Some(&admin.token), Some(model("1")))
+        .await;
+    assert_eq!(changed.expect(200)["id"], "model:acme/house-model");
+    let reply = api
+        .post("/api/v1/chat/completions", Some(&key), chat.clone())
+        .await;
+    let body = reply.expect(200).clone();
+    assert_eq!(body["model"], "acme/house-model");
+    assert_eq!(body["provider"], "OpenAI");
+    let usage = &body["usage"];
+    let expected = (usage["prompt_tokens"].as_f64().unwrap() * 1.0
+        + usage["completion_tokens"].as_f64().unwrap() * 2.0)
+        / 1e6;
+    assert!(
+        (usage["cost"].as_f64().unwrap() - expected).abs() < 1e-12,
+        "{usage}"
+    );
+    let listed = api.get("/api/v1/models", None).await;
+    let house = listed.expect(200)["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["id"] == "acme/house-model")
+        .cloned()
+        .unwrap();
+    assert_eq!(house["pricing"]["prompt"], "0.000001");
+
+    // A price change applies to the next request.
+    api.call(Method::PUT, path, Some(&admin.token), Some(model("3")))
+        .await
+        .expect(200);
+    let listed = api
+        .get("/api/v1/models/acme/house-model/endpoints", None)
+        .await;
+    assert_eq!(
+        listed.expect(200)["data"]["endpoints"][0]["pricing"]["prompt"],
+        "0.000003"
+    );
+    let overrides = api
+        .get("/api/v1/admin/catalog/overrides", Some(&admin.token))
+        .await;
+    assert_eq!(overrides.expect(200)["data"].as_array().unwrap().len(), 1);
+
+    // Removing the override removes the model; every change is audited.
+    api.delete(path, Some(&admin.token)).await.expect(200);
+    api.delete(path, Some(&admin.token)).await.expect_error(404);
+    api.post("/api/v1/chat/completions", Some(&key), chat)
+        .await
+        .expect_error(404);
+    let audit = api.get("/api/v1/admin/audit", Some(&admin.token)).await;
+    let actions: Vec<String> = audit.expect(200)["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["action"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(
+        actions,
+        vec![
+            "catalog.model.remove",
+            "catalog.model.upsert",
+            "catalog.model.upsert"
+        ]
+    );
 }

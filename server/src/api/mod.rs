@@ -1,6 +1,7 @@
 //! HTTP: the route table, extractors, and the one error -> HTTP mapping.
 
 pub mod admin;
+pub mod admin_catalog;
 pub mod auth;
 pub mod catalog;
 pub mod cookies;
@@ -66,6 +67,11 @@ pub fn routes(cfg: &mut ServiceConfig) {
             .service(admin::suspend)
             .service(admin::reactivate)
             .service(admin::audit)
+            .service(admin_catalog::list)
+            .service(admin_catalog::put_provider)
+            .service(admin_catalog::put_model)
+            .service(admin_catalog::delete_provider)
+            .service(admin_catalog::delete_model)
             .service(inference::chat_completions)
             .service(inference::completions)
             .service(inference::embeddings)
