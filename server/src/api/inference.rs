@@ -201,11 +201,7 @@ async fn serve(
             .relay
             .complete(&targets, &request, &generation_id, started)
             .await;
-        let provider = outcome
-            .served
-            .as_ref()
-            .map(|s| s.1.clone())
-            .or_else(|| outcome.attempts.last().map(|a| a.provider.clone()));
+        let provider = outcome.provider_name();
         state.usage.record(recording.into_record(outcome)).await;
         let response = result.map_err(|err| upstream_error(&err, provider.as_deref()))?;
         let mut ok = HttpResponse::Ok();
@@ -289,11 +285,7 @@ pub async fn embeddings(
         attribution: Attribution::of(&req),
     };
     let (result, outcome) = state.relay.embed(&targets, &request, started).await;
-    let provider = outcome
-        .served
-        .as_ref()
-        .map(|s| s.1.clone())
-        .or_else(|| outcome.attempts.last().map(|a| a.provider.clone()));
+    let provider = outcome.provider_name();
     state.usage.record(recording.into_record(outcome)).await;
     let response = result.map_err(|err| upstream_error(&err, provider.as_deref()))?;
     Ok(HttpResponse::Ok()

@@ -135,6 +135,16 @@ pub struct Outcome {
     pub error: Option<UpstreamError>,
 }
 
+impl Outcome {
+    /// The provider that served, else the last one tried (for error metadata).
+    pub fn provider_name(&self) -> Option<String> {
+        self.served
+            .as_ref()
+            .map(|s| s.1.clone())
+            .or_else(|| self.attempts.last().map(|a| a.provider.clone()))
+    }
+}
+
 #[derive(Clone)]
 pub struct Relay {
     pub client: UpstreamClient,
