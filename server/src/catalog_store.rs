@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use entity::{catalog_override, user};
 use sea_orm::{
     ActiveValue::Set, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, PaginatorTrait,
-    QueryOrder, QuerySelect, TransactionTrait, sea_query::OnConflict,
+    QueryOrder, QuerySelect, sea_query::OnConflict,
 };
 
 use crate::accounts::{AccountError, audit};
@@ -111,8 +111,10 @@ pub async fn upsert(
     actor: &user::Model,
     change: Override,
 ) -> Result<Catalog, CatalogStoreError> {
-    let txn = db.begin().await?;
-    let mut overrides = load_overrides(&txn).await?;
+    // Validate against the stored overrides first, then open a transaction whose first
+    // statement writes: on SQLite a read-then-write transaction fails with SQLITE_BUSY when
+    // another connection (the usage writer) commits in between, instead of waiting.
+    let mut overrides = load_overrides(db).await?;
     let id = change.id();
     let spec = change.spec();
     let change_kind = change.kind();
@@ -130,6 +132,7 @@ pub async fn upsert(
     }
     let catalog = build_catalog(overrides)?;
     let kind = change_kind;
+    let txn = crate::db::begin_write(db).await?;
     catalog_override::Entity::insert(catalog_override::ActiveModel {
         id: Set(id.clone()),
         kind: Set(kind.to_owned()),
@@ -167,7 +170,7 @@ pub async fn remove(
     actor: &user::Model,
     id: &str,
 ) -> Result<Catalog, CatalogStoreError> {
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     let deleted = catalog_override::Entity::delete_by_id(id.to_owned())
         .exec(&txn)
         .await?;

@@ -3,7 +3,9 @@
 use std::time::Duration;
 
 use migration::{Migrator, MigratorTrait};
-use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbErr};
+use sea_orm::{
+    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbErr, TransactionTrait,
+};
 
 pub async fn connect(url: &str, max_connections: u32) -> Result<DatabaseConnection, DbErr> {
     let is_sqlite = url.starts_with("sqlite:");
@@ -36,4 +38,16 @@ pub async fn migrate(db: &DatabaseConnection) -> Result<(), DbErr> {
 /// Readiness probe: one trivial round trip.
 pub async fn ping(db: &DatabaseConnection) -> Result<(), DbErr> {
     db.ping().await
+}
+
+/// A transaction that is going to write. On SQLite it takes the write lock at `BEGIN`
+/// (IMMEDIATE), waiting out other writers with the busy timeout; a deferred transaction that
+/// reads first would instead fail with SQLITE_BUSY when another connection commits before its
+/// first write. Other databases ignore the mode.
+pub async fn begin_write(db: &DatabaseConnection) -> Result<sea_orm::DatabaseTransaction, DbErr> {
+    db.begin_with_options(sea_orm::TransactionOptions {
+        sqlite_transaction_mode: Some(sea_orm::SqliteTransactionMode::Immediate),
+        ..Default::default()
+    })
+    .await
 }

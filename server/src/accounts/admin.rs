@@ -5,7 +5,7 @@ use chrono::Utc;
 use entity::{audit_log, membership, organization, user};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, DatabaseConnection, EntityTrait, PaginatorTrait,
-    QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait,
+    QueryFilter, QueryOrder, QuerySelect, Set,
     sea_query::{Expr, ExprTrait, Func},
 };
 
@@ -123,7 +123,7 @@ pub async fn set_suspended(
     org_id: &str,
     suspend: Option<String>,
 ) -> Result<organization::Model, AccountError> {
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     let org = organization::Entity::find_by_id(org_id.to_owned())
         .one(&txn)
         .await?

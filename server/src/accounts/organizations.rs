@@ -7,7 +7,7 @@ use chrono::{Duration, Utc};
 use entity::{invite, membership, organization, user};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
-    PaginatorTrait, QueryFilter, QueryOrder, Set, TransactionTrait,
+    PaginatorTrait, QueryFilter, QueryOrder, Set,
 };
 
 use super::{AccountError, roles::Role, tenant::OrgScope, users};
@@ -58,7 +58,7 @@ pub async fn create(
     let name = users::normalize_name(name, "name")?
         .ok_or_else(|| AccountError::invalid("name: required"))?;
     let now = Utc::now();
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     let org = organization::ActiveModel {
         id: Set(new_id("org")),
         name: Set(name),
@@ -151,7 +151,7 @@ pub async fn change_role(
     new_role: Role,
 ) -> Result<Role, AccountError> {
     require_manager(scope)?;
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     let current = role_of(&txn, scope.org_id(), target_user_id)
         .await?
         .ok_or(AccountError::NotFound("Member"))?;
@@ -197,7 +197,7 @@ pub async fn remove_member(
     if !leaving {
         require_manager(scope)?;
     }
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     let target_role = role_of(&txn, scope.org_id(), target_user_id)
         .await?
         .ok_or(AccountError::NotFound("Member"))?;

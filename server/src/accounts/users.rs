@@ -4,7 +4,7 @@ use chrono::Utc;
 use entity::{membership, organization, user};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
-    Set, TransactionTrait,
+    Set,
 };
 
 use super::{AccountError, is_unique_violation, organizations, passwords, roles::Role};
@@ -62,7 +62,7 @@ pub async fn signup(
         return Err(AccountError::EmailTaken);
     }
     let password_hash = passwords::hash(input.password).await?;
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     let user = create_with_personal_org(&txn, &email, name, password_hash, false)
         .await
         .map_err(|e| match e {

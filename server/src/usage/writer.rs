@@ -10,7 +10,7 @@ use std::time::Duration;
 use chrono::Utc;
 use entity::{api_key, generation};
 use sea_orm::sea_query::{Expr, ExprTrait};
-use sea_orm::{ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, TransactionTrait};
+use sea_orm::{ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter};
 use tokio::sync::{mpsc, oneshot};
 
 const QUEUE: usize = 8_192;
@@ -154,7 +154,7 @@ async fn write_once(db: &DatabaseConnection, batch: &[generation::Model]) -> Res
             entry.0 += record.cost_nanos;
         }
     }
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     // Chunks keep each statement under SQLite's bound-parameter limit.
     for chunk in batch.chunks(256) {
         let rows: Vec<generation::ActiveModel> = chunk.iter().cloned().map(Into::into).collect();
