@@ -77,7 +77,7 @@ def test_tool_call(client, model):
         ],
         tools=[WEATHER_TOOL],
     )
-    assert follow_up.choices[0].message.content
+    assert "18C and sunny" in follow_up.choices[0].message.content, "the tool result reached the model"
 
 
 def test_streamed_tool_call_assembles(client):

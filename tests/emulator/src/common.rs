@@ -173,11 +173,26 @@ pub fn content_text(content: &Value) -> String {
                     .get("text")
                     .and_then(Value::as_str)
                     .map(str::to_owned)
-                    .or_else(|| p.get("content").map(content_text)),
+                    .or_else(|| p.get("content").map(content_text))
+                    .or_else(|| p.get("functionResponse").map(function_response_text)),
             })
             .collect::<Vec<_>>()
             .join(" "),
         _ => String::new(),
+    }
+}
+
+/// The text a Gemini `functionResponse` part carries: a lone string field (`{"content": "..."}`
+/// as gateways send tool output), else the response as JSON.
+fn function_response_text(part: &Value) -> String {
+    let response = part.get("response").unwrap_or(&Value::Null);
+    match response {
+        Value::String(s) => s.clone(),
+        Value::Object(fields) if fields.len() == 1 => match fields.values().next() {
+            Some(Value::String(s)) => s.clone(),
+            _ => response.to_string(),
+        },
+        _ => response.to_string(),
     }
 }
 
