@@ -8,7 +8,7 @@ use utoipa::ToSchema;
 
 use super::cookies;
 use super::error::ApiError;
-use super::extract::{SessionUser, client_ip, state};
+use super::extract::{SessionUser, check_csrf, client_ip, state};
 use super::json::Json;
 use super::me::UserView;
 use super::openapi::ErrorBody;
@@ -137,21 +137,6 @@ fn presented_refresh_token(
         .map(|c| (c.value().to_owned(), true)))
 }
 
-fn require_csrf_for_cookie(req: &HttpRequest) -> Result<(), ApiError> {
-    let cookie = req.cookie(cookies::CSRF);
-    let header = req
-        .headers()
-        .get(super::extract::CSRF_HEADER)
-        .and_then(|v| v.to_str().ok());
-    match (cookie, header) {
-        (Some(c), Some(h)) if c.value() == h => Ok(()),
-        _ => Err(ApiError::Forbidden(format!(
-            "CSRF check failed: send the {} header",
-            super::extract::CSRF_HEADER
-        ))),
-    }
-}
-
 /// Exchange a refresh token for a new access token and refresh token (rotation).
 #[utoipa::path(tag = "auth", request_body(content = Option<RefreshRequest>, description = "Optional when the sb_refresh cookie is sent"), responses(
     (status = 200, description = "New tokens", body = AuthResponse),
@@ -166,7 +151,7 @@ pub async fn refresh(req: HttpRequest, body: web::Bytes) -> Result<HttpResponse,
         ));
     };
     if from_cookie {
-        require_csrf_for_cookie(&req)?;
+        check_csrf(&req)?;
     }
     let (issued, user_id) = state.sessions.refresh(&state.db, &token).await?;
     let user = users::find(&state.db, &user_id)
@@ -188,7 +173,7 @@ pub async fn logout(req: HttpRequest, body: web::Bytes) -> Result<HttpResponse, 
     let revoked = match presented_refresh_token(&req, &body)? {
         Some((token, from_cookie)) => {
             if from_cookie {
-                require_csrf_for_cookie(&req)?;
+                check_csrf(&req)?;
             }
             state
                 .sessions

@@ -87,7 +87,8 @@ pub fn client_ip(req: &HttpRequest, trust_forwarded_for: bool) -> IpAddr {
         .unwrap_or(IpAddr::from([0, 0, 0, 0]))
 }
 
-fn check_csrf(req: &HttpRequest) -> Result<(), ApiError> {
+/// Double-submit check for cookie-authenticated requests that change state.
+pub(crate) fn check_csrf(req: &HttpRequest) -> Result<(), ApiError> {
     if matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS) {
         return Ok(());
     }
