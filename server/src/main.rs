@@ -4,6 +4,11 @@ use server::app;
 use server::config::Config;
 use tracing_subscriber::EnvFilter;
 
+// glibc's malloc spent a fifth of the gateway's CPU in the load profile (small JSON and
+// header allocations freed on other threads); jemalloc's thread caches cut that.
+#[global_allocator]
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 #[actix_web::main]
 async fn main() -> std::process::ExitCode {
     tracing_subscriber::fmt()

@@ -27,6 +27,15 @@ impl<T> std::ops::Deref for Json<T> {
 
 /// Parses a JSON document, naming the field at fault on error.
 pub fn parse<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
+    // The plain parser is the hot path; tracking the path costs an allocation per key, so it
+    // runs only to explain a failure.
+    match serde_json::from_slice(body) {
+        Ok(value) => Ok(value),
+        Err(_) => parse_explained(body),
+    }
+}
+
+fn parse_explained<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
     let mut deserializer = serde_json::Deserializer::from_slice(body);
     let value = serde_path_to_error::deserialize(&mut deserializer).map_err(|err| {
         let path = err.path().to_string();

@@ -48,12 +48,11 @@ impl Target {
         request: &ChatRequest,
         created: u64,
     ) -> Result<(UpstreamRequest, CallContext), UpstreamError> {
+        // Adapters take the upstream model name from the context, so the request is not copied.
         let ctx = self.context(created);
-        let mut upstream = request.clone();
-        upstream.model.clone_from(&self.upstream_model);
         let built = self
             .adapter
-            .build_request(&upstream, &ctx)
+            .build_request(request, &ctx)
             .map_err(|e| self.refused(e))?;
         Ok((built, ctx))
     }
