@@ -200,13 +200,22 @@ impl Buckets {
     }
 
     /// Forgets buckets that have refilled completely (they are indistinguishable from new
-    /// ones) and returns the memory. The limiters themselves stay: there is one per distinct
-    /// rate, and rates come from configuration and admin overrides only.
-    pub fn evict_idle(&self) {
+    /// ones) and returns the memory; then drops the limiters left empty whose rate is no longer
+    /// `in_use` (an override that was changed or removed).
+    pub fn evict_idle(&self, in_use: impl Fn(&Rate) -> bool) {
         for limiter in self.limiters.read().expect("limiters lock").values() {
             limiter.retain_recent();
             limiter.shrink_to_fit();
         }
+        self.limiters
+            .write()
+            .expect("limiters lock")
+            .retain(|rate, limiter| in_use(rate) || !limiter.is_empty());
+    }
+
+    /// Distinct rates with a limiter.
+    pub fn rates(&self) -> usize {
+        self.limiters.read().expect("limiters lock").len()
     }
 
     /// Buckets held in memory.
@@ -282,7 +291,7 @@ mod tests {
         buckets.take(long, Scope::Organization, "busy").unwrap();
         assert_eq!(buckets.len(), 10_001);
         std::thread::sleep(Duration::from_millis(600));
-        buckets.evict_idle();
+        buckets.evict_idle(|r| *r == long);
         // The short buckets refilled and are gone; the long one is still in use, and keeps
         // its consumption.
         assert_eq!(buckets.len(), 1);

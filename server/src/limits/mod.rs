@@ -6,6 +6,9 @@
 //! organization (stored in `rate_limit_policies`, see `store`), and other replicas pick a
 //! change up by polling its fingerprint.
 //!
+//! A request counts when it is admitted, whatever happens to it afterwards (no route, a
+//! provider error): the limits protect the gateway and the providers alike.
+//!
 //! Counters are per replica: N replicas behind a load balancer let through up to N times a
 //! limit (a shared store such as Redis is the documented way to make them global).
 
@@ -324,9 +327,23 @@ impl RateLimits {
         Ok(Admission { tightest })
     }
 
-    /// Drops the state of idle callers: refilled buckets and past days' counters.
+    /// Drops the state of idle callers: refilled buckets and past days' counters (and the
+    /// limiters of rates no longer configured anywhere).
     pub fn evict_idle(&self) {
-        self.buckets.evict_idle();
+        let overrides = self.overrides.load();
+        let plan = &self.plan;
+        let mut in_use: Vec<u32> = vec![
+            plan.key_requests_per_window,
+            plan.org_requests_per_window,
+            plan.free_requests_per_window,
+        ];
+        for o in overrides.values() {
+            in_use.extend(o.key_requests_per_window);
+            in_use.extend(o.org_requests_per_window);
+            in_use.extend(o.free_requests_per_window);
+        }
+        self.buckets
+            .evict_idle(|rate| in_use.contains(&rate.requests.get()));
         self.daily.evict_idle(Utc::now());
     }
 
