@@ -161,6 +161,43 @@ mod tests {
     }
 
     #[test]
+    fn the_plan_comes_from_the_environment_too() {
+        let mut config = Config::default();
+        config
+            .apply_env(|name| match name {
+                "RATE_LIMIT_WINDOW_SECS" => Some("10".into()),
+                "RATE_LIMIT_KEY_REQUESTS_PER_WINDOW" => Some("7".into()),
+                "RATE_LIMIT_ORG_REQUESTS_PER_WINDOW" => Some("0".into()),
+                "FREE_MODEL_REQUESTS_PER_WINDOW" => Some("3".into()),
+                "FREE_MODEL_REQUESTS_PER_DAY" => Some("9".into()),
+                "FREE_MODEL_REQUESTS_PER_DAY_PURCHASED" => Some("90".into()),
+                "FREE_MODEL_UNLOCK_PURCHASE_CENTS" => Some("500".into()),
+                _ => None,
+            })
+            .unwrap();
+        let plan = Plan::from_config(&config);
+        let five_dollars = Nanos(5 * crate::billing::money::NANOS_PER_USD);
+        assert_eq!(
+            plan.effective(None, Nanos::ZERO),
+            Limits {
+                window_seconds: 10,
+                key_requests_per_window: 7,
+                org_requests_per_window: 0,
+                free_requests_per_window: 3,
+                free_requests_per_day: 9,
+            }
+        );
+        assert_eq!(plan.effective(None, five_dollars).free_requests_per_day, 90);
+        let err = Config::default()
+            .apply_env(|name| (name == "FREE_MODEL_REQUESTS_PER_DAY").then(|| "-1".into()))
+            .unwrap_err();
+        assert!(
+            err.to_string().contains("FREE_MODEL_REQUESTS_PER_DAY"),
+            "{err}"
+        );
+    }
+
+    #[test]
     fn an_override_replaces_only_what_it_names() {
         let over = Override {
             key_requests_per_window: Some(5),
