@@ -186,3 +186,29 @@ fn retry_after_rounds_up() {
     };
     assert_eq!(tiny.retry_after_secs(), 1);
 }
+
+#[test]
+fn concurrent_requests_never_exceed_a_limit() {
+    let limits = Arc::new(limits(|c| {
+        c.rate_limit_window_secs = 3_600;
+        c.rate_limit_key_requests_per_window = 1_000;
+        c.rate_limit_org_requests_per_window = 50;
+    }));
+    let threads: Vec<_> = (0..8)
+        .map(|t| {
+            let limits = limits.clone();
+            std::thread::spawn(move || {
+                let key = format!("key-{t}");
+                (0..100)
+                    .filter(|_| {
+                        limits
+                            .admit(&caller(&key, "org"), false, Utc::now())
+                            .is_ok()
+                    })
+                    .count()
+            })
+        })
+        .collect();
+    let admitted: usize = threads.into_iter().map(|t| t.join().unwrap()).sum();
+    assert_eq!(admitted, 50);
+}
