@@ -9,6 +9,7 @@ pub mod generation;
 pub mod invite;
 pub mod membership;
 pub mod organization;
+pub mod rate_limit_policy;
 pub mod session;
 pub mod user;
 
@@ -20,6 +21,7 @@ pub mod prelude {
     pub use super::invite::Entity as Invite;
     pub use super::membership::Entity as Membership;
     pub use super::organization::Entity as Organization;
+    pub use super::rate_limit_policy::Entity as RateLimitPolicy;
     pub use super::session::Entity as Session;
     pub use super::user::Entity as User;
 }

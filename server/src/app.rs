@@ -53,8 +53,10 @@ pub async fn init(config: Config) -> Result<Data<AppState>, StartError> {
     let routing = catalog_store::routing_table(catalog, &config);
     tracing::info!(providers = ?routing.live.keys().collect::<Vec<_>>(), "live providers");
     let usage = UsageWriter::start(db.clone());
+    let limit_overrides = crate::limits::store::load(&db).await?;
     let state = AppState::new(db, config, &jwt_secret, routing, usage)
         .map_err(|e| StartError::Http(e.to_string()))?;
+    state.limits.replace_overrides(limit_overrides);
     Ok(Data::new(state))
 }
 
@@ -80,6 +82,18 @@ pub fn serve(
         loop {
             tick.tick().await;
             evicting.throttle.evict_idle();
+            evicting.limits.evict_idle();
+        }
+    });
+
+    // Another replica's rate-limit override arrives within seconds, as catalog changes do.
+    let limits_watch = state.clone();
+    actix_web::rt::spawn(async move {
+        let mut seen = None;
+        let mut tick = actix_web::rt::time::interval(Duration::from_secs(3));
+        loop {
+            tick.tick().await;
+            crate::limits::store::refresh(&limits_watch.db, &limits_watch.limits, &mut seen).await;
         }
     });
 

@@ -82,6 +82,22 @@ pub struct Config {
     /// Milliseconds a stream request waits for its first upstream answer before committing
     /// to `200 OK` (a failure known earlier is answered with its real status).
     pub stream_commit_ms: u64,
+    /// Seconds of the request-rate window; the `*_requests_per_window` limits refill over it.
+    pub rate_limit_window_secs: u64,
+    /// Requests per window for each API key (0: no limit). Admins override per organization.
+    pub rate_limit_key_requests_per_window: u32,
+    /// Requests per window for each organization, all its keys together (0: no limit).
+    pub rate_limit_org_requests_per_window: u32,
+    /// Requests per window to `:free` model variants for each API key (0: no limit).
+    pub free_model_requests_per_window: u32,
+    /// `:free` requests per UTC day for an organization that has bought less than
+    /// `free_model_unlock_purchase_cents` of credits (0: no limit).
+    pub free_model_requests_per_day: u32,
+    /// `:free` requests per UTC day once the organization has bought at least
+    /// `free_model_unlock_purchase_cents` of credits (0: no limit).
+    pub free_model_requests_per_day_purchased: u32,
+    /// Lifetime credit purchases, in US cents, that raise the daily `:free` cap.
+    pub free_model_unlock_purchase_cents: u64,
 }
 
 impl Default for Config {
@@ -111,6 +127,13 @@ impl Default for Config {
             upstream_total_timeout_secs: 900,
             stream_keep_alive_ms: 10_000,
             stream_commit_ms: 2_000,
+            rate_limit_window_secs: 60,
+            rate_limit_key_requests_per_window: 600,
+            rate_limit_org_requests_per_window: 3_000,
+            free_model_requests_per_window: 20,
+            free_model_requests_per_day: 50,
+            free_model_requests_per_day_purchased: 1_000,
+            free_model_unlock_purchase_cents: 1_000,
             site_root: PathBuf::from("target/site"),
         }
     }
@@ -228,6 +251,30 @@ impl Config {
         }
         if let Some(v) = text("STREAM_COMMIT_MS") {
             self.stream_commit_ms = parsed("STREAM_COMMIT_MS", v)?;
+        }
+        if let Some(v) = text("RATE_LIMIT_WINDOW_SECS") {
+            self.rate_limit_window_secs = parsed("RATE_LIMIT_WINDOW_SECS", v)?;
+        }
+        if let Some(v) = text("RATE_LIMIT_KEY_REQUESTS_PER_WINDOW") {
+            self.rate_limit_key_requests_per_window =
+                parsed("RATE_LIMIT_KEY_REQUESTS_PER_WINDOW", v)?;
+        }
+        if let Some(v) = text("RATE_LIMIT_ORG_REQUESTS_PER_WINDOW") {
+            self.rate_limit_org_requests_per_window =
+                parsed("RATE_LIMIT_ORG_REQUESTS_PER_WINDOW", v)?;
+        }
+        if let Some(v) = text("FREE_MODEL_REQUESTS_PER_WINDOW") {
+            self.free_model_requests_per_window = parsed("FREE_MODEL_REQUESTS_PER_WINDOW", v)?;
+        }
+        if let Some(v) = text("FREE_MODEL_REQUESTS_PER_DAY") {
+            self.free_model_requests_per_day = parsed("FREE_MODEL_REQUESTS_PER_DAY", v)?;
+        }
+        if let Some(v) = text("FREE_MODEL_REQUESTS_PER_DAY_PURCHASED") {
+            self.free_model_requests_per_day_purchased =
+                parsed("FREE_MODEL_REQUESTS_PER_DAY_PURCHASED", v)?;
+        }
+        if let Some(v) = text("FREE_MODEL_UNLOCK_PURCHASE_CENTS") {
+            self.free_model_unlock_purchase_cents = parsed("FREE_MODEL_UNLOCK_PURCHASE_CENTS", v)?;
         }
         Ok(())
     }

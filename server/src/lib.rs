@@ -12,5 +12,6 @@ pub mod config;
 pub mod db;
 pub mod gateway;
 pub mod ids;
+pub mod limits;
 pub mod state;
 pub mod usage;

@@ -14,6 +14,7 @@ use crate::config::Config;
 use crate::gateway::relay::Relay;
 use crate::gateway::routing::RoutingTable;
 use crate::gateway::upstream::{Timeouts, UpstreamClient};
+use crate::limits::RateLimits;
 use crate::usage::writer::UsageWriter;
 
 pub struct AppState {
@@ -22,6 +23,8 @@ pub struct AppState {
     pub sessions: SessionManager,
     pub keys: KeyCache,
     pub throttle: AuthThrottle,
+    /// Inference rate limits (per key, per organization, `:free` variants), in memory.
+    pub limits: RateLimits,
     /// The catalog and live providers; swapped whole when an admin changes them.
     pub routing: ArcSwap<RoutingTable>,
     pub relay: Relay,
@@ -57,6 +60,7 @@ impl AppState {
             ),
             keys: KeyCache::new(Duration::from_secs(1), 200_000),
             throttle: AuthThrottle::new(&config),
+            limits: RateLimits::new(&config),
             config: Arc::new(config),
             db,
         })

@@ -13,13 +13,15 @@ use super::keys::KeyFigures;
 use super::openapi::ErrorBody;
 use crate::accounts::api_keys::{self, KeyKind, KeyUsage, LimitReset};
 use crate::billing::money::Nanos;
+use crate::limits::{self, Limits};
 use crate::state::AppState;
 
-/// The legacy `rate_limit` object: deprecated upstream, kept because clients require it.
+/// The legacy `rate_limit` object: deprecated upstream (where it always says -1), kept because
+/// clients require it. Here it reports the key's real request-rate limit (-1: none).
 #[derive(Serialize, ToSchema)]
 pub struct LegacyRateLimit {
     pub requests: i64,
-    pub interval: &'static str,
+    pub interval: String,
     pub note: &'static str,
 }
 
@@ -74,9 +76,6 @@ pub struct CurrentKeyResponse {
     pub data: CurrentKey,
 }
 
-/// Daily request allowance on `:free` model variants before any credit purchase.
-pub const FREE_MODEL_DAILY_REQUESTS: i64 = 50;
-
 /// The calling key's own data (`Authorization: Bearer sk-or-v1-...`, either kind).
 #[utoipa::path(tag = "keys", responses(
     (status = 200, body = CurrentKeyResponse), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
@@ -105,10 +104,33 @@ async fn current_key(
     caller: &ApiKeyCaller,
 ) -> Result<web::Json<CurrentKeyResponse>, ApiError> {
     let key = api_keys::get_any_kind(&state.db, &caller.0.scope(), &caller.0.key.hash).await?;
-    Ok(web::Json(current_key_view(&key)))
+    let purchased = limits::lifetime_purchased(&key.org_id);
+    let rates = RateFigures {
+        limits: state.limits.effective(&key.org_id, purchased),
+        free_used_today: state.limits.free_used_today(&key.org_id, Utc::now()),
+        purchased,
+    };
+    Ok(web::Json(current_key_view(&key, &rates)))
 }
 
-fn current_key_view(key: &api_key::Model) -> CurrentKeyResponse {
+/// The caller's limits and today's `:free` count, from the in-memory limiter.
+struct RateFigures {
+    limits: Limits,
+    free_used_today: u32,
+    purchased: Nanos,
+}
+
+/// `60s` as OpenRouter writes intervals: `1m`, `1h`, `1d` when they divide evenly.
+fn interval(seconds: u64) -> String {
+    match seconds {
+        s if s % 86_400 == 0 => format!("{}d", s / 86_400),
+        s if s % 3_600 == 0 => format!("{}h", s / 3_600),
+        s if s % 60 == 0 => format!("{}m", s / 60),
+        s => format!("{s}s"),
+    }
+}
+
+fn current_key_view(key: &api_key::Model, rates: &RateFigures) -> CurrentKeyResponse {
     let figures = KeyFigures::new(key);
     let usage = KeyUsage::of(key);
     let budgets: Vec<KeyBudget> = key
@@ -132,7 +154,7 @@ fn current_key_view(key: &api_key::Model) -> CurrentKeyResponse {
             label: key.label.clone(),
             name: key.name.clone(),
             figures,
-            is_free_tier: true,
+            is_free_tier: rates.purchased.0 <= 0,
             is_management_key: is_management,
             is_provisioning_key: is_management,
             creator_user_id: key.creator_user_id.clone(),
@@ -142,16 +164,44 @@ fn current_key_view(key: &api_key::Model) -> CurrentKeyResponse {
             allowed_data_regions: vec!["global"],
             effective_budget: budgets.first().cloned(),
             budgets,
-            free_model_daily_requests: FreeModelDailyRequests {
-                limit: FREE_MODEL_DAILY_REQUESTS,
-                remaining: FREE_MODEL_DAILY_REQUESTS,
-                used: 0,
-            },
+            free_model_daily_requests: free_daily(rates),
             rate_limit: LegacyRateLimit {
-                requests: -1,
-                interval: "10s",
+                requests: match rates.limits.key_requests_per_window {
+                    0 => -1,
+                    n => i64::from(n),
+                },
+                interval: interval(rates.limits.window_seconds),
                 note: "This field is deprecated and safe to ignore.",
             },
         },
+    }
+}
+
+/// Today's `:free` allowance of the key's organization (-1 for limit and remaining: no cap).
+fn free_daily(rates: &RateFigures) -> FreeModelDailyRequests {
+    let used = i64::from(rates.free_used_today);
+    match i64::from(rates.limits.free_requests_per_day) {
+        0 => FreeModelDailyRequests {
+            limit: -1,
+            remaining: -1,
+            used,
+        },
+        limit => FreeModelDailyRequests {
+            limit,
+            remaining: (limit - used).max(0),
+            used,
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn intervals_read_like_openrouters() {
+        assert_eq!(super::interval(60), "1m");
+        assert_eq!(super::interval(10), "10s");
+        assert_eq!(super::interval(7_200), "2h");
+        assert_eq!(super::interval(86_400), "1d");
+        assert_eq!(super::interval(90), "90s");
     }
 }

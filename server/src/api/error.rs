@@ -9,6 +9,7 @@ use crate::accounts::AccountError;
 use crate::accounts::key_cache::KeyAuthError;
 use crate::gateway::UpstreamError;
 use crate::gateway::routing::NoRoute;
+use crate::limits::RateLimited;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
@@ -35,6 +36,9 @@ pub enum ApiError {
     },
     #[error("{0}")]
     Unavailable(String),
+    /// An inference rate limit refused the request: 429 with `Retry-After` and `X-RateLimit-*`.
+    #[error("{}", .0.message())]
+    RateLimited(Box<RateLimited>),
     /// An error with a chosen status and metadata (provider errors, routing failures).
     #[error("{message}")]
     Detailed {
@@ -64,6 +68,7 @@ impl ApiError {
                 retry_after_secs, ..
             } => Some(json!({ "retry_after_seconds": retry_after_secs })),
             ApiError::Detailed { metadata, .. } => Some(metadata.clone()),
+            ApiError::RateLimited(limited) => Some(limited.metadata()),
             _ => None,
         }
     }
@@ -80,7 +85,9 @@ impl ResponseError for ApiError {
             ApiError::Conflict(_) => StatusCode::CONFLICT,
             ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
+            ApiError::TooManyRequests { .. } | ApiError::RateLimited(_) => {
+                StatusCode::TOO_MANY_REQUESTS
+            }
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Detailed { status, .. } => *status,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -101,6 +108,13 @@ impl ResponseError for ApiError {
             }
             ApiError::MethodNotAllowed { allow, .. } => {
                 builder.insert_header((header::ALLOW, allow.join(", ")));
+            }
+            ApiError::RateLimited(limited) => {
+                builder
+                    .insert_header((header::RETRY_AFTER, limited.retry_after_secs().to_string()));
+                for h in limited.standing.headers() {
+                    builder.insert_header(h);
+                }
             }
             ApiError::Detailed {
                 retry_after_secs: Some(secs),

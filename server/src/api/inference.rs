@@ -186,6 +186,11 @@ async fn serve(
     started: Instant,
 ) -> Result<HttpResponse, ApiError> {
     validate(&request)?;
+    let admitted = super::rate_limits::admit(
+        state,
+        &caller.0,
+        &crate::gateway::routing::RoutingTable::requested_models(&request),
+    )?;
     let targets = state.routing.load().plan(&request)?;
     let generation_id = new_generation_id();
     let recording = Recording {
@@ -206,10 +211,11 @@ async fn serve(
         let response = result.map_err(|err| upstream_error(&err, provider.as_deref()))?;
         let mut ok = HttpResponse::Ok();
         ok.insert_header((GENERATION_HEADER, generation_id));
-        return Ok(match format {
+        let response = match format {
             ChunkFormat::Chat => ok.json(response),
             ChunkFormat::Text => ok.json(crate::gateway::legacy::from_chat(response)),
-        });
+        };
+        return Ok(super::rate_limits::with_headers(&admitted, response));
     }
 
     let handle = state
@@ -231,7 +237,7 @@ async fn serve(
         return Err(upstream_error(&err, provider.as_deref()));
     }
     let frames = ReceiverStream::new(handle.frames).map(Ok::<_, actix_web::Error>);
-    Ok(HttpResponse::Ok()
+    let response = HttpResponse::Ok()
         .insert_header((
             header::CONTENT_TYPE,
             HeaderValue::from_static("text/event-stream"),
@@ -239,7 +245,8 @@ async fn serve(
         .insert_header((header::CACHE_CONTROL, HeaderValue::from_static("no-cache")))
         .insert_header(("X-Accel-Buffering", "no"))
         .insert_header((GENERATION_HEADER, generation_id))
-        .streaming(frames))
+        .streaming(frames);
+    Ok(super::rate_limits::with_headers(&admitted, response))
 }
 
 /// Create embeddings (OpenAI's shape, with `usage.cost`).
@@ -272,6 +279,8 @@ pub async fn embeddings(
             "encoding_format: must be float or base64",
         ));
     }
+    let admitted =
+        super::rate_limits::admit(&state, &caller.0, std::slice::from_ref(&request.model))?;
     let targets = state
         .routing
         .load()
@@ -288,7 +297,8 @@ pub async fn embeddings(
     let provider = outcome.provider_name();
     state.usage.record(recording.into_record(outcome)).await;
     let response = result.map_err(|err| upstream_error(&err, provider.as_deref()))?;
-    Ok(HttpResponse::Ok()
+    let response = HttpResponse::Ok()
         .insert_header((GENERATION_HEADER, generation_id))
-        .json(response))
+        .json(response);
+    Ok(super::rate_limits::with_headers(&admitted, response))
 }

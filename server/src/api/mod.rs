@@ -16,6 +16,7 @@ pub mod keys;
 pub mod me;
 pub mod openapi;
 pub mod organizations;
+pub mod rate_limits;
 pub mod throttle;
 
 use actix_web::dev::ServiceResponse;
@@ -67,6 +68,9 @@ pub fn routes(cfg: &mut ServiceConfig) {
             .service(admin::suspend)
             .service(admin::reactivate)
             .service(admin::audit)
+            .service(rate_limits::get_policy)
+            .service(rate_limits::put_policy)
+            .service(rate_limits::delete_policy)
             .service(admin_catalog::list)
             .service(admin_catalog::put_provider)
             .service(admin_catalog::put_model)
