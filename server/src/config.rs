@@ -77,6 +77,20 @@ pub struct Config {
     pub upstream_total_timeout_secs: u64,
     /// Milliseconds between `: OPENROUTER PROCESSING` comments while a stream waits.
     pub stream_keep_alive_ms: u64,
+    /// Milliseconds from a request's start within which a failed attempt moves on to the next
+    /// endpoint (before the first byte reached the client); an attempt's wait for its first
+    /// byte also ends with it.
+    pub retry_budget_ms: u64,
+    /// Consecutive failures (connect errors, timeouts, 5xx, overloaded) that open an
+    /// endpoint's circuit breaker.
+    pub breaker_failure_threshold: u32,
+    /// Milliseconds an opened breaker keeps the endpoint out before one probe request is let
+    /// through; doubles with each failed probe.
+    pub breaker_cooldown_ms: u64,
+    /// Longest breaker cooldown, and the cap on how long an upstream's `Retry-After` cools it.
+    pub breaker_max_cooldown_ms: u64,
+    /// Milliseconds an endpoint cools after a 429 that names no `Retry-After`.
+    pub rate_limit_cooldown_ms: u64,
     /// Folder with the built web bundle (`pkg/`: wasm, js, css) from `scripts/build-web.sh`.
     pub site_root: PathBuf,
     /// Milliseconds a stream request waits for its first upstream answer before committing
@@ -110,6 +124,11 @@ impl Default for Config {
             upstream_idle_timeout_secs: 120,
             upstream_total_timeout_secs: 900,
             stream_keep_alive_ms: 10_000,
+            retry_budget_ms: 180_000,
+            breaker_failure_threshold: 5,
+            breaker_cooldown_ms: 30_000,
+            breaker_max_cooldown_ms: 300_000,
+            rate_limit_cooldown_ms: 1_000,
             stream_commit_ms: 2_000,
             site_root: PathBuf::from("target/site"),
         }
@@ -222,6 +241,21 @@ impl Config {
         }
         if let Some(v) = text("STREAM_KEEP_ALIVE_MS") {
             self.stream_keep_alive_ms = parsed("STREAM_KEEP_ALIVE_MS", v)?;
+        }
+        if let Some(v) = text("RETRY_BUDGET_MS") {
+            self.retry_budget_ms = parsed("RETRY_BUDGET_MS", v)?;
+        }
+        if let Some(v) = text("BREAKER_FAILURE_THRESHOLD") {
+            self.breaker_failure_threshold = parsed("BREAKER_FAILURE_THRESHOLD", v)?;
+        }
+        if let Some(v) = text("BREAKER_COOLDOWN_MS") {
+            self.breaker_cooldown_ms = parsed("BREAKER_COOLDOWN_MS", v)?;
+        }
+        if let Some(v) = text("BREAKER_MAX_COOLDOWN_MS") {
+            self.breaker_max_cooldown_ms = parsed("BREAKER_MAX_COOLDOWN_MS", v)?;
+        }
+        if let Some(v) = text("RATE_LIMIT_COOLDOWN_MS") {
+            self.rate_limit_cooldown_ms = parsed("RATE_LIMIT_COOLDOWN_MS", v)?;
         }
         if let Some(v) = text("SITE_ROOT") {
             self.site_root = PathBuf::from(v);

@@ -2,7 +2,7 @@
 
 use std::time::Instant;
 
-use super::{Outcome, Relay, Target, unix_now};
+use super::{Connected, Outcome, Relay, Target, sample, unix_now};
 use crate::gateway::error::UpstreamError;
 use crate::gateway::types::{ChatRequest, ChatResponse, Usage};
 
@@ -18,11 +18,17 @@ impl Relay {
     ) -> (Result<ChatResponse, UpstreamError>, Outcome) {
         let mut outcome = Outcome::default();
         let created = unix_now();
-        let (index, response, ctx) = match self
+        let Connected {
+            index,
+            response,
+            ctx,
+            attempt_started,
+        } = match self
             .connect(
                 targets,
                 |t| t.build(request, created),
                 &mut outcome.attempts,
+                started,
             )
             .await
         {
@@ -32,6 +38,7 @@ impl Relay {
                 return (Err(err), outcome);
             }
         };
+        let headers_at = Instant::now();
         let target = &targets[index];
         outcome.served = Some((
             target.model_id.clone(),
@@ -40,22 +47,22 @@ impl Relay {
         ));
         outcome.first_byte = Some(started.elapsed());
         let protocol = target.adapter.protocol();
+        let health = &self.health;
+        let failed = |err: UpstreamError, mut outcome: Outcome| {
+            health.record_error(&target.model_id, &target.endpoint_tag, &err);
+            outcome.error = Some(err.clone());
+            (Err(err), outcome)
+        };
         let body = match self.client.read_body(protocol, response).await {
             Ok(body) => body,
-            Err(err) => {
-                outcome.error = Some(err.clone());
-                return (Err(err), outcome);
-            }
+            Err(err) => return failed(err, outcome),
         };
         outcome.generation_time = outcome
             .first_byte
             .map(|fb| started.elapsed().saturating_sub(fb));
         let mut parsed = match target.adapter.parse_response(&body, &ctx) {
             Ok(parsed) => parsed,
-            Err(err) => {
-                outcome.error = Some(err.clone());
-                return (Err(err), outcome);
-            }
+            Err(err) => return failed(err, outcome),
         };
         outcome.upstream_id = Some(std::mem::replace(&mut parsed.id, generation_id.to_owned()));
         parsed.model.clone_from(&target.model_id);
@@ -65,6 +72,11 @@ impl Relay {
             parsed.strip_reasoning();
         }
         let mut usage: Usage = parsed.usage.take().unwrap_or_default();
+        self.health.record_success(
+            &target.model_id,
+            &target.endpoint_tag,
+            sample(attempt_started, headers_at, None, usage.completion_tokens),
+        );
         outcome.cost = target.price(&mut usage);
         outcome.is_byok = target.is_byok;
         outcome.usage = usage.clone();

@@ -2,7 +2,7 @@
 
 use std::time::Instant;
 
-use super::{Outcome, Relay, Target, unix_now};
+use super::{Connected, Outcome, Relay, Target, sample, unix_now};
 use crate::gateway::error::UpstreamError;
 use crate::gateway::types::{EmbeddingRequest, EmbeddingResponse};
 
@@ -22,15 +22,22 @@ impl Relay {
                 targets,
                 |t| t.build_embeddings(request, created),
                 &mut outcome.attempts,
+                started,
             )
             .await;
-        let (index, response, _ctx) = match connected {
+        let Connected {
+            index,
+            response,
+            attempt_started,
+            ..
+        } = match connected {
             Ok(connected) => connected,
             Err(err) => {
                 outcome.error = Some(err.clone());
                 return (Err(err), outcome);
             }
         };
+        let headers_at = Instant::now();
         let target = &targets[index];
         let protocol = target.adapter.protocol();
         outcome.served = Some((
@@ -47,6 +54,8 @@ impl Relay {
         let mut parsed = match parsed {
             Ok(parsed) => parsed,
             Err(err) => {
+                self.health
+                    .record_error(&target.model_id, &target.endpoint_tag, &err);
                 outcome.error = Some(err.clone());
                 return (Err(err), outcome);
             }
@@ -56,6 +65,11 @@ impl Relay {
             .map(|fb| started.elapsed().saturating_sub(fb));
         parsed.model.clone_from(&target.model_id);
         parsed.provider = Some(target.provider_name.clone());
+        self.health.record_success(
+            &target.model_id,
+            &target.endpoint_tag,
+            sample(attempt_started, headers_at, None, 0),
+        );
         let mut usage = parsed.usage.take().unwrap_or_default();
         usage.completion_tokens = 0;
         outcome.cost = target.price(&mut usage);

@@ -9,7 +9,10 @@ use bytes::Bytes;
 use futures_util::StreamExt;
 use tokio::sync::{mpsc, oneshot};
 
-use super::{Outcome, Relay, Target, estimate_tokens, prompt_chars, unix_now};
+use super::{
+    AttemptRecord, Connected, Outcome, Relay, Target, estimate_tokens, prompt_chars, sample,
+    unix_now,
+};
 use crate::gateway::error::{ErrorType, UpstreamError};
 use crate::gateway::providers::StreamEvent;
 use crate::gateway::stream::emitter;
@@ -23,8 +26,9 @@ const CHANNEL_FRAMES: usize = 16;
 pub enum StreamStart {
     /// An upstream answered; frames follow.
     Streaming,
-    /// Every attempt failed before any upstream byte; with the last provider tried.
-    Failed(UpstreamError, Option<String>),
+    /// Every attempt failed before any upstream byte; with the last provider tried and every
+    /// attempt.
+    Failed(UpstreamError, Option<String>, Vec<AttemptRecord>),
 }
 
 /// The wire format of the emitted chunks.
@@ -118,9 +122,12 @@ impl Run<'_> {
         keep_alive.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let mut attempts = Vec::new();
         let connected = {
-            let connect = self
-                .relay
-                .connect(targets, |t| t.build(request, created), &mut attempts);
+            let connect = self.relay.connect(
+                targets,
+                |t| t.build(request, created),
+                &mut attempts,
+                self.started,
+            );
             tokio::pin!(connect);
             loop {
                 tokio::select! {
@@ -129,13 +136,21 @@ impl Run<'_> {
                 }
             }
         };
-        let last_provider = attempts.last().map(|a| a.provider.clone());
         self.outcome.attempts = attempts;
-        let (index, response, ctx) = match connected {
+        let Connected {
+            index,
+            response,
+            ctx,
+            attempt_started,
+        } = match connected {
             Ok(connected) => connected,
             Err(err) => {
                 start_tx
-                    .send(StreamStart::Failed(err.clone(), last_provider))
+                    .send(StreamStart::Failed(
+                        err.clone(),
+                        self.outcome.provider_name(),
+                        self.outcome.attempts.clone(),
+                    ))
                     .ok();
                 // Only seen if the HTTP layer already committed to a 200 stream.
                 let template =
@@ -149,6 +164,7 @@ impl Run<'_> {
                 return Ok(());
             }
         };
+        let headers_at = Instant::now();
         start_tx.send(StreamStart::Streaming).ok();
         let target = &targets[index];
         self.outcome.served = Some((
@@ -200,6 +216,19 @@ impl Run<'_> {
             .unwrap_or_else(|| self.estimated_usage(request));
         if usage.completion_tokens == 0 && self.generated_chars > 0 {
             usage.completion_tokens = estimate_tokens(self.generated_chars);
+        }
+        let health = &self.relay.health;
+        match (&result, &self.outcome.error) {
+            (Ok(false), _) => {
+                let ttft = self.outcome.first_byte.map(|d| self.started + d);
+                let timings = sample(attempt_started, headers_at, ttft, usage.completion_tokens);
+                health.record_success(&target.model_id, &target.endpoint_tag, timings);
+            }
+            (Ok(true), Some(err)) => {
+                health.record_error(&target.model_id, &target.endpoint_tag, err);
+            }
+            // The client left: the endpoint was answering.
+            _ => health.record_answered(&target.model_id, &target.endpoint_tag),
         }
         self.outcome.cost = target.price(&mut usage);
         self.outcome.usage = usage.clone();
