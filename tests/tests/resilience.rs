@@ -167,6 +167,51 @@ async fn a_provider_error_moves_to_the_next_endpoint_and_is_recorded() {
 }
 
 #[tokio::test]
+async fn a_failure_before_anything_reached_the_client_moves_on() {
+    let h = hosts(|_| {}).await;
+    // A 200 whose body is cut halfway: nothing was sent to the client yet.
+    h.first.set_knobs(Knobs {
+        disconnect_after: Some(0),
+        ..Knobs::default()
+    });
+    let id = served_by(&h.chat(ask("hi")).await, "Groq");
+    let attempts = h.generation(&id).await["provider_responses"].clone();
+    assert_eq!(attempts[0]["provider_name"], "DeepInfra", "{attempts}");
+    assert_eq!(attempts[0]["status"], 200, "{attempts}");
+    assert_eq!(
+        attempts[0]["error_type"], "provider_unavailable",
+        "{attempts}"
+    );
+    assert_eq!(attempts[1]["status"], 200, "{attempts}");
+    assert!(attempts[1]["error"].is_null(), "{attempts}");
+
+    // A stream cut before its first chunk: the client sees only the second host's stream.
+    let (status, id, sse) = h.stream(ask_stream("hi")).await;
+    assert_eq!(status, 200);
+    assert!(sse.done, "{}", sse.raw);
+    assert_eq!(sse.text(), "You said: hi");
+    assert!(
+        sse.data.iter().all(|c| c.get("error").is_none()),
+        "{}",
+        sse.raw
+    );
+    assert!(
+        sse.data.iter().all(|c| c["provider"] == "Groq"),
+        "{}",
+        sse.raw
+    );
+    let generation = h.generation(&id).await;
+    assert_eq!(generation["provider_name"], "Groq", "{generation}");
+    assert_eq!(generation["finish_reason"], "stop", "{generation}");
+    let attempts = generation["provider_responses"].clone();
+    assert_eq!(attempts[0]["status"], 200, "{attempts}");
+    assert!(attempts[0]["error"].is_string(), "{attempts}");
+    assert_eq!(h.sent(), (2, 2));
+    // Both cuts count against the first host.
+    assert_eq!(h.endpoint("deepinfra").await["uptime_last_30m"], json!(0.0));
+}
+
+#[tokio::test]
 async fn a_connection_refused_moves_to_the_next_endpoint() {
     // Nothing listens on a port we just bound and released.
     let closed = std::net::TcpListener::bind("127.0.0.1:0")

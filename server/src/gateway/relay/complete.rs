@@ -18,52 +18,58 @@ impl Relay {
     ) -> (Result<ChatResponse, UpstreamError>, Outcome) {
         let mut outcome = Outcome::default();
         let created = unix_now();
-        let Connected {
-            index,
-            response,
-            ctx,
-            attempt_started,
-        } = match self
-            .connect(
-                targets,
-                |t| t.build(request, created),
-                &mut outcome.attempts,
-                started,
-            )
-            .await
-        {
-            Ok(connected) => connected,
-            Err(err) => {
-                outcome.error = Some(err.clone());
-                return (Err(err), outcome);
+        // Nothing reaches the client before the whole body is read and parsed, so a body that
+        // fails may still move on to the next endpoint.
+        let mut from = 0;
+        let (index, mut parsed, headers_at, attempt_started) = loop {
+            let Connected {
+                index,
+                response,
+                ctx,
+                attempt_started,
+            } = match self
+                .connect(
+                    &targets[from..],
+                    |t| t.build(request, created),
+                    &mut outcome.attempts,
+                    started,
+                )
+                .await
+            {
+                Ok(connected) => connected,
+                Err(err) => {
+                    outcome.error = Some(err.clone());
+                    return (Err(err), outcome);
+                }
+            };
+            let index = from + index;
+            let headers_at = Instant::now();
+            let target = &targets[index];
+            outcome.first_byte = Some(started.elapsed());
+            let protocol = target.adapter.protocol();
+            let parsed = match self.client.read_body(protocol, response).await {
+                Ok(body) => target.adapter.parse_response(&body, &ctx),
+                Err(err) => Err(err),
+            };
+            match parsed {
+                Ok(parsed) => break (index, parsed, headers_at, attempt_started),
+                Err(err) => {
+                    self.body_failed(target, &err, &mut outcome.attempts);
+                    if self.may_move_on(&err, index, targets.len(), started) {
+                        from = index + 1;
+                        continue;
+                    }
+                    outcome.served = Some(target.served());
+                    outcome.error = Some(err.clone());
+                    return (Err(err), outcome);
+                }
             }
         };
-        let headers_at = Instant::now();
         let target = &targets[index];
-        outcome.served = Some((
-            target.model_id.clone(),
-            target.provider_name.clone(),
-            target.provider_slug.clone(),
-        ));
-        outcome.first_byte = Some(started.elapsed());
-        let protocol = target.adapter.protocol();
-        let health = &self.health;
-        let failed = |err: UpstreamError, mut outcome: Outcome| {
-            health.record_error(&target.model_id, &target.endpoint_tag, &err);
-            outcome.error = Some(err.clone());
-            (Err(err), outcome)
-        };
-        let body = match self.client.read_body(protocol, response).await {
-            Ok(body) => body,
-            Err(err) => return failed(err, outcome),
-        };
+        outcome.served = Some(target.served());
         outcome.generation_time = outcome
             .first_byte
             .map(|fb| started.elapsed().saturating_sub(fb));
-        let mut parsed = match target.adapter.parse_response(&body, &ctx) {
-            Ok(parsed) => parsed,
-            Err(err) => return failed(err, outcome),
-        };
         outcome.upstream_id = Some(std::mem::replace(&mut parsed.id, generation_id.to_owned()));
         parsed.model.clone_from(&target.model_id);
         parsed.provider = Some(target.provider_name.clone());

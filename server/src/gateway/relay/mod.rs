@@ -86,6 +86,15 @@ impl Target {
         err
     }
 
+    /// `(model id, provider name, provider slug)`, as [`Outcome::served`] names it.
+    pub fn served(&self) -> (String, String, String) {
+        (
+            self.model_id.clone(),
+            self.provider_name.clone(),
+            self.provider_slug.clone(),
+        )
+    }
+
     /// Fills `usage.cost`, `cost_details` and `is_byok` from this endpoint's prices.
     /// Returns the total in nano-dollars.
     pub fn price(&self, usage: &mut Usage) -> Nanos {
@@ -355,6 +364,25 @@ impl Relay {
                 Tried::Failed(err, go_on)
             }
         }
+    }
+}
+
+impl Relay {
+    /// An endpoint answered 2xx but its body failed (unreadable, stalled, malformed): counted
+    /// against it, and noted on its attempt.
+    fn body_failed(&self, target: &Target, err: &UpstreamError, attempts: &mut [AttemptRecord]) {
+        self.health
+            .record_error(&target.model_id, &target.endpoint_tag, err);
+        if let Some(attempt) = attempts.last_mut() {
+            attempt.error = Some(err.message.clone());
+            attempt.error_type = Some(err.error_type.as_str());
+        }
+        tracing::warn!(provider = %target.provider_slug, error = %err.message, "upstream body failed");
+    }
+
+    /// Whether a failure before anything reached the client may move on to the next target.
+    fn may_move_on(&self, err: &UpstreamError, index: usize, len: usize, started: Instant) -> bool {
+        err.retryable && index + 1 < len && started.elapsed() < self.retry_budget
     }
 }
 
