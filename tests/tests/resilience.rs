@@ -384,6 +384,29 @@ async fn when_every_endpoint_fails_the_error_lists_every_attempt() {
         2
     );
 
+    // Past the commit deadline the failure arrives in-band, with the attempts as well.
+    let (status, _, sse) = {
+        let h2 = hosts(|c| c.stream_commit_ms = 0).await;
+        h2.first.set_knobs(failing(500));
+        h2.second.set_knobs(Knobs {
+            latency_ms: 300,
+            ..failing(500)
+        });
+        h2.stream(ask_stream("hi")).await
+    };
+    assert_eq!(status, 200, "{}", sse.raw);
+    let last = sse.data.last().unwrap();
+    assert_eq!(last["error"]["code"], 502, "{}", sse.raw);
+    assert_eq!(last["choices"][0]["finish_reason"], "error");
+    assert_eq!(
+        last["error"]["metadata"]["attempts"]
+            .as_array()
+            .map(Vec::len),
+        Some(2),
+        "{}",
+        sse.raw
+    );
+
     // Both overloaded: 503.
     both(failing(503));
     let reply = h.chat(ask("hi")).await;

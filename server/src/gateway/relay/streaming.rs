@@ -175,11 +175,13 @@ impl Run<'_> {
                     let template =
                         ChatChunk::new(self.generation_id.clone(), created, request.model.clone());
                     self.outcome.error = Some(err.clone());
+                    let mut chunk = emitter::error_chunk(&template, &err);
+                    if let Some(error) = chunk.error.as_mut() {
+                        error["metadata"]["attempts"] =
+                            serde_json::to_value(&self.outcome.attempts).unwrap_or_default();
+                    }
                     // The HTTP layer may have answered with the error already and closed the channel.
-                    self.emitter
-                        .send(emitter::data(&emitter::error_chunk(&template, &err)))
-                        .await
-                        .ok();
+                    self.emitter.send(emitter::data(&chunk)).await.ok();
                     return Ok(());
                 }
             };
