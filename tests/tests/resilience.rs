@@ -528,15 +528,33 @@ async fn the_breaker_opens_after_repeated_failures_and_a_probe_closes_it() {
     served_by(&h.chat(ask("hi")).await, "Groq");
     assert_eq!(h.sent(), (3, 5), "reopened");
 
-    // The host recovers; the next probe (after the doubled cooldown) closes the breaker.
-    h.first.set_knobs(Knobs::default());
+    // The host recovers (slowly); the next probe, after the doubled cooldown, closes the breaker.
+    h.first.set_knobs(Knobs {
+        latency_ms: 800,
+        ..Knobs::default()
+    });
     tokio::time::sleep(Duration::from_millis(1_600).saturating_sub(reopened.elapsed())).await;
     served_by(&h.chat(ask("hi")).await, "Groq");
     assert_eq!(h.sent(), (3, 6), "still open: the cooldown doubled");
     tokio::time::sleep(Duration::from_millis(3_100).saturating_sub(reopened.elapsed())).await;
+    // Half-open: one probe at a time; a request meanwhile skips the endpoint.
+    let (a, b) = tokio::join!(h.chat(ask("hi")), async {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        h.chat(ask("hi")).await
+    });
+    let mut providers = [
+        a.expect(200)["provider"].clone(),
+        b.expect(200)["provider"].clone(),
+    ];
+    providers.sort_by_key(|p| p.to_string());
+    assert_eq!(providers, [json!("DeepInfra"), json!("Groq")]);
+    assert_eq!(h.sent(), (4, 7), "one probe");
+    let skipped =
+        h.generation(b.body["id"].as_str().unwrap()).await["provider_responses"][0]["skipped"]
+            .clone();
+    assert_eq!(skipped, "circuit half-open, probe in flight");
     served_by(&h.chat(ask("hi")).await, "DeepInfra");
-    served_by(&h.chat(ask("hi")).await, "DeepInfra");
-    assert_eq!(h.sent(), (5, 6));
+    assert_eq!(h.sent(), (5, 7));
     assert_eq!(h.endpoint("deepinfra").await["status"], 0);
 }
 

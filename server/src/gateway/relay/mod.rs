@@ -325,7 +325,7 @@ impl Relay {
             }
         };
         // The first byte must come within its timeout and within what is left of the budget
-        // (the first attempt always gets a chance, however long routing took).
+        // (the first attempt is made even when routing used the budget up).
         let left = deadline.saturating_duration_since(attempt_started);
         let first_byte = self
             .client
