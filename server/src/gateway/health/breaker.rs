@@ -181,7 +181,12 @@ impl Breaker {
             }
             return;
         }
-        // A probe (or a last-resort attempt at an open endpoint) failed: back off further.
+        if kind == OPEN {
+            // Requests sent before it opened, or a last resort while open: it is open already,
+            // and only a failed probe should lengthen the wait.
+            return;
+        }
+        // The probe failed: back off further.
         let reopenings = self.reopenings.fetch_add(1, Ordering::Relaxed) + 1;
         let cooldown = config
             .cooldown_ms
@@ -256,6 +261,18 @@ mod tests {
         assert_eq!(b.state(200), BreakerState::Open);
         assert!(b.opened_within(200, 60_000));
         assert!(!b.opened_within(100_000, 60_000));
+        // Failures of requests already in flight do not lengthen an open period.
+        for _ in 0..10 {
+            b.on_failure(300, &CONFIG);
+        }
+        assert!(matches!(
+            b.admit(300, &CONFIG),
+            Admission::Unavailable {
+                until_ms: 1_100,
+                ..
+            }
+        ));
+        assert_eq!(b.admit(1_100, &CONFIG), Admission::Probe);
     }
 
     #[test]
