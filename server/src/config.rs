@@ -84,6 +84,11 @@ pub struct Config {
     /// Consecutive failures (connect errors, timeouts, 5xx, overloaded) that open an
     /// endpoint's circuit breaker.
     pub breaker_failure_threshold: u32,
+    /// Failure rate (percent) over an endpoint's last `breaker_failure_rate_window` outcomes
+    /// that opens its breaker; 0 turns the rule off.
+    pub breaker_failure_rate_percent: u32,
+    /// Outcomes (at most 64) the failure rate looks at.
+    pub breaker_failure_rate_window: u32,
     /// Milliseconds an opened breaker keeps the endpoint out before one probe request is let
     /// through; doubles with each failed probe.
     pub breaker_cooldown_ms: u64,
@@ -126,6 +131,8 @@ impl Default for Config {
             stream_keep_alive_ms: 10_000,
             retry_budget_ms: 180_000,
             breaker_failure_threshold: 5,
+            breaker_failure_rate_percent: 50,
+            breaker_failure_rate_window: 20,
             breaker_cooldown_ms: 30_000,
             breaker_max_cooldown_ms: 300_000,
             rate_limit_cooldown_ms: 1_000,
@@ -247,6 +254,12 @@ impl Config {
         }
         if let Some(v) = text("BREAKER_FAILURE_THRESHOLD") {
             self.breaker_failure_threshold = parsed("BREAKER_FAILURE_THRESHOLD", v)?;
+        }
+        if let Some(v) = text("BREAKER_FAILURE_RATE_PERCENT") {
+            self.breaker_failure_rate_percent = parsed("BREAKER_FAILURE_RATE_PERCENT", v)?;
+        }
+        if let Some(v) = text("BREAKER_FAILURE_RATE_WINDOW") {
+            self.breaker_failure_rate_window = parsed("BREAKER_FAILURE_RATE_WINDOW", v)?;
         }
         if let Some(v) = text("BREAKER_COOLDOWN_MS") {
             self.breaker_cooldown_ms = parsed("BREAKER_COOLDOWN_MS", v)?;

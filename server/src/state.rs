@@ -45,6 +45,8 @@ impl AppState {
         };
         let breaker = BreakerConfig {
             threshold: config.breaker_failure_threshold.max(1),
+            failure_rate_percent: config.breaker_failure_rate_percent.min(100),
+            failure_rate_window: config.breaker_failure_rate_window.clamp(1, 64),
             cooldown_ms: config.breaker_cooldown_ms,
             max_cooldown_ms: config.breaker_max_cooldown_ms,
             // A probe is settled when its response headers arrive (or do not).

@@ -559,6 +559,40 @@ async fn the_breaker_opens_after_repeated_failures_and_a_probe_closes_it() {
 }
 
 #[tokio::test]
+async fn a_high_failure_rate_opens_the_breaker() {
+    let h = hosts(|c| {
+        c.breaker_failure_threshold = 100;
+        c.breaker_failure_rate_percent = 50;
+        c.breaker_failure_rate_window = 4;
+        c.breaker_cooldown_ms = 60_000;
+    })
+    .await;
+    // Failing every other request never makes consecutive failures...
+    for (failing_now, provider) in [
+        (true, "Groq"),
+        (false, "DeepInfra"),
+        (true, "Groq"),
+        (false, "DeepInfra"),
+    ] {
+        h.first.set_knobs(if failing_now {
+            failing(500)
+        } else {
+            Knobs::default()
+        });
+        served_by(&h.chat(ask("hi")).await, provider);
+    }
+    assert_eq!(h.endpoint("deepinfra").await["status"], 0);
+    // ...but the next failure makes two of the last four: 50 %.
+    h.first.set_knobs(failing(500));
+    served_by(&h.chat(ask("hi")).await, "Groq");
+    h.first.set_knobs(Knobs::default());
+    let id = served_by(&h.chat(ask("hi")).await, "Groq");
+    let attempts = h.generation(&id).await["provider_responses"].clone();
+    assert_eq!(attempts[0]["skipped"], "circuit open", "{attempts}");
+    assert_eq!(h.sent(), (5, 4));
+}
+
+#[tokio::test]
 async fn endpoint_statistics_show_after_traffic() {
     let h = hosts(|_| {}).await;
     // Unmeasured endpoints report nulls.

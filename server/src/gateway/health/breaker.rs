@@ -1,6 +1,7 @@
 //! The circuit breaker of one endpoint, on atomics so the hot path reads it without a lock.
 //!
-//! Closed: requests flow; `threshold` consecutive endpoint failures open it. Open: requests skip
+//! Closed: requests flow; `threshold` consecutive endpoint failures open it, and so does a
+//! failure rate of `failure_rate_percent` or more over the last `failure_rate_window` outcomes. Open: requests skip
 //! the endpoint until `until`; then the first request to ask becomes the probe (half-open, with a
 //! lease so a probe that never reports does not keep the endpoint shut forever). The probe's
 //! success closes the breaker; its failure reopens it with the cooldown doubled (bounded).
@@ -13,6 +14,11 @@ use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 pub struct BreakerConfig {
     /// Consecutive endpoint failures that open the breaker.
     pub threshold: u32,
+    /// Failure rate (percent) over the last `failure_rate_window` outcomes that opens the
+    /// breaker; 0 turns the rule off.
+    pub failure_rate_percent: u32,
+    /// Outcomes the failure rate looks at (at most 64); the rule waits until it has that many.
+    pub failure_rate_window: u32,
     /// First open period; doubles with each failed probe.
     pub cooldown_ms: u64,
     /// Longest open period, and the cap on an upstream's `Retry-After`.
@@ -27,6 +33,8 @@ impl Default for BreakerConfig {
     fn default() -> Self {
         BreakerConfig {
             threshold: 5,
+            failure_rate_percent: 50,
+            failure_rate_window: 20,
             cooldown_ms: 30_000,
             max_cooldown_ms: 300_000,
             probe_lease_ms: 120_000,
@@ -98,6 +106,10 @@ pub struct Breaker {
     cooled_until: AtomicU64,
     /// Board ms + 1 of the last time the breaker opened (0: never).
     last_opened: AtomicU64,
+    /// The latest outcomes since it last opened, newest in bit 0 (1 = failed).
+    outcomes: AtomicU64,
+    /// How many bits of `outcomes` are real (at most 64).
+    outcome_count: AtomicU32,
 }
 
 impl Breaker {
@@ -159,8 +171,16 @@ impl Breaker {
         last != 0 && now_ms.saturating_sub(last - 1) < window_ms
     }
 
-    /// The endpoint answered (successfully, or with the caller's own error).
+    /// The endpoint answered (successfully, or with the caller's own error): one outcome.
     pub fn on_answer(&self) {
+        self.push_outcome(false);
+        self.on_response();
+    }
+
+    /// The endpoint sent response headers: it is up, so a half-open (or open) breaker closes
+    /// now rather than when a long stream ends. Not an outcome of its own (the exchange's end
+    /// records that).
+    pub fn on_response(&self) {
         // Read before writing: on a busy healthy endpoint this stays a shared cache line.
         if self.consecutive_failures.load(Ordering::Relaxed) != 0 {
             self.consecutive_failures.store(0, Ordering::Relaxed);
@@ -171,12 +191,46 @@ impl Breaker {
         }
     }
 
+    /// Shifts one outcome into the recent ones; returns them (newest in bit 0) and how many
+    /// bits are real.
+    fn push_outcome(&self, failed: bool) -> (u64, u32) {
+        let bit = u64::from(failed);
+        let previous = self
+            .outcomes
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |b| {
+                Some((b << 1) | bit)
+            })
+            .unwrap_or_default();
+        let count = self
+            .outcome_count
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
+                Some((n + 1).min(64))
+            })
+            .unwrap_or_default();
+        ((previous << 1) | bit, (count + 1).min(64))
+    }
+
+    /// Whether the recent outcomes fail at or above the configured rate.
+    fn rate_exceeded(outcomes: u64, count: u32, config: &BreakerConfig) -> bool {
+        let window = config.failure_rate_window.clamp(1, 64);
+        if config.failure_rate_percent == 0 || count < window {
+            return false;
+        }
+        let mask = if window == 64 {
+            u64::MAX
+        } else {
+            (1u64 << window) - 1
+        };
+        (outcomes & mask).count_ones() * 100 >= config.failure_rate_percent * window
+    }
+
     /// The endpoint failed (connect error, timeout, 5xx, overloaded, our key refused...).
     pub fn on_failure(&self, now_ms: u64, config: &BreakerConfig) {
         let (kind, _) = unpack(self.state.load(Ordering::Acquire));
         if kind == CLOSED {
             let failures = self.consecutive_failures.fetch_add(1, Ordering::Relaxed) + 1;
-            if failures >= config.threshold.max(1) {
+            let (outcomes, count) = self.push_outcome(true);
+            if failures >= config.threshold.max(1) || Self::rate_exceeded(outcomes, count, config) {
                 self.open(now_ms, config.cooldown_ms);
             }
             return;
@@ -197,6 +251,9 @@ impl Breaker {
 
     fn open(&self, now_ms: u64, cooldown_ms: u64) {
         self.consecutive_failures.store(0, Ordering::Relaxed);
+        // After recovery the rate starts afresh, not from the outage's failures.
+        self.outcomes.store(0, Ordering::Relaxed);
+        self.outcome_count.store(0, Ordering::Relaxed);
         self.state
             .store(pack(OPEN, now_ms + cooldown_ms), Ordering::Release);
         self.last_opened.store(now_ms + 1, Ordering::Relaxed);
@@ -234,6 +291,8 @@ mod tests {
 
     const CONFIG: BreakerConfig = BreakerConfig {
         threshold: 3,
+        failure_rate_percent: 0,
+        failure_rate_window: 10,
         cooldown_ms: 1_000,
         max_cooldown_ms: 5_000,
         probe_lease_ms: 10_000,
@@ -273,6 +332,44 @@ mod tests {
             }
         ));
         assert_eq!(b.admit(1_100, &CONFIG), Admission::Probe);
+    }
+
+    #[test]
+    fn a_high_failure_rate_opens_it_without_consecutive_failures() {
+        let config = BreakerConfig {
+            threshold: 100,
+            failure_rate_percent: 50,
+            ..CONFIG
+        };
+        let b = Breaker::default();
+        // Four of nine failed: too few outcomes yet, and under the rate.
+        for _ in 0..4 {
+            b.on_answer();
+            b.on_failure(0, &config);
+        }
+        b.on_answer();
+        // Headers alone are not an outcome.
+        b.on_response();
+        assert_eq!(b.admit(0, &config), Admission::Available);
+        // The tenth outcome makes five failures in ten: 50 %.
+        b.on_failure(0, &config);
+        assert_eq!(b.state(0), BreakerState::Open);
+        // Recovered, the rate starts afresh: one failure does not reopen it.
+        assert_eq!(b.admit(1_000, &config), Admission::Probe);
+        b.on_answer();
+        b.on_failure(1_000, &config);
+        assert_eq!(b.admit(1_000, &config), Admission::Available);
+        // Older outcomes slide out of the window.
+        let b = Breaker::default();
+        for _ in 0..4 {
+            b.on_failure(0, &config);
+            b.on_answer();
+        }
+        for _ in 0..10 {
+            b.on_answer();
+        }
+        b.on_failure(0, &config);
+        assert_eq!(b.state(0), BreakerState::Closed);
     }
 
     #[test]

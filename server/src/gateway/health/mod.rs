@@ -210,11 +210,11 @@ impl HealthBoard {
         self.maybe_publish(&entry, &windows, now);
     }
 
-    /// The endpoint was answering when the client left: closes a half-open breaker, adds no
-    /// figures (the exchange is incomplete).
+    /// The endpoint sent its response headers (or was answering when the client left):
+    /// closes a half-open breaker; adds no figures (the exchange is not over).
     pub fn record_answered(&self, model_id: &str, tag: &str) {
         if let Some(entry) = self.get(model_id, tag) {
-            entry.breaker.on_answer();
+            entry.breaker.on_response();
         }
     }
 
