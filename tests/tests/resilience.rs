@@ -232,6 +232,33 @@ async fn a_connection_refused_moves_to_the_next_endpoint() {
 }
 
 #[tokio::test]
+async fn a_connect_timeout_moves_to_the_next_endpoint() {
+    // A listener that never accepts, with its accept queue filled: further handshakes hang.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let mut held = Vec::new();
+    while held.len() < 4096 {
+        match std::net::TcpStream::connect_timeout(&addr, Duration::from_millis(300)) {
+            Ok(stream) => held.push(stream),
+            Err(_) => break,
+        }
+    }
+    let h = hosts(|c| {
+        c.upstream_connect_timeout_secs = 1;
+        c.provider_env
+            .insert("DEEPINFRA_BASE_URL".into(), format!("http://{addr}/v1"));
+    })
+    .await;
+    let id = served_by(&h.chat(ask("hi")).await, "Groq");
+    let attempts = h.generation(&id).await["provider_responses"].clone();
+    assert_eq!(attempts[0]["provider_name"], "DeepInfra", "{attempts}");
+    assert_eq!(attempts[0]["error_type"], "timeout", "{attempts}");
+    let waited = attempts[0]["latency"].as_u64().unwrap();
+    assert!((900..5_000).contains(&waited), "{attempts}");
+    drop(listener);
+}
+
+#[tokio::test]
 async fn a_rate_limit_cools_the_endpoint_for_the_time_asked_within_the_cap() {
     let h = hosts(|c| c.breaker_max_cooldown_ms = 3_000).await;
     h.first.set_knobs(Knobs {
