@@ -77,6 +77,25 @@ pub struct Config {
     pub upstream_total_timeout_secs: u64,
     /// Milliseconds between `: OPENROUTER PROCESSING` comments while a stream waits.
     pub stream_keep_alive_ms: u64,
+    /// Milliseconds from a request's start within which a failed attempt moves on to the next
+    /// endpoint (before the first byte reached the client); an attempt's wait for its first
+    /// byte also ends with it.
+    pub retry_budget_ms: u64,
+    /// Consecutive failures (connect errors, timeouts, 5xx, overloaded) that open an
+    /// endpoint's circuit breaker.
+    pub breaker_failure_threshold: u32,
+    /// Failure rate (percent) over an endpoint's last `breaker_failure_rate_window` outcomes
+    /// that opens its breaker; 0 turns the rule off.
+    pub breaker_failure_rate_percent: u32,
+    /// Outcomes (at most 64) the failure rate looks at.
+    pub breaker_failure_rate_window: u32,
+    /// Milliseconds an opened breaker keeps the endpoint out before one probe request is let
+    /// through; doubles with each failed probe.
+    pub breaker_cooldown_ms: u64,
+    /// Longest breaker cooldown, and the cap on how long an upstream's `Retry-After` cools it.
+    pub breaker_max_cooldown_ms: u64,
+    /// Milliseconds an endpoint cools after a 429 that names no `Retry-After`.
+    pub rate_limit_cooldown_ms: u64,
     /// Folder with the built web bundle (`pkg/`: wasm, js, css) from `scripts/build-web.sh`.
     pub site_root: PathBuf,
     /// Milliseconds a stream request waits for its first upstream answer before committing
@@ -126,6 +145,13 @@ impl Default for Config {
             upstream_idle_timeout_secs: 120,
             upstream_total_timeout_secs: 900,
             stream_keep_alive_ms: 10_000,
+            retry_budget_ms: 180_000,
+            breaker_failure_threshold: 5,
+            breaker_failure_rate_percent: 50,
+            breaker_failure_rate_window: 20,
+            breaker_cooldown_ms: 30_000,
+            breaker_max_cooldown_ms: 300_000,
+            rate_limit_cooldown_ms: 1_000,
             stream_commit_ms: 2_000,
             rate_limit_window_secs: 60,
             rate_limit_key_requests_per_window: 600,
@@ -245,6 +271,27 @@ impl Config {
         }
         if let Some(v) = text("STREAM_KEEP_ALIVE_MS") {
             self.stream_keep_alive_ms = parsed("STREAM_KEEP_ALIVE_MS", v)?;
+        }
+        if let Some(v) = text("RETRY_BUDGET_MS") {
+            self.retry_budget_ms = parsed("RETRY_BUDGET_MS", v)?;
+        }
+        if let Some(v) = text("BREAKER_FAILURE_THRESHOLD") {
+            self.breaker_failure_threshold = parsed("BREAKER_FAILURE_THRESHOLD", v)?;
+        }
+        if let Some(v) = text("BREAKER_FAILURE_RATE_PERCENT") {
+            self.breaker_failure_rate_percent = parsed("BREAKER_FAILURE_RATE_PERCENT", v)?;
+        }
+        if let Some(v) = text("BREAKER_FAILURE_RATE_WINDOW") {
+            self.breaker_failure_rate_window = parsed("BREAKER_FAILURE_RATE_WINDOW", v)?;
+        }
+        if let Some(v) = text("BREAKER_COOLDOWN_MS") {
+            self.breaker_cooldown_ms = parsed("BREAKER_COOLDOWN_MS", v)?;
+        }
+        if let Some(v) = text("BREAKER_MAX_COOLDOWN_MS") {
+            self.breaker_max_cooldown_ms = parsed("BREAKER_MAX_COOLDOWN_MS", v)?;
+        }
+        if let Some(v) = text("RATE_LIMIT_COOLDOWN_MS") {
+            self.rate_limit_cooldown_ms = parsed("RATE_LIMIT_COOLDOWN_MS", v)?;
         }
         if let Some(v) = text("SITE_ROOT") {
             self.site_root = PathBuf::from(v);

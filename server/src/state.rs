@@ -11,6 +11,7 @@ use crate::accounts::key_cache::KeyCache;
 use crate::accounts::sessions::SessionManager;
 use crate::api::throttle::AuthThrottle;
 use crate::config::Config;
+use crate::gateway::health::{BreakerConfig, HealthBoard};
 use crate::gateway::relay::Relay;
 use crate::gateway::routing::RoutingTable;
 use crate::gateway::upstream::{Timeouts, UpstreamClient};
@@ -45,9 +46,21 @@ impl AppState {
             idle: Duration::from_secs(config.upstream_idle_timeout_secs),
             total: Duration::from_secs(config.upstream_total_timeout_secs),
         };
+        let breaker = BreakerConfig {
+            threshold: config.breaker_failure_threshold.max(1),
+            failure_rate_percent: config.breaker_failure_rate_percent.min(100),
+            failure_rate_window: config.breaker_failure_rate_window.clamp(1, 64),
+            cooldown_ms: config.breaker_cooldown_ms,
+            max_cooldown_ms: config.breaker_max_cooldown_ms,
+            // A probe is settled when its response headers arrive (or do not).
+            probe_lease_ms: (timeouts.connect + timeouts.first_byte).as_millis() as u64,
+            rate_limit_cooldown_ms: config.rate_limit_cooldown_ms,
+        };
         let relay = Relay {
             client: UpstreamClient::new(timeouts)?,
             keep_alive: Duration::from_millis(config.stream_keep_alive_ms.max(10)),
+            health: Arc::new(HealthBoard::new(breaker)),
+            retry_budget: Duration::from_millis(config.retry_budget_ms),
         };
         Ok(AppState {
             routing: ArcSwap::from_pointee(routing),

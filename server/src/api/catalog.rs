@@ -31,7 +31,10 @@ pub async fn models(state: web::Data<AppState>, query: web::Query<ModelsQuery>) 
     ))
 }
 
-/// The endpoints (providers) serving one model.
+/// The endpoints (providers) serving one model, with each one's live figures from this
+/// replica's health board: `uptime_last_5m/30m/1d` (percent of answered requests; rate limits
+/// excluded), `latency_last_30m` (milliseconds to the first token) and `throughput_last_30m`
+/// (output tokens per second; p99 is the slow tail), `null` until it has seen traffic.
 #[utoipa::path(tag = "models", params(("author" = String, Path), ("slug" = String, Path)), responses(
     (status = 200, description = "OpenRouter's ListEndpointsResponse"), (status = 404, body = ErrorBody)))]
 #[get("/models/{author}/{slug}/endpoints")]
@@ -47,8 +50,8 @@ pub async fn endpoints(
         .lookup(&id)
         .ok_or_else(|| ApiError::NotFound(format!("Model {id} not found")))?;
     Ok(
-        HttpResponse::Ok().json(views::model_endpoints(&table.catalog, model, |_| {
-            views::EndpointStats::default()
+        HttpResponse::Ok().json(views::model_endpoints(&table.catalog, model, |e| {
+            state.relay.health.endpoint_stats(&model.id, &e.tag)
         })),
     )
 }

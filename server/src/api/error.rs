@@ -8,6 +8,7 @@ use serde_json::{Value, json};
 use crate::accounts::AccountError;
 use crate::accounts::key_cache::KeyAuthError;
 use crate::gateway::UpstreamError;
+use crate::gateway::relay::AttemptRecord;
 use crate::gateway::routing::NoRoute;
 use crate::limits::RateLimited;
 
@@ -217,6 +218,20 @@ pub fn upstream_error(err: &UpstreamError, provider_name: Option<&str>) -> ApiEr
         metadata,
         retry_after_secs: err.retry_after.map(|d| d.as_secs().max(1)),
     }
+}
+
+/// [`upstream_error`] for a request that tried endpoints: every attempt (and every endpoint
+/// skipped, with why) goes into `metadata.attempts`.
+pub fn upstream_failure(
+    err: &UpstreamError,
+    provider_name: Option<&str>,
+    attempts: &[AttemptRecord],
+) -> ApiError {
+    let mut error = upstream_error(err, provider_name);
+    if let ApiError::Detailed { metadata, .. } = &mut error {
+        metadata["attempts"] = serde_json::to_value(attempts).unwrap_or(Value::Null);
+    }
+    error
 }
 
 impl From<sea_orm::DbErr> for ApiError {

@@ -27,6 +27,15 @@ pub struct ProviderResponse {
     pub status: Option<u16>,
     pub latency: Option<u64>,
     pub error: Option<String>,
+    /// The endpoint's tag (which of the provider's endpoints was tried).
+    pub endpoint: Option<String>,
+    /// OpenRouter's `error_type` of the failure.
+    pub error_type: Option<String>,
+    /// Milliseconds from the request's start to this attempt.
+    pub started_ms: Option<u64>,
+    /// Why the endpoint was not tried (circuit open, cooling after a rate limit, retry
+    /// budget spent); `null` for attempts that were made.
+    pub skipped: Option<String>,
 }
 
 /// OpenRouter's generation record. Token counts: ours equal the provider's native ones.
@@ -95,6 +104,10 @@ impl GenerationView {
                         status: a["status"].as_u64().and_then(|s| u16::try_from(s).ok()),
                         latency: a["latency_ms"].as_u64(),
                         error: a["error"].as_str().map(str::to_owned),
+                        endpoint: a["endpoint"].as_str().map(str::to_owned),
+                        error_type: a["error_type"].as_str().map(str::to_owned),
+                        started_ms: a["started_ms"].as_u64(),
+                        skipped: a["skipped"].as_str().map(str::to_owned),
                     })
                     .collect()
             })

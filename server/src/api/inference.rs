@@ -13,7 +13,7 @@ use futures_util::StreamExt;
 use serde_json::Value;
 use tokio_stream::wrappers::ReceiverStream;
 
-use super::error::{ApiError, upstream_error};
+use super::error::{ApiError, upstream_failure};
 use super::extract::InferenceKey;
 use super::json;
 use super::openapi::ErrorBody;
@@ -207,8 +207,11 @@ async fn serve(
             .complete(&targets, &request, &generation_id, started)
             .await;
         let provider = outcome.provider_name();
+        let attempts = result.is_err().then(|| outcome.attempts.clone());
         state.usage.record(recording.into_record(outcome)).await;
-        let response = result.map_err(|err| upstream_error(&err, provider.as_deref()))?;
+        let response = result.map_err(|err| {
+            upstream_failure(&err, provider.as_deref(), &attempts.unwrap_or_default())
+        })?;
         let mut ok = HttpResponse::Ok();
         ok.insert_header((GENERATION_HEADER, generation_id));
         let response = match format {
@@ -231,10 +234,10 @@ async fn serve(
     // A failure known before the commit deadline gets its real status; after it, the stream
     // has begun (keep-alive comments) and a failure arrives in-band.
     let commit = Duration::from_millis(state.config.stream_commit_ms);
-    if let Ok(Ok(StreamStart::Failed(err, provider))) =
+    if let Ok(Ok(StreamStart::Failed(err, provider, attempts))) =
         tokio::time::timeout(commit, handle.start).await
     {
-        return Err(upstream_error(&err, provider.as_deref()));
+        return Err(upstream_failure(&err, provider.as_deref(), &attempts));
     }
     let frames = ReceiverStream::new(handle.frames).map(Ok::<_, actix_web::Error>);
     let response = HttpResponse::Ok()
@@ -295,8 +298,11 @@ pub async fn embeddings(
     };
     let (result, outcome) = state.relay.embed(&targets, &request, started).await;
     let provider = outcome.provider_name();
+    let attempts = result.is_err().then(|| outcome.attempts.clone());
     state.usage.record(recording.into_record(outcome)).await;
-    let response = result.map_err(|err| upstream_error(&err, provider.as_deref()))?;
+    let response = result.map_err(|err| {
+        upstream_failure(&err, provider.as_deref(), &attempts.unwrap_or_default())
+    })?;
     let response = HttpResponse::Ok()
         .insert_header((GENERATION_HEADER, generation_id))
         .json(response);

@@ -7,6 +7,7 @@
 
 pub mod catalog;
 pub mod error;
+pub mod health;
 pub mod legacy;
 pub mod providers;
 pub mod relay;

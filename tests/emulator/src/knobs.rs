@@ -47,7 +47,8 @@ pub struct Knobs {
     pub scenario: Option<String>,
     /// `retry-after`: seconds for the `Retry-After` header (sent on 429, default 1).
     pub retry_after: Option<u64>,
-    /// `disconnect-after`: close the connection abruptly after K stream frames.
+    /// `disconnect-after`: close the connection abruptly after K stream frames; on a
+    /// non-streamed OpenAI reply, after the first half of the body (K is ignored).
     pub disconnect_after: Option<usize>,
     /// `malformed-after`: insert one unparsable event after K stream frames.
     pub malformed_after: Option<usize>,

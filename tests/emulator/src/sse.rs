@@ -165,3 +165,24 @@ impl Drop for FrameStream {
         }
     }
 }
+
+/// A JSON reply cut off halfway through its body (`disconnect-after` on a non-streamed reply):
+/// the head arrives with a 200, then the connection drops.
+pub fn cut_json(
+    body: &serde_json::Value,
+    shared: Arc<Shared>,
+    mut builder: actix_web::HttpResponseBuilder,
+) -> HttpResponse {
+    let bytes = Bytes::from(body.to_string());
+    let head = bytes.slice(..bytes.len() / 2);
+    shared.counters.cut.fetch_add(1, Ordering::Relaxed);
+    let cut = async {
+        tokio::time::sleep(CUT_PAUSE).await;
+        Err(Disconnect)
+    };
+    let body = futures_util::stream::StreamExt::chain(
+        futures_util::stream::once(async move { Ok::<_, Disconnect>(head) }),
+        futures_util::stream::once(cut),
+    );
+    builder.content_type("application/json").streaming(body)
+}

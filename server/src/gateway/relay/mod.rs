@@ -13,6 +13,7 @@ use serde::Serialize;
 
 use super::catalog::{GenerationUsage, Pricing};
 use super::error::{ErrorType, TranslateError, UpstreamError};
+use super::health::{Admission, HealthBoard, Sample};
 use super::providers::{CallContext, CompatQuirks, ProviderAdapter, UpstreamRequest};
 use super::types::{ChatRequest, EmbeddingRequest, Usage};
 use super::upstream::UpstreamClient;
@@ -26,6 +27,9 @@ pub struct Target {
     /// The catalog model id reported to the client (`openai/gpt-4o-mini`).
     pub model_id: String,
     pub provider_slug: String,
+    /// The catalog endpoint's tag (unique per model; the provider slug by default): with
+    /// `model_id`, the key of the endpoint's health.
+    pub endpoint_tag: String,
     /// Display name reported as `provider`.
     pub provider_name: String,
     pub adapter: Arc<dyn ProviderAdapter>,
@@ -81,6 +85,15 @@ impl Target {
         err
     }
 
+    /// `(model id, provider name, provider slug)`, as [`Outcome::served`] names it.
+    pub fn served(&self) -> (String, String, String) {
+        (
+            self.model_id.clone(),
+            self.provider_name.clone(),
+            self.provider_slug.clone(),
+        )
+    }
+
     /// Fills `usage.cost`, `cost_details` and `is_byok` from this endpoint's prices.
     /// Returns the total in nano-dollars.
     pub fn price(&self, usage: &mut Usage) -> Nanos {
@@ -106,11 +119,23 @@ impl Target {
 /// One try at one provider, as recorded on the generation.
 #[derive(Clone, Debug, Serialize)]
 pub struct AttemptRecord {
+    /// The provider's display name.
     pub provider: String,
+    pub provider_slug: String,
+    /// The endpoint's tag.
+    pub endpoint: String,
     pub model: String,
+    /// The upstream's HTTP status (`None`: no answer, or skipped).
     pub status: Option<u16>,
+    /// Milliseconds from the request's start to this attempt's start.
+    pub started_ms: u64,
+    /// Milliseconds this attempt took (to the response headers, or to the failure).
     pub latency_ms: u64,
     pub error: Option<String>,
+    /// OpenRouter's `error_type` of the failure.
+    pub error_type: Option<&'static str>,
+    /// Why the endpoint was not tried (circuit open, rate-limit cooling, retry budget spent).
+    pub skipped: Option<String>,
 }
 
 /// What happened to a request, for the generation record and billing.
@@ -137,10 +162,14 @@ pub struct Outcome {
 impl Outcome {
     /// The provider that served, else the last one tried (for error metadata).
     pub fn provider_name(&self) -> Option<String> {
-        self.served
-            .as_ref()
-            .map(|s| s.1.clone())
-            .or_else(|| self.attempts.last().map(|a| a.provider.clone()))
+        self.served.as_ref().map(|s| s.1.clone()).or_else(|| {
+            self.attempts
+                .iter()
+                .rev()
+                .find(|a| a.skipped.is_none())
+                .or(self.attempts.last())
+                .map(|a| a.provider.clone())
+        })
     }
 }
 
@@ -149,67 +178,235 @@ pub struct Relay {
     pub client: UpstreamClient,
     /// Interval of `: OPENROUTER PROCESSING` comments while waiting.
     pub keep_alive: Duration,
+    /// Endpoint health: breakers consulted before each attempt, statistics recorded after.
+    pub health: Arc<HealthBoard>,
+    /// Time from the request's start within which failed attempts move on to the next
+    /// candidate; no new attempt starts after it.
+    pub retry_budget: Duration,
+}
+
+/// An upstream that answered 2xx: which target, its response, and when the attempt began.
+pub(crate) struct Connected {
+    pub index: usize,
+    pub response: reqwest::Response,
+    pub ctx: CallContext,
+    pub attempt_started: Instant,
+}
+
+/// An exchange's timings for the health board, ending now: latency to the response headers,
+/// time to the first token the client got (`ttft`; the whole body when not streamed), and
+/// output speed.
+pub(crate) fn sample(
+    attempt_started: Instant,
+    headers_at: Instant,
+    ttft: Option<Instant>,
+    tokens: u64,
+) -> Sample {
+    let end = Instant::now();
+    let since_start = |t: Instant| t.saturating_duration_since(attempt_started);
+    let first = ttft.unwrap_or(end);
+    let generating = end.saturating_duration_since(first);
+    // Streams: speed while generating. A whole body: over the whole exchange.
+    let span = if ttft.is_some() && generating.as_millis() > 0 {
+        generating
+    } else {
+        since_start(end)
+    };
+    Sample {
+        latency_ms: since_start(headers_at).as_millis() as u64,
+        ttft_ms: Some(since_start(first).as_millis() as u64),
+        tokens_per_sec: (tokens > 0 && !span.is_zero()).then(|| tokens as f64 / span.as_secs_f64()),
+    }
+}
+
+enum Tried {
+    Connected(Connected),
+    /// Failed; `true` when the next candidate may be tried.
+    Failed(UpstreamError, bool),
 }
 
 impl Relay {
-    /// Tries the targets in order until one answers 2xx. Retryable failures move on to the
-    /// next target; a request the upstream rejects as invalid does not.
-    async fn connect(
+    /// Tries the targets in order until one answers 2xx. Retryable failures move on to the next
+    /// target while the retry budget lasts; a request the upstream rejects as invalid does not.
+    /// Endpoints whose breaker is open or that cool after a rate limit are skipped — unless no
+    /// attempt succeeded otherwise, then the one free soonest is tried all the same: health
+    /// statistics alone never fail a request a provider might answer.
+    pub(crate) async fn connect(
         &self,
         targets: &[Target],
         build: impl Fn(&Target) -> Result<(UpstreamRequest, CallContext), UpstreamError>,
         attempts: &mut Vec<AttemptRecord>,
-    ) -> Result<(usize, reqwest::Response, CallContext), UpstreamError> {
+        started: Instant,
+    ) -> Result<Connected, UpstreamError> {
+        let deadline = started + self.retry_budget;
         let mut last_error = None;
+        let mut tried = false;
+        // Skipped for their health: (index, board time they are free again).
+        let mut skipped: Vec<(usize, u64)> = Vec::new();
         for (index, target) in targets.iter().enumerate() {
-            let started = Instant::now();
-            let record = |status: Option<u16>, error: Option<String>| AttemptRecord {
-                provider: target.provider_name.clone(),
-                model: target.model_id.clone(),
-                status,
-                latency_ms: started.elapsed().as_millis() as u64,
-                error,
-            };
-            let (upstream, ctx) = match build(target) {
-                Ok(built) => built,
-                Err(err) => {
-                    attempts.push(record(None, Some(err.message.clone())));
-                    let retry = err.retryable;
-                    last_error = Some(err);
-                    if retry {
-                        continue;
-                    }
-                    break;
+            if tried && Instant::now() >= deadline {
+                attempts.push(skip(target, started, "retry budget exhausted"));
+                continue;
+            }
+            let probe = match self.health.admit(&target.model_id, &target.endpoint_tag) {
+                Admission::Unavailable { until_ms, reason } => {
+                    attempts.push(skip(target, started, reason.as_str()));
+                    skipped.push((index, until_ms));
+                    continue;
                 }
+                Admission::Probe => true,
+                Admission::Available => false,
             };
+            tried = true;
             match self
-                .client
-                .send(target.adapter.as_ref(), &target.base_url, upstream)
+                .attempt(index, target, &build, attempts, started, deadline, probe)
                 .await
             {
-                Ok(response) => {
-                    attempts.push(record(Some(response.status().as_u16()), None));
-                    return Ok((index, response, ctx));
-                }
-                Err(err) => {
-                    attempts.push(record(err.upstream_status, Some(err.message.clone())));
-                    tracing::warn!(provider = %target.provider_slug, status = err.status, error = %err.message, "upstream attempt failed");
-                    let retry = err.retryable;
+                Tried::Connected(connected) => return Ok(connected),
+                Tried::Failed(err, go_on) => {
                     last_error = Some(err);
-                    if !retry {
-                        break;
+                    if !go_on {
+                        return Err(last_error.unwrap_or_else(nothing_tried));
                     }
                 }
             }
         }
-        Err(last_error.unwrap_or_else(|| {
-            UpstreamError::new(
-                "gateway",
-                super::error::ErrorType::ProviderUnavailable,
-                "no provider could be tried",
-            )
-        }))
+        // Last resort: the skipped endpoint that is free soonest.
+        if let Some(&(index, _)) = skipped.iter().min_by_key(|(_, until)| *until)
+            && (!tried || Instant::now() < deadline)
+        {
+            let target = &targets[index];
+            tracing::info!(provider = %target.provider_slug, endpoint = %target.endpoint_tag, "every candidate unavailable or failed; trying the one free soonest");
+            match self
+                .attempt(index, target, &build, attempts, started, deadline, false)
+                .await
+            {
+                Tried::Connected(connected) => return Ok(connected),
+                Tried::Failed(err, _) => last_error = Some(err),
+            }
+        }
+        Err(last_error.unwrap_or_else(nothing_tried))
     }
+
+    /// One attempt at one target; failures are recorded on the request and the health board.
+    #[allow(clippy::too_many_arguments)]
+    async fn attempt(
+        &self,
+        index: usize,
+        target: &Target,
+        build: &impl Fn(&Target) -> Result<(UpstreamRequest, CallContext), UpstreamError>,
+        attempts: &mut Vec<AttemptRecord>,
+        started: Instant,
+        deadline: Instant,
+        probe: bool,
+    ) -> Tried {
+        let attempt_started = Instant::now();
+        let record = |status: Option<u16>, err: Option<&UpstreamError>| AttemptRecord {
+            status,
+            latency_ms: attempt_started.elapsed().as_millis() as u64,
+            error: err.map(|e| e.message.clone()),
+            error_type: err.map(|e| e.error_type.as_str()),
+            started_ms: attempt_started
+                .saturating_duration_since(started)
+                .as_millis() as u64,
+            ..skip(target, started, "")
+        };
+        let (upstream, ctx) = match build(target) {
+            Ok(built) => built,
+            Err(err) => {
+                // Never sent: says nothing about the endpoint's health.
+                if probe {
+                    self.health.release(&target.model_id, &target.endpoint_tag);
+                }
+                attempts.push(record(None, Some(&err)));
+                let go_on = err.retryable;
+                return Tried::Failed(err, go_on);
+            }
+        };
+        // The first byte must come within its timeout and within what is left of the budget
+        // (the first attempt is made even when routing used the budget up).
+        let left = deadline.saturating_duration_since(attempt_started);
+        let first_byte = self
+            .client
+            .timeouts
+            .first_byte
+            .min(left.max(Duration::from_millis(1)));
+        match self
+            .client
+            .send(
+                &target.provider_slug,
+                target.adapter.as_ref(),
+                &target.base_url,
+                upstream,
+                first_byte,
+            )
+            .await
+        {
+            Ok(response) => {
+                attempts.push(record(Some(response.status().as_u16()), None));
+                // It answered: a half-open breaker closes now, not when a long stream ends.
+                self.health
+                    .record_answered(&target.model_id, &target.endpoint_tag);
+                Tried::Connected(Connected {
+                    index,
+                    response,
+                    ctx,
+                    attempt_started,
+                })
+            }
+            Err(err) => {
+                attempts.push(record(err.upstream_status, Some(&err)));
+                self.health
+                    .record_error(&target.model_id, &target.endpoint_tag, &err);
+                tracing::warn!(provider = %target.provider_slug, status = err.status, error = %err.message, "upstream attempt failed");
+                let go_on = err.retryable;
+                Tried::Failed(err, go_on)
+            }
+        }
+    }
+}
+
+impl Relay {
+    /// An endpoint answered 2xx but its body failed (unreadable, stalled, malformed): counted
+    /// against it, and noted on its attempt.
+    fn body_failed(&self, target: &Target, err: &UpstreamError, attempts: &mut [AttemptRecord]) {
+        self.health
+            .record_error(&target.model_id, &target.endpoint_tag, err);
+        if let Some(attempt) = attempts.last_mut() {
+            attempt.error = Some(err.message.clone());
+            attempt.error_type = Some(err.error_type.as_str());
+        }
+        tracing::warn!(provider = %target.provider_slug, error = %err.message, "upstream body failed");
+    }
+
+    /// Whether a failure before anything reached the client may move on to the next target.
+    fn may_move_on(&self, err: &UpstreamError, index: usize, len: usize, started: Instant) -> bool {
+        err.retryable && index + 1 < len && started.elapsed() < self.retry_budget
+    }
+}
+
+/// An attempt that was not made.
+fn skip(target: &Target, started: Instant, reason: &str) -> AttemptRecord {
+    AttemptRecord {
+        provider: target.provider_name.clone(),
+        provider_slug: target.provider_slug.clone(),
+        endpoint: target.endpoint_tag.clone(),
+        model: target.model_id.clone(),
+        status: None,
+        started_ms: started.elapsed().as_millis() as u64,
+        latency_ms: 0,
+        error: None,
+        error_type: None,
+        skipped: (!reason.is_empty()).then(|| reason.to_owned()),
+    }
+}
+
+fn nothing_tried() -> UpstreamError {
+    UpstreamError::new(
+        "gateway",
+        ErrorType::ProviderOverloaded,
+        "no provider could be tried",
+    )
 }
 
 /// A rough token count for text (4 characters per token), for billing what a cancelled or

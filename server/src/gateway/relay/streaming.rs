@@ -9,7 +9,10 @@ use bytes::Bytes;
 use futures_util::StreamExt;
 use tokio::sync::{mpsc, oneshot};
 
-use super::{Outcome, Relay, Target, estimate_tokens, prompt_chars, unix_now};
+use super::{
+    AttemptRecord, Connected, Outcome, Relay, Target, estimate_tokens, prompt_chars, sample,
+    unix_now,
+};
 use crate::gateway::error::{ErrorType, UpstreamError};
 use crate::gateway::providers::StreamEvent;
 use crate::gateway::stream::emitter;
@@ -23,8 +26,9 @@ const CHANNEL_FRAMES: usize = 16;
 pub enum StreamStart {
     /// An upstream answered; frames follow.
     Streaming,
-    /// Every attempt failed before any upstream byte; with the last provider tried.
-    Failed(UpstreamError, Option<String>),
+    /// Every attempt failed before any upstream byte; with the last provider tried and every
+    /// attempt.
+    Failed(UpstreamError, Option<String>, Vec<AttemptRecord>),
 }
 
 /// The wire format of the emitted chunks.
@@ -96,6 +100,17 @@ impl Relay {
     }
 }
 
+/// Where a stream stands after forwarding a batch of events.
+enum Flow {
+    Going,
+    /// The upstream finished normally.
+    Done,
+    /// An error chunk ended the stream.
+    Ended,
+    /// Failed before anything reached the client: try the next endpoint.
+    Retry(UpstreamError),
+}
+
 struct Run<'a> {
     relay: &'a Relay,
     emitter: Emitter,
@@ -116,80 +131,124 @@ impl Run<'_> {
         let created = unix_now();
         let mut keep_alive = tokio::time::interval(self.relay.keep_alive);
         keep_alive.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        let mut attempts = Vec::new();
-        let connected = {
-            let connect = self
-                .relay
-                .connect(targets, |t| t.build(request, created), &mut attempts);
-            tokio::pin!(connect);
-            loop {
-                tokio::select! {
-                    result = &mut connect => break result,
-                    _ = keep_alive.tick() => self.emitter.send(emitter::keep_alive()).await?,
-                }
-            }
-        };
-        let last_provider = attempts.last().map(|a| a.provider.clone());
-        self.outcome.attempts = attempts;
-        let (index, response, ctx) = match connected {
-            Ok(connected) => connected,
-            Err(err) => {
-                start_tx
-                    .send(StreamStart::Failed(err.clone(), last_provider))
-                    .ok();
-                // Only seen if the HTTP layer already committed to a 200 stream.
-                let template =
-                    ChatChunk::new(self.generation_id.clone(), created, request.model.clone());
-                self.outcome.error = Some(err.clone());
-                // The HTTP layer may have answered with the error already and closed the channel.
-                self.emitter
-                    .send(emitter::data(&emitter::error_chunk(&template, &err)))
-                    .await
-                    .ok();
-                return Ok(());
-            }
-        };
-        start_tx.send(StreamStart::Streaming).ok();
-        let target = &targets[index];
-        self.outcome.served = Some((
-            target.model_id.clone(),
-            target.provider_name.clone(),
-            target.provider_slug.clone(),
-        ));
-        self.outcome.is_byok = target.is_byok;
-
-        let mut decoder = target.adapter.stream_decoder(&ctx);
-        let mut body = response.bytes_stream();
+        let mut start_tx = Some(start_tx);
         let idle = self.relay.client.timeouts.idle;
         let exclude_reasoning = request.excludes_reasoning();
-        let mut envelope =
-            ChatChunk::new(self.generation_id.clone(), created, target.model_id.clone());
-        envelope.provider = Some(target.provider_name.clone());
-        let result = loop {
-            let (events, ended) = tokio::select! {
-                next = tokio::time::timeout(idle, body.next()) => match next {
-                    Err(_) => (vec![StreamEvent::Error(UpstreamError::new(target.adapter.protocol(), ErrorType::Timeout, "the provider stopped sending"))], true),
-                    Ok(None) => (decoder.finish(), true),
-                    Ok(Some(Err(err))) => (vec![StreamEvent::Error(crate::gateway::upstream::transport_error(target.adapter.protocol(), &err))], true),
-                    Ok(Some(Ok(bytes))) => (decoder.feed(&bytes), false),
-                },
-                _ = keep_alive.tick() => {
-                    if let Err(gone) = self.emitter.send(emitter::keep_alive()).await {
-                        break Err(gone);
+        // A stream that fails before its first chunk reached the client moves on to the next
+        // endpoint like a failed connect; `from` is where the next connect starts.
+        let mut from = 0;
+        let (target, body, decoder, envelope, result, headers_at, attempt_started) = loop {
+            let mut attempts = std::mem::take(&mut self.outcome.attempts);
+            let connected = {
+                let connect = self.relay.connect(
+                    &targets[from..],
+                    |t| t.build(request, created),
+                    &mut attempts,
+                    self.started,
+                );
+                tokio::pin!(connect);
+                loop {
+                    tokio::select! {
+                        result = &mut connect => break result,
+                        _ = keep_alive.tick() => self.emitter.send(emitter::keep_alive()).await?,
                     }
-                    continue;
                 }
             };
-            if !events.is_empty() {
-                keep_alive.reset();
+            self.outcome.attempts = attempts;
+            let Connected {
+                index,
+                response,
+                ctx,
+                attempt_started,
+            } = match connected {
+                Ok(connected) => connected,
+                Err(err) => {
+                    if let Some(tx) = start_tx.take() {
+                        tx.send(StreamStart::Failed(
+                            err.clone(),
+                            self.outcome.provider_name(),
+                            self.outcome.attempts.clone(),
+                        ))
+                        .ok();
+                    }
+                    // Only seen if the HTTP layer already committed to a 200 stream.
+                    let template =
+                        ChatChunk::new(self.generation_id.clone(), created, request.model.clone());
+                    self.outcome.error = Some(err.clone());
+                    let mut chunk = emitter::error_chunk(&template, &err);
+                    if let Some(error) = chunk.error.as_mut() {
+                        error["metadata"]["attempts"] =
+                            serde_json::to_value(&self.outcome.attempts).unwrap_or_default();
+                    }
+                    // The HTTP layer may have answered with the error already and closed the channel.
+                    self.emitter.send(emitter::data(&chunk)).await.ok();
+                    return Ok(());
+                }
+            };
+            let index = from + index;
+            let headers_at = Instant::now();
+            if let Some(tx) = start_tx.take() {
+                tx.send(StreamStart::Streaming).ok();
             }
-            match self.forward(events, &envelope, exclude_reasoning).await {
-                Err(gone) => break Err(gone),
-                Ok(true) => break Ok(true),
-                Ok(false) if ended => break Ok(false),
-                Ok(false) => {}
-            }
+            let target = &targets[index];
+            let may_move_on = index + 1 < targets.len();
+            let mut decoder = target.adapter.stream_decoder(&ctx);
+            let mut body = response.bytes_stream();
+            let mut envelope =
+                ChatChunk::new(self.generation_id.clone(), created, target.model_id.clone());
+            envelope.provider = Some(target.provider_name.clone());
+            let flow = loop {
+                let (events, ended) = tokio::select! {
+                    next = tokio::time::timeout(idle, body.next()) => match next {
+                        Err(_) => (vec![StreamEvent::Error(UpstreamError::new(target.adapter.protocol(), ErrorType::Timeout, "the provider stopped sending"))], true),
+                        Ok(None) => (decoder.finish(), true),
+                        Ok(Some(Err(err))) => (vec![StreamEvent::Error(crate::gateway::upstream::transport_error(target.adapter.protocol(), &err))], true),
+                        Ok(Some(Ok(bytes))) => (decoder.feed(&bytes), false),
+                    },
+                    _ = keep_alive.tick() => {
+                        if let Err(gone) = self.emitter.send(emitter::keep_alive()).await {
+                            break Err(gone);
+                        }
+                        continue;
+                    }
+                };
+                if !events.is_empty() {
+                    keep_alive.reset();
+                }
+                match self
+                    .forward(events, &envelope, exclude_reasoning, may_move_on)
+                    .await
+                {
+                    Err(gone) => break Err(gone),
+                    Ok(Flow::Going) if ended => break Ok(Flow::Done),
+                    Ok(Flow::Going) => {}
+                    Ok(other) => break Ok(other),
+                }
+            };
+            // `Ok(true)`: ended with an in-band error chunk.
+            let result = match flow {
+                Ok(Flow::Retry(err)) => {
+                    drop(body); // closes the upstream connection
+                    self.relay
+                        .body_failed(target, &err, &mut self.outcome.attempts);
+                    from = index + 1;
+                    continue;
+                }
+                Ok(flow) => Ok(matches!(flow, Flow::Ended)),
+                Err(gone) => Err(gone),
+            };
+            break (
+                target,
+                body,
+                decoder,
+                envelope,
+                result,
+                headers_at,
+                attempt_started,
+            );
         };
+        self.outcome.served = Some(target.served());
+        self.outcome.is_byok = target.is_byok;
         drop(body); // closes the upstream connection if it is still open
         self.outcome.generation_time = self
             .outcome
@@ -200,6 +259,19 @@ impl Run<'_> {
             .unwrap_or_else(|| self.estimated_usage(request));
         if usage.completion_tokens == 0 && self.generated_chars > 0 {
             usage.completion_tokens = estimate_tokens(self.generated_chars);
+        }
+        let health = &self.relay.health;
+        match (&result, &self.outcome.error) {
+            (Ok(false), _) => {
+                let ttft = self.outcome.first_byte.map(|d| self.started + d);
+                let timings = sample(attempt_started, headers_at, ttft, usage.completion_tokens);
+                health.record_success(&target.model_id, &target.endpoint_tag, timings);
+            }
+            (Ok(true), Some(err)) => {
+                health.record_error(&target.model_id, &target.endpoint_tag, err);
+            }
+            // The client left: the endpoint was answering.
+            _ => health.record_answered(&target.model_id, &target.endpoint_tag),
         }
         self.outcome.cost = target.price(&mut usage);
         self.outcome.usage = usage.clone();
@@ -215,13 +287,16 @@ impl Run<'_> {
         }
     }
 
-    /// Sends decoded events on; returns `Ok(true)` once an error chunk ended the stream.
+    /// Sends decoded events on, until an error ends the stream: with an error chunk, or —
+    /// when nothing reached the client yet and the failure is retryable — by moving on to the
+    /// next endpoint (`may_move_on`: there is one).
     async fn forward(
         &mut self,
         events: Vec<StreamEvent>,
         envelope: &ChatChunk,
         exclude_reasoning: bool,
-    ) -> Result<bool, Gone> {
+        may_move_on: bool,
+    ) -> Result<Flow, Gone> {
         for event in events {
             match event {
                 StreamEvent::Chunk(mut chunk) => {
@@ -256,16 +331,23 @@ impl Run<'_> {
                     self.emitter.send(self.frame(&chunk)).await?;
                 }
                 StreamEvent::Error(err) => {
+                    if may_move_on
+                        && self.outcome.first_byte.is_none()
+                        && err.retryable
+                        && self.started.elapsed() < self.relay.retry_budget
+                    {
+                        return Ok(Flow::Retry(err));
+                    }
                     self.outcome.finish_reason = Some("error".into());
                     self.outcome.error = Some(err.clone());
                     self.emitter
                         .send(emitter::data(&emitter::error_chunk(envelope, &err)))
                         .await?;
-                    return Ok(true);
+                    return Ok(Flow::Ended);
                 }
             }
         }
-        Ok(false)
+        Ok(Flow::Going)
     }
 
     fn frame(&self, chunk: &ChatChunk) -> Bytes {

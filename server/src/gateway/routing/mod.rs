@@ -80,6 +80,7 @@ impl RoutingTable {
                 candidates.push(Target {
                     model_id: model.id.clone(),
                     provider_slug: provider.slug.clone(),
+                    endpoint_tag: endpoint.tag.clone(),
                     provider_name: provider.name.clone(),
                     adapter: Arc::clone(adapter),
                     base_url: live.base_url.clone(),

@@ -105,7 +105,7 @@ pub async fn chat(req: HttpRequest, raw: web::Bytes, shared: web::Data<Shared>) 
             json!({"index": i, "message": message, "logprobs": null, "finish_reason": c.finish})
         })
         .collect();
-    builder(200).json(json!({
+    let reply = json!({
         "id": id,
         "object": "chat.completion",
         "created": now_secs(),
@@ -114,7 +114,11 @@ pub async fn chat(req: HttpRequest, raw: web::Bytes, shared: web::Data<Shared>) 
         "usage": usage(prompt_tokens, completion_tokens),
         "service_tier": "default",
         "system_fingerprint": "fp_emulator",
-    }))
+    });
+    if ctx.knobs.disconnect_after.is_some() {
+        return sse::cut_json(&reply, ctx.shared.clone(), builder(200));
+    }
+    builder(200).json(reply)
 }
 
 /// Prompt tokens: the conversation's texts plus the tool definitions as compact JSON.
