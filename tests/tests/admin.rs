@@ -2,7 +2,7 @@
 
 use reqwest::Method;
 use serde_json::{Value, json};
-use tests::{ADMIN_EMAIL, TestServer, email};
+use tests::{ADMIN_EMAIL, Sse, TestServer, email};
 
 #[tokio::test]
 async fn suspend_blocks_every_key_of_the_organization_and_is_audited() {
@@ -327,4 +327,64 @@ async fn admins_change_the_catalog_without_a_restart() {
             "catalog.model.upsert"
         ]
     );
+}
+
+#[tokio::test]
+async fn input_images_are_priced_per_image() {
+    let (server, _emulator) = TestServer::with_emulator(|_| {}).await;
+    let api = server.api();
+    let admin = api.login(ADMIN_EMAIL).await;
+    let user = api.signup(&email("images")).await;
+    let (key, _) = api.create_key(&user, None, json!({ "name": "k" })).await;
+    let model = json!({
+        "id": "acme/vision", "name": "Acme: Vision", "created": 1760000000,
+        "description": "A vision model priced per input image", "context_length": 32000,
+        "input_modalities": ["text", "image"],
+        "supported_parameters": ["max_tokens"],
+        "endpoints": [{ "provider": "openai", "upstream_model": "gpt-4o-mini",
+                        "pricing": { "prompt": "1", "completion": "2", "image": "0.01" } }]
+    });
+    api.call(
+        Method::PUT,
+        "/api/v1/admin/catalog/models/acme/vision",
+        Some(&admin.token),
+        Some(model),
+    )
+    .await
+    .expect(200);
+    let image = json!({ "type": "image_url", "image_url": { "url": "data:image/png;base64,iVBORw0KGgo=" } });
+    let cost_of = |body: &Value| {
+        let usage = &body["usage"];
+        let tokens = (usage["prompt_tokens"].as_f64().unwrap() * 1.0
+            + usage["completion_tokens"].as_f64().unwrap() * 2.0)
+            / 1e6;
+        (usage["cost"].as_f64().unwrap(), tokens)
+    };
+    for (images, stream) in [(0usize, false), (2, false), (3, true)] {
+        let mut parts = vec![json!({ "type": "text", "text": "what is in these pictures?" })];
+        parts.extend(std::iter::repeat_n(image.clone(), images));
+        let chat = json!({ "model": "acme/vision", "stream": stream,
+                           "messages": [{ "role": "user", "content": parts }] });
+        let response = api
+            .request(Method::POST, "/api/v1/chat/completions", Some(&key))
+            .json(&chat)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200);
+        let text = response.text().await.unwrap();
+        let body = if stream {
+            let sse = Sse::parse(&text);
+            let usage = sse
+                .data
+                .iter()
+                .find_map(|c| c.get("usage").filter(|u| !u.is_null()).cloned());
+            json!({ "usage": usage.expect("a usage chunk") })
+        } else {
+            serde_json::from_str(&text).unwrap()
+        };
+        let (cost, tokens) = cost_of(&body);
+        let expected = tokens + images as f64 * 0.01;
+        assert!((cost - expected).abs() < 1e-12, "{images} images: {body}");
+    }
 }

@@ -83,7 +83,7 @@ impl Relay {
             &target.endpoint_tag,
             sample(attempt_started, headers_at, None, usage.completion_tokens),
         );
-        outcome.cost = target.price(&mut usage);
+        outcome.cost = target.price(&mut usage, super::request_images(request));
         outcome.is_byok = target.is_byok;
         outcome.usage = usage.clone();
         parsed.usage = Some(usage);

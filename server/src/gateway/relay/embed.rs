@@ -78,7 +78,7 @@ impl Relay {
         );
         let mut usage = parsed.usage.take().unwrap_or_default();
         usage.completion_tokens = 0;
-        outcome.cost = target.price(&mut usage);
+        outcome.cost = target.price(&mut usage, 0);
         outcome.is_byok = target.is_byok;
         outcome.usage = usage.clone();
         parsed.usage = Some(usage);

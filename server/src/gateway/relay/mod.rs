@@ -94,10 +94,14 @@ impl Target {
         )
     }
 
-    /// Fills `usage.cost`, `cost_details` and `is_byok` from this endpoint's prices.
+    /// Fills `usage.cost`, `cost_details` and `is_byok` from this endpoint's prices, with
+    /// `images` input images (priced per image where the endpoint says so).
     /// Returns the total in nano-dollars.
-    pub fn price(&self, usage: &mut Usage) -> Nanos {
-        let counts = GenerationUsage::from(&*usage);
+    pub fn price(&self, usage: &mut Usage, images: u64) -> Nanos {
+        let counts = GenerationUsage {
+            images,
+            ..GenerationUsage::from(&*usage)
+        };
         let total = self.pricing.cost(&counts);
         let prompt_only = self.pricing.cost(&GenerationUsage {
             completion_tokens: 0,
@@ -413,6 +417,11 @@ fn nothing_tried() -> UpstreamError {
 /// usage-less stream generated when the upstream gave no counts.
 pub fn estimate_tokens(chars: usize) -> u64 {
     chars.div_ceil(4) as u64
+}
+
+/// Input images in a request's messages, for per-image prices.
+pub fn request_images(request: &ChatRequest) -> u64 {
+    request.messages.iter().map(|m| m.image_count()).sum()
 }
 
 /// Characters of text in a request's messages, for the prompt estimate.

@@ -10,8 +10,8 @@ use futures_util::StreamExt;
 use tokio::sync::{mpsc, oneshot};
 
 use super::{
-    AttemptRecord, Connected, Outcome, Relay, Target, estimate_tokens, prompt_chars, sample,
-    unix_now,
+    AttemptRecord, Connected, Outcome, Relay, Target, estimate_tokens, prompt_chars,
+    request_images, sample, unix_now,
 };
 use crate::gateway::error::{ErrorType, UpstreamError};
 use crate::gateway::providers::StreamEvent;
@@ -273,7 +273,7 @@ impl Run<'_> {
             // The client left: the endpoint was answering.
             _ => health.record_answered(&target.model_id, &target.endpoint_tag),
         }
-        self.outcome.cost = target.price(&mut usage);
+        self.outcome.cost = target.price(&mut usage, request_images(request));
         self.outcome.usage = usage.clone();
         match result {
             Err(gone) => Err(gone),

@@ -12,6 +12,17 @@ pub enum MessageContent {
 }
 
 impl MessageContent {
+    /// Image parts, which endpoints may price per image.
+    pub fn image_count(&self) -> u64 {
+        match self {
+            MessageContent::Text(_) => 0,
+            MessageContent::Parts(parts) => parts
+                .iter()
+                .filter(|p| matches!(p, ContentPart::ImageUrl { .. }))
+                .count() as u64,
+        }
+    }
+
     /// All text parts joined; non-text parts are ignored.
     pub fn joined_text(&self) -> String {
         match self {

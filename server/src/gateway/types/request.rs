@@ -188,6 +188,10 @@ impl Message {
         }
     }
 
+    pub fn image_count(&self) -> u64 {
+        self.content.as_ref().map_or(0, MessageContent::image_count)
+    }
+
     pub fn text(&self) -> String {
         self.content
             .as_ref()
