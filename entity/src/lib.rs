@@ -8,6 +8,7 @@ pub mod catalog_override;
 pub mod generation;
 pub mod invite;
 pub mod membership;
+pub mod org_routing_default;
 pub mod organization;
 pub mod session;
 pub mod user;
@@ -19,6 +20,7 @@ pub mod prelude {
     pub use super::generation::Entity as Generation;
     pub use super::invite::Entity as Invite;
     pub use super::membership::Entity as Membership;
+    pub use super::org_routing_default::Entity as OrgRoutingDefault;
     pub use super::organization::Entity as Organization;
     pub use super::session::Entity as Session;
     pub use super::user::Entity as User;

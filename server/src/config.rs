@@ -82,6 +82,9 @@ pub struct Config {
     /// Milliseconds a stream request waits for its first upstream answer before committing
     /// to `200 OK` (a failure known earlier is answered with its real status).
     pub stream_commit_ms: u64,
+    /// `openrouter/auto`'s candidate models (the `[auto_router]` table of the config file;
+    /// see `gateway::routing::auto` for the rules).
+    pub auto_router: crate::gateway::routing::AutoRouter,
 }
 
 impl Default for Config {
@@ -112,6 +115,7 @@ impl Default for Config {
             stream_keep_alive_ms: 10_000,
             stream_commit_ms: 2_000,
             site_root: PathBuf::from("target/site"),
+            auto_router: Default::default(),
         }
     }
 }

@@ -12,7 +12,8 @@ use crate::accounts::sessions::SessionManager;
 use crate::api::throttle::AuthThrottle;
 use crate::config::Config;
 use crate::gateway::relay::Relay;
-use crate::gateway::routing::RoutingTable;
+use crate::accounts::routing_defaults::OrgRoutingDefaults;
+use crate::gateway::routing::{HealthSource, NoHealthData, RoutingTable, StickyCache};
 use crate::gateway::upstream::{Timeouts, UpstreamClient};
 use crate::usage::writer::UsageWriter;
 
@@ -26,6 +27,12 @@ pub struct AppState {
     pub routing: ArcSwap<RoutingTable>,
     pub relay: Relay,
     pub usage: UsageWriter,
+    /// Endpoint health for routing. `NoHealthData` until a health board is wired in.
+    pub health: Arc<dyn HealthSource>,
+    /// Prompt-cache stickiness (organization + model + prompt prefix -> provider).
+    pub sticky: StickyCache,
+    /// Organizations' routing defaults, in memory (see `accounts::routing_defaults`).
+    pub org_routing: OrgRoutingDefaults,
 }
 
 impl AppState {
@@ -50,6 +57,9 @@ impl AppState {
             routing: ArcSwap::from_pointee(routing),
             relay,
             usage,
+            health: Arc::new(NoHealthData),
+            sticky: StickyCache::default(),
+            org_routing: OrgRoutingDefaults::default(),
             sessions: SessionManager::new(
                 jwt_secret.as_bytes(),
                 config.access_token_ttl_secs,

@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 use crate::accounts::AccountError;
 use crate::accounts::key_cache::KeyAuthError;
 use crate::gateway::UpstreamError;
-use crate::gateway::routing::NoRoute;
+use crate::gateway::routing::{NoRoute, RouteError};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
@@ -158,6 +158,15 @@ impl From<NoRoute> for ApiError {
             message: err.message,
             metadata: err.metadata,
             retry_after_secs: None,
+        }
+    }
+}
+
+impl From<RouteError> for ApiError {
+    fn from(err: RouteError) -> Self {
+        match err {
+            RouteError::Invalid(message) => ApiError::BadRequest(message),
+            RouteError::NoRoute(no_route) => no_route.into(),
         }
     }
 }

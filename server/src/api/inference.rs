@@ -19,10 +19,13 @@ use super::json;
 use super::openapi::ErrorBody;
 use crate::accounts::key_cache::AuthKey;
 use crate::gateway::relay::{ChunkFormat, Outcome, StreamStart};
-use crate::gateway::types::{ChatRequest, CompletionRequest, EmbeddingRequest};
+use crate::gateway::routing::{Plan, PlanContext};
+use crate::gateway::types::{ChatRequest, CompletionRequest, EmbeddingRequest, ReasoningConfig};
 use crate::state::AppState;
 
 pub const GENERATION_HEADER: &str = "X-Generation-Id";
+/// `X-OpenRouter-Metadata: enabled` adds the routing decision to the response.
+pub const METADATA_HEADER: &str = "x-openrouter-metadata";
 
 /// `gen-<unix seconds>-<random>`, as OpenRouter's ids look.
 pub fn new_generation_id() -> String {
@@ -186,7 +189,25 @@ async fn serve(
     started: Instant,
 ) -> Result<HttpResponse, ApiError> {
     validate(&request)?;
-    let targets = state.routing.load().plan(&request)?;
+    let mut request = request;
+    let org_id = caller.0.key.org_id.clone();
+    let org_defaults = state.org_routing.get(&org_id);
+    let plan = state.routing.load().plan(
+        &request,
+        &PlanContext {
+            org_id: &org_id,
+            org_defaults: org_defaults.as_deref(),
+            health: state.health.as_ref(),
+            sticky: Some(&state.sticky),
+        },
+    )?;
+    if plan.enable_reasoning {
+        request.reasoning.get_or_insert_with(ReasoningConfig::default).enabled = Some(true);
+    }
+    let with_metadata = req
+        .headers()
+        .get(METADATA_HEADER)
+        .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"enabled"));
     let generation_id = new_generation_id();
     let recording = Recording {
         generation_id: generation_id.clone(),
@@ -199,29 +220,93 @@ async fn serve(
     if !request.is_stream() {
         let (result, outcome) = state
             .relay
-            .complete(&targets, &request, &generation_id, started)
+            .complete(&plan.targets, &request, &generation_id, started)
             .await;
         let provider = outcome.provider_name();
+        remember_cache_hit(state, &plan, &outcome);
+        let metadata = with_metadata.then(|| routing_metadata(&plan, &outcome));
         state.usage.record(recording.into_record(outcome)).await;
         let response = result.map_err(|err| upstream_error(&err, provider.as_deref()))?;
+        let mut body = match format {
+            ChunkFormat::Chat => serde_json::to_value(response),
+            ChunkFormat::Text => serde_json::to_value(crate::gateway::legacy::from_chat(response)),
+        }
+        .map_err(ApiError::internal)?;
+        if let (Some(metadata), Some(object)) = (metadata, body.as_object_mut()) {
+            object.insert("openrouter_metadata".into(), metadata);
+        }
         let mut ok = HttpResponse::Ok();
         ok.insert_header((GENERATION_HEADER, generation_id));
-        return Ok(match format {
-            ChunkFormat::Chat => ok.json(response),
-            ChunkFormat::Text => ok.json(crate::gateway::legacy::from_chat(response)),
-        });
+        return Ok(ok.json(body));
     }
 
-    let handle = state
-        .relay
-        .stream(targets, request, generation_id.clone(), started, format);
+    let handle = state.relay.stream(
+        plan.targets.clone(),
+        request,
+        generation_id.clone(),
+        started,
+        format,
+    );
     let writer = state.usage.clone();
+    let sticky = state.sticky.clone();
     let done = handle.done;
-    tokio::spawn(async move {
-        if let Ok(outcome) = done.await {
-            writer.record(recording.into_record(outcome)).await;
+    let sticky_key = plan.sticky_key;
+    let record = move |outcome: Outcome| async move {
+        if let Some(key) = sticky_key
+            && outcome.usage.cached_tokens() > 0
+            && let Some((_, _, slug)) = &outcome.served
+        {
+            sticky.remember(key, slug);
         }
-    });
+        writer.record(recording.into_record(outcome)).await;
+    };
+    let frames = if with_metadata {
+        // The final usage chunk is held until the relay's outcome (its attempts) is known,
+        // then sent with `openrouter_metadata`; every other frame passes straight through.
+        let (frames_tx, frames) = tokio::sync::mpsc::channel(16);
+        let mut upstream = handle.frames;
+        tokio::spawn(async move {
+            let mut held = None;
+            let mut finished = false;
+            while let Some(frame) = upstream.recv().await {
+                if is_usage_frame(&frame) {
+                    held = Some(frame);
+                    continue;
+                }
+                if frame.as_ref() == b"data: [DONE]\n\n" {
+                    finished = true;
+                    break;
+                }
+                if frames_tx.send(frame).await.is_err() {
+                    break;
+                }
+            }
+            // Closing our end tells the relay a departed client is gone.
+            drop(upstream);
+            let Ok(outcome) = done.await else {
+                return;
+            };
+            if let Some(frame) = held {
+                let frame = with_routing_metadata(&frame, routing_metadata(&plan, &outcome));
+                frames_tx.send(frame).await.ok();
+            }
+            if finished {
+                frames_tx
+                    .send(crate::gateway::stream::emitter::done())
+                    .await
+                    .ok();
+            }
+            record(outcome).await;
+        });
+        frames
+    } else {
+        tokio::spawn(async move {
+            if let Ok(outcome) = done.await {
+                record(outcome).await;
+            }
+        });
+        handle.frames
+    };
     // A failure known before the commit deadline gets its real status; after it, the stream
     // has begun (keep-alive comments) and a failure arrives in-band.
     let commit = Duration::from_millis(state.config.stream_commit_ms);
@@ -230,7 +315,7 @@ async fn serve(
     {
         return Err(upstream_error(&err, provider.as_deref()));
     }
-    let frames = ReceiverStream::new(handle.frames).map(Ok::<_, actix_web::Error>);
+    let frames = ReceiverStream::new(frames).map(Ok::<_, actix_web::Error>);
     Ok(HttpResponse::Ok()
         .insert_header((
             header::CONTENT_TYPE,
@@ -240,6 +325,48 @@ async fn serve(
         .insert_header(("X-Accel-Buffering", "no"))
         .insert_header((GENERATION_HEADER, generation_id))
         .streaming(frames))
+}
+
+/// After a prompt was served from a provider's cache, the same prefix sticks to it.
+fn remember_cache_hit(state: &AppState, plan: &Plan, outcome: &Outcome) {
+    if let Some(key) = plan.sticky_key
+        && outcome.usage.cached_tokens() > 0
+        && let Some((_, _, slug)) = &outcome.served
+    {
+        state.sticky.remember(key, slug);
+    }
+}
+
+fn routing_metadata(plan: &Plan, outcome: &Outcome) -> Value {
+    plan.metadata(
+        &outcome.attempts,
+        outcome
+            .served
+            .as_ref()
+            .map(|(model, provider, _)| (model.as_str(), provider.as_str())),
+    )
+}
+
+/// The final usage chunk: the only one whose top level has a `usage` object (content deltas
+/// carry `usage` only inside escaped strings).
+fn is_usage_frame(frame: &[u8]) -> bool {
+    frame.starts_with(b"data: {") && memchr::memmem::find(frame, b"\"usage\":{").is_some()
+}
+
+fn with_routing_metadata(frame: &[u8], metadata: Value) -> bytes::Bytes {
+    let json = frame
+        .strip_prefix(b"data: ")
+        .map(|rest| rest.trim_ascii_end())
+        .and_then(|rest| serde_json::from_slice::<Value>(rest).ok());
+    match json {
+        Some(mut chunk) => {
+            if let Some(object) = chunk.as_object_mut() {
+                object.insert("openrouter_metadata".into(), metadata);
+            }
+            crate::gateway::stream::emitter::data(&chunk)
+        }
+        None => bytes::Bytes::copy_from_slice(frame),
+    }
 }
 
 /// Create embeddings (OpenAI's shape, with `usage.cost`).

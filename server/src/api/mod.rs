@@ -15,6 +15,7 @@ pub mod json;
 pub mod keys;
 pub mod me;
 pub mod openapi;
+pub mod org_routing;
 pub mod organizations;
 pub mod throttle;
 
@@ -51,6 +52,8 @@ pub fn routes(cfg: &mut ServiceConfig) {
             .service(organizations::invites)
             .service(organizations::create_invite)
             .service(organizations::revoke_invite)
+            .service(org_routing::get_routing)
+            .service(org_routing::put_routing)
             .service(keys::list)
             .service(keys::create)
             .service(keys::get_one)

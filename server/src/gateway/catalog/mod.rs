@@ -31,6 +31,7 @@ pub use load::CatalogError;
 pub use price::{Price, PriceError, nanos_to_usd};
 pub use pricing::{GenerationUsage, Pricing};
 pub use snapshot::Catalog;
+pub use vocab::PARAMETERS;
 pub use spec::{CatalogSource, EndpointSpec, ModelSpec, PricingSpec, ProviderSpec};
 pub use types::{
     DataPolicy, DefaultParameters, Endpoint, Model, Protocol, Provider, Quantization, ReasoningInfo,

@@ -20,11 +20,23 @@ use crate::billing::money::Nanos;
 
 pub use streaming::{ChunkFormat, StreamHandle, StreamStart};
 
-/// One concrete place a request can be sent: an endpoint of a live provider.
+/// One concrete place a request can be sent: an endpoint of a live provider. Cheap to clone:
+/// the routing table builds each endpoint's target once and a plan shares them.
 #[derive(Clone)]
-pub struct Target {
+pub struct Target(pub Arc<TargetSpec>);
+
+impl std::ops::Deref for Target {
+    type Target = TargetSpec;
+    fn deref(&self) -> &TargetSpec {
+        &self.0
+    }
+}
+
+pub struct TargetSpec {
     /// The catalog model id reported to the client (`openai/gpt-4o-mini`).
     pub model_id: String,
+    /// The catalog endpoint's tag (unique per model, e.g. `deepinfra/fp8`).
+    pub endpoint_tag: String,
     pub provider_slug: String,
     /// Display name reported as `provider`.
     pub provider_name: String,

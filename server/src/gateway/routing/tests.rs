@@ -1,0 +1,521 @@
+//! Filters, variants, preferences and merging over a small catalog built from TOML.
+
+use rand::SeedableRng as _;
+use rand::rngs::StdRng;
+use serde_json::{Value, json};
+
+use super::*;
+use crate::gateway::catalog::{Catalog, CatalogSource, LiveProvider, Price};
+use crate::gateway::types::ChatRequest;
+
+/// alpha: keeps nothing, any ZDR; beta: retains prompts; gamma: trains on prompts, no ZDR,
+/// no tools; delta: not configured in this deployment.
+pub(super) const TOML: &str = r#"
+[[providers]]
+slug = "alpha"
+name = "Alpha"
+protocol = "openai"
+base_url = "http://alpha.test/v1"
+data_policy = { zdr_available = true }
+
+[[providers]]
+slug = "beta"
+name = "Beta Cloud"
+protocol = "openai"
+base_url = "http://beta.test/v1"
+data_policy = { retains_prompts = true, retention_days = 30, zdr_available = true }
+
+[[providers]]
+slug = "gamma"
+name = "Gamma"
+protocol = "openai"
+base_url = "http://gamma.test/v1"
+supported_parameters = ["temperature", "max_tokens", "stop", "reasoning", "include_reasoning"]
+data_policy = { trains_on_prompts = true, retains_prompts = true }
+
+[[providers]]
+slug = "delta"
+name = "Delta"
+protocol = "openai"
+base_url = "http://delta.test/v1"
+
+[[models]]
+id = "acme/chat"
+name = "Acme Chat"
+created = 1700000000
+description = "test"
+context_length = 10000
+supported_parameters = ["tools", "tool_choice", "response_format", "temperature", "max_tokens", "stop", "seed"]
+
+[[models.endpoints]]
+provider = "alpha"
+upstream_model = "chat-a"
+quantization = "fp8"
+max_output_tokens = 1000
+pricing = { prompt = "1", completion = "2" }
+
+[[models.endpoints]]
+provider = "beta"
+upstream_model = "chat-b"
+quantization = "bf16"
+pricing = { prompt = "0.5", completion = "0.5" }
+
+[[models.endpoints]]
+provider = "gamma"
+upstream_model = "chat-g"
+quantization = "fp8"
+context_length = 2000
+pricing = { prompt = "3", completion = "3", request = "0.01" }
+
+[[models.endpoints]]
+provider = "delta"
+upstream_model = "chat-d"
+pricing = { prompt = "0.1", completion = "0.1" }
+
+[[models]]
+id = "acme/think"
+name = "Acme Think"
+created = 1700000000
+description = "test"
+context_length = 10000
+supported_parameters = ["temperature", "max_tokens", "reasoning", "include_reasoning"]
+
+[[models.endpoints]]
+provider = "alpha"
+upstream_model = "think-a"
+supported_parameters = ["temperature", "max_tokens"]
+pricing = { prompt = "1", completion = "1" }
+
+[[models.endpoints]]
+provider = "gamma"
+upstream_model = "think-g"
+pricing = { prompt = "2", completion = "2" }
+
+[[models]]
+id = "acme/chat:free"
+name = "Acme Chat (free)"
+created = 1700000000
+description = "test"
+context_length = 4000
+supported_parameters = ["temperature", "max_tokens"]
+
+[[models.endpoints]]
+provider = "gamma"
+upstream_model = "chat-free"
+pricing = { prompt = "0", completion = "0" }
+
+[[models]]
+id = "acme/embed"
+name = "Acme Embed"
+created = 1700000000
+description = "test"
+context_length = 8000
+output_modalities = ["embeddings"]
+
+[[models.endpoints]]
+provider = "alpha"
+upstream_model = "embed-a"
+pricing = { prompt = "0.02", completion = "0" }
+"#;
+
+pub(super) fn table() -> RoutingTable {
+    let catalog = Catalog::build(CatalogSource::from_toml(TOML).unwrap()).unwrap();
+    let live = ["alpha", "beta", "gamma"]
+        .into_iter()
+        .map(|slug| LiveProvider {
+            slug: slug.into(),
+            base_url: format!("http://{slug}.test/v1"),
+            api_key: Some("k".into()),
+        })
+        .collect();
+    RoutingTable::new(catalog, live)
+}
+
+pub(super) fn request(body: Value) -> ChatRequest {
+    let mut body = body;
+    let object = body.as_object_mut().unwrap();
+    object
+        .entry("messages")
+        .or_insert(json!([{ "role": "user", "content": "hello" }]));
+    serde_json::from_value(body).unwrap()
+}
+
+pub(super) fn plan(body: Value) -> Result<Plan, RouteError> {
+    table().plan_with_rng(&request(body), &PlanContext::bare(), &mut StdRng::seed_from_u64(7))
+}
+
+pub(super) fn providers(plan: &Plan) -> Vec<&str> {
+    plan.targets.iter().map(|t| t.provider_slug.as_str()).collect()
+}
+
+fn sorted(mut v: Vec<&str>) -> Vec<&str> {
+    v.sort_unstable();
+    v
+}
+
+fn reason_of<'a>(plan: &'a Plan, slug: &str) -> Option<&'a filters::Reason> {
+    plan.filtered
+        .iter()
+        .find(|(t, _)| t.provider_slug == slug)
+        .map(|(_, r)| r)
+}
+
+fn invalid(body: Value) -> String {
+    match plan(body) {
+        Err(RouteError::Invalid(message)) => message,
+        Err(other) => panic!("expected 400, got {other}"),
+        Ok(p) => panic!("expected 400, got {:?}", providers(&p)),
+    }
+}
+
+fn no_route(body: Value) -> NoRoute {
+    match plan(body) {
+        Err(RouteError::NoRoute(n)) => n,
+        Err(other) => panic!("expected 404, got {other}"),
+        Ok(p) => panic!("expected 404, got {:?}", providers(&p)),
+    }
+}
+
+#[test]
+fn every_live_endpoint_without_preferences() {
+    let p = plan(json!({ "model": "acme/chat" })).unwrap();
+    assert_eq!(sorted(providers(&p)), ["alpha", "beta", "gamma"]);
+    assert_eq!(p.strategy, Strategy::Direct);
+    assert!(!p.is_free);
+    // The unconfigured provider is reported, never routed to.
+    let filtered = p.filtered_json();
+    assert_eq!(filtered[0]["provider"], "Delta");
+    assert_eq!(filtered[0]["reason"], "not_configured");
+    assert!(filtered[0]["message"].as_str().unwrap().contains("DELTA_API_KEY"));
+}
+
+#[test]
+fn preferences_parse_and_reject_bad_fields() {
+    let p = ProviderPreferences::from_request(Some(&json!({
+        "order": ["Alpha", "beta"], "allow_fallbacks": false, "only": ["ALPHA"],
+        "ignore": ["gamma"], "require_parameters": true, "data_collection": "deny",
+        "zdr": true, "quantizations": ["fp8"], "sort": {"by": "latency", "partition": "none"},
+        "max_price": {"prompt": "1.5", "completion": 2, "request": "0.001", "image": "0.01"},
+        "preferred_min_throughput": {"p50": 50, "p90": 10}, "preferred_max_latency": 2.5,
+        "enforce_distillable_text": false
+    })))
+    .unwrap();
+    assert_eq!(p.order.as_deref(), Some(&["alpha".to_owned(), "beta".to_owned()][..]));
+    assert_eq!(p.allow_fallbacks, Some(false));
+    let max = p.max_price.unwrap();
+    // Exact: USD per million tokens -> nano-dollars per million.
+    assert_eq!(max.prompt, Some(Price::from_nanos_per_million(1_500_000_000)));
+    assert_eq!(max.completion, Some(Price::from_nanos_per_million(2_000_000_000)));
+    // Per request: USD per unit -> nano-dollars per million units.
+    assert_eq!(max.request, Some(Price::parse_usd_per_unit("0.001").unwrap()));
+    assert_eq!(p.preferred_min_throughput, Some(50.0));
+    assert_eq!(p.preferred_max_latency, Some(2.5));
+    assert_eq!(
+        p.sort,
+        Some(preferences::Sort { by: preferences::SortBy::Latency, partition: preferences::Partition::None })
+    );
+
+    for (body, field) in [
+        (json!({"order": "alpha"}), "provider.order"),
+        (json!({"order": [""]}), "provider.order[0]"),
+        (json!({"allow_fallbacks": "no"}), "provider.allow_fallbacks"),
+        (json!({"data_collection": "never"}), "provider.data_collection"),
+        (json!({"quantizations": ["fp9"]}), "provider.quantizations[0]"),
+        (json!({"sort": "speed"}), "provider.sort"),
+        (json!({"sort": {"by": "price", "partition": "all"}}), "provider.sort.partition"),
+        (json!({"max_price": {"prompt": "-1"}}), "provider.max_price.prompt"),
+        (json!({"max_price": {"prompt": "1e-3"}}), "provider.max_price.prompt"),
+        (json!({"max_price": {"prompt": "0.0000000001"}}), "provider.max_price.prompt"),
+        (json!({"max_price": {"tokens": "1"}}), "provider.max_price.tokens"),
+        (json!({"preferred_max_latency": -1}), "provider.preferred_max_latency"),
+        (json!({"preferred_min_throughput": {"p95": 1}}), "provider.preferred_min_throughput.p95"),
+        (json!({"colour": "red"}), "provider.colour"),
+        (json!(["alpha"]), "provider"),
+    ] {
+        let message = invalid(json!({ "model": "acme/chat", "provider": body }));
+        assert!(message.starts_with(&format!("{field}:")), "{field}: {message}");
+    }
+    assert!(plan(json!({ "model": "acme/chat", "provider": null })).is_ok());
+}
+
+#[test]
+fn only_and_ignore_match_slugs_names_and_tags_case_insensitively() {
+    let p = plan(json!({ "model": "acme/chat", "provider": {"only": ["beta cloud", "GAMMA"]} }))
+        .unwrap();
+    assert_eq!(sorted(providers(&p)), ["beta", "gamma"]);
+    assert_eq!(reason_of(&p, "alpha"), Some(&filters::Reason::NotInOnly));
+
+    let p = plan(json!({ "model": "acme/chat", "provider": {"ignore": ["Alpha", "beta"]} }))
+        .unwrap();
+    assert_eq!(providers(&p), ["gamma"]);
+    assert_eq!(reason_of(&p, "beta"), Some(&filters::Reason::Ignored));
+}
+
+#[test]
+fn order_comes_first_and_fallbacks_follow_unless_disallowed() {
+    let p = plan(json!({ "model": "acme/chat", "provider": {"order": ["gamma", "alpha"]} }))
+        .unwrap();
+    assert_eq!(providers(&p), ["gamma", "alpha", "beta"]);
+
+    let p = plan(json!({ "model": "acme/chat",
+        "provider": {"order": ["gamma", "alpha"], "allow_fallbacks": false} }))
+    .unwrap();
+    assert_eq!(providers(&p), ["gamma", "alpha"]);
+    assert_eq!(reason_of(&p, "beta"), Some(&filters::Reason::NotInOrder));
+
+    // Without `order`, no fallbacks means the first choice only.
+    let p = plan(json!({ "model": "acme/chat",
+        "provider": {"sort": "price", "allow_fallbacks": false} }))
+    .unwrap();
+    assert_eq!(providers(&p), ["beta"]);
+    assert_eq!(reason_of(&p, "alpha"), Some(&filters::Reason::NotFirstChoice));
+}
+
+#[test]
+fn data_collection_and_zdr() {
+    let p = plan(json!({ "model": "acme/chat", "provider": {"data_collection": "deny"} })).unwrap();
+    assert_eq!(providers(&p), ["alpha"]);
+    assert_eq!(reason_of(&p, "beta"), Some(&filters::Reason::DataCollection));
+    assert_eq!(reason_of(&p, "gamma"), Some(&filters::Reason::DataCollection));
+
+    let p = plan(json!({ "model": "acme/chat", "provider": {"zdr": true} })).unwrap();
+    assert_eq!(sorted(providers(&p)), ["alpha", "beta"]);
+    assert_eq!(reason_of(&p, "gamma"), Some(&filters::Reason::NotZdr));
+    let p = plan(json!({ "model": "acme/chat", "provider": {"data_collection": "allow", "zdr": false} })).unwrap();
+    assert_eq!(p.targets.len(), 3);
+}
+
+#[test]
+fn quantizations_filter() {
+    let p = plan(json!({ "model": "acme/chat", "provider": {"quantizations": ["bf16"]} })).unwrap();
+    assert_eq!(providers(&p), ["beta"]);
+    assert_eq!(reason_of(&p, "alpha"), Some(&filters::Reason::Quantization));
+}
+
+#[test]
+fn require_parameters_excludes_endpoints_lacking_one() {
+    let tools = json!([{"type": "function", "function": {"name": "f", "parameters": {}}}]);
+    let p = plan(json!({ "model": "acme/chat", "tools": tools, "seed": 1,
+        "provider": {"require_parameters": true} }))
+    .unwrap();
+    assert_eq!(sorted(providers(&p)), ["alpha", "beta"]);
+    match reason_of(&p, "gamma") {
+        Some(r @ filters::Reason::MissingParameters(_)) => {
+            let text = r.describe();
+            assert!(text.contains("tools") && text.contains("seed"), "{text}");
+            assert!(!text.contains("temperature"), "{text}");
+        }
+        other => panic!("{other:?}"),
+    }
+    // Without require_parameters the endpoint stays, after those that support the tools.
+    let p = plan(json!({ "model": "acme/chat", "tools": tools })).unwrap();
+    assert_eq!(providers(&p).last(), Some(&"gamma"));
+}
+
+#[test]
+fn max_price_compares_exact_integers() {
+    // alpha: 1/2, beta: 0.5/0.5, gamma: 3/3 + 0.01 per request.
+    let p = plan(json!({ "model": "acme/chat", "provider": {"max_price": {"prompt": "1", "completion": "1.999999999"}} })).unwrap();
+    assert_eq!(providers(&p), ["beta"]);
+    assert_eq!(
+        reason_of(&p, "alpha"),
+        Some(&filters::Reason::PriceAbove(filters::PriceField::Completion))
+    );
+    let p = plan(json!({ "model": "acme/chat", "provider": {"max_price": {"prompt": "1", "completion": "2"}} })).unwrap();
+    assert_eq!(sorted(providers(&p)), ["alpha", "beta"]);
+    let p = plan(json!({ "model": "acme/chat", "provider": {"max_price": {"request": "0.009"}} })).unwrap();
+    assert_eq!(
+        reason_of(&p, "gamma"),
+        Some(&filters::Reason::PriceAbove(filters::PriceField::Request))
+    );
+    let n = no_route(json!({ "model": "acme/chat", "provider": {"max_price": {"prompt": "0.1"}} }));
+    assert!(n.message.contains("max_price"), "{}", n.message);
+    let filtered = n.metadata["filtered"].as_array().unwrap();
+    assert!(filtered.iter().any(|f| f["provider"] == "Alpha" && f["reason"] == "max_price"));
+}
+
+#[test]
+fn context_and_max_tokens_limits() {
+    // 10,000 bytes ≈ 2,500 tokens: above gamma's 2,000-token context only.
+    let long = "x".repeat(10_000);
+    let p = plan(json!({ "model": "acme/chat", "messages": [{"role": "user", "content": long}] })).unwrap();
+    assert_eq!(sorted(providers(&p)), ["alpha", "beta"]);
+    assert_eq!(
+        reason_of(&p, "gamma"),
+        Some(&filters::Reason::ContextTooShort { needed: 2500, limit: 2000 })
+    );
+    let p = plan(json!({ "model": "acme/chat", "max_tokens": 1001 })).unwrap();
+    assert_eq!(
+        reason_of(&p, "alpha"),
+        Some(&filters::Reason::MaxTokensAbove { requested: 1001, limit: 1000 })
+    );
+    assert_eq!(p.targets.len(), 2);
+}
+
+#[test]
+fn free_variant_and_free_router() {
+    // An exact `:free` model.
+    let p = plan(json!({ "model": "acme/chat:free" })).unwrap();
+    assert_eq!(providers(&p), ["gamma"]);
+    assert!(p.is_free);
+    // `:free` on a model without free endpoints: nothing left, and the 404 says why.
+    let n = no_route(json!({ "model": "acme/think:free" }));
+    assert!(n.message.contains("not a free endpoint"), "{}", n.message);
+    // `openrouter/free`: any free endpoint that fits.
+    let p = plan(json!({ "model": "openrouter/free" })).unwrap();
+    assert_eq!(p.strategy, Strategy::Free);
+    assert_eq!(p.targets[0].model_id, "acme/chat:free");
+    assert!(p.is_free);
+    // ...and one that fits: the free endpoint's 4,000-token context is too short here.
+    let long = "x".repeat(20_000);
+    let n = no_route(json!({ "model": "openrouter/free", "messages": [{"role": "user", "content": long}] }));
+    assert!(n.message.contains("context"), "{}", n.message);
+}
+
+#[test]
+fn thinking_variant_turns_reasoning_on_and_needs_support() {
+    let p = plan(json!({ "model": "acme/think:thinking" })).unwrap();
+    assert!(p.enable_reasoning);
+    assert_eq!(providers(&p), ["gamma"]);
+    assert_eq!(reason_of(&p, "alpha"), Some(&filters::Reason::NoReasoning));
+    let p = plan(json!({ "model": "acme/think" })).unwrap();
+    assert!(!p.enable_reasoning);
+    assert_eq!(p.targets.len(), 2);
+}
+
+#[test]
+fn floor_variant_sorts_by_price() {
+    for _ in 0..20 {
+        let p = table()
+            .plan(&request(json!({ "model": "acme/chat:floor" })), &PlanContext::bare())
+            .unwrap();
+        assert_eq!(providers(&p), ["beta", "alpha", "gamma"]);
+    }
+    let message = invalid(json!({ "model": "acme/chat:turbo" }));
+    assert!(message.contains(":turbo") && message.contains("nitro"), "{message}");
+}
+
+#[test]
+fn models_fallbacks_and_route() {
+    let p = plan(json!({ "model": "acme/think", "models": ["acme/chat"], "route": "fallback",
+        "provider": {"sort": "price"} }))
+    .unwrap();
+    assert_eq!(p.strategy, Strategy::Fallback);
+    let models: Vec<_> = p.targets.iter().map(|t| t.model_id.as_str()).collect();
+    assert_eq!(models, ["acme/think", "acme/think", "acme/chat", "acme/chat", "acme/chat"]);
+    // partition "none": all endpoints together by price.
+    let p = plan(json!({ "model": "acme/think", "models": ["acme/chat"],
+        "provider": {"sort": {"by": "price", "partition": "none"}} }))
+    .unwrap();
+    assert_eq!(
+        (p.targets[0].model_id.as_str(), p.targets[0].provider_slug.as_str()),
+        ("acme/chat", "beta")
+    );
+    // An unknown fallback is reported but does not fail the request.
+    let p = plan(json!({ "model": "nobody/none", "models": ["acme/think"] })).unwrap();
+    assert_eq!(p.targets[0].model_id, "acme/think");
+    assert!(invalid(json!({ "model": "acme/chat", "route": "cheapest" })).starts_with("route:"));
+    let n = no_route(json!({ "model": "nobody/none" }));
+    assert_eq!(n.metadata["reasons"][0]["reason"], "unknown model");
+}
+
+#[test]
+fn embeddings_and_chat_models_are_kept_apart() {
+    let message = invalid(json!({ "model": "acme/embed" }));
+    assert!(message.contains("embeddings model"), "{message}");
+    let t = table();
+    match t.plan_models(&["acme/chat".to_owned()]) {
+        Err(RouteError::Invalid(m)) => assert!(m.contains("chat model"), "{m}"),
+        _ => panic!("a chat model must be refused for embeddings"),
+    }
+    let targets = t.plan_models(&["acme/embed".to_owned()]).unwrap();
+    assert_eq!(targets[0].upstream_model, "embed-a");
+}
+
+#[test]
+fn org_defaults_merge_under_the_request() {
+    let org = ProviderPreferences::org_defaults(&json!({
+        "ignore": ["gamma"], "only": ["alpha", "gamma"], "data_collection": "deny", "sort": "price"
+    }))
+    .unwrap();
+    let t = table();
+    let ctx = PlanContext { org_defaults: Some(&org), ..PlanContext::bare() };
+    let run = |body: Value| t.plan(&request(body), &ctx);
+    // The org's defaults apply...
+    let p = run(json!({ "model": "acme/chat" })).unwrap();
+    assert_eq!(providers(&p), ["alpha"]);
+    // ...a field the request sets wins...
+    let p = run(json!({ "model": "acme/chat",
+        "provider": {"only": ["beta", "gamma"], "data_collection": "allow"} }))
+    .unwrap();
+    assert_eq!(providers(&p), ["beta"]);
+    // ...but the org's ignore list always applies, merged with the request's.
+    let p = run(json!({ "model": "acme/chat", "provider": {"only": ["gamma", "beta"], "ignore": ["beta"], "data_collection": "allow"} }));
+    assert!(matches!(p, Err(RouteError::NoRoute(_))));
+    // Org defaults accept only their fields.
+    let e = ProviderPreferences::org_defaults(&json!({"order": ["alpha"]})).unwrap_err();
+    assert_eq!(e.field, "routing.order");
+}
+
+#[test]
+fn auto_router_picks_by_features() {
+    let auto = AutoRouter {
+        default: "acme/chat".into(),
+        long_context: "acme/chat".into(),
+        vision: "acme/chat".into(),
+        reasoning: "acme/think".into(),
+        tools: "acme/chat".into(),
+        code: "acme/think".into(),
+        long_context_tokens: 100,
+    };
+    let catalog = table().catalog;
+    let t = RoutingTable::with_auto(catalog, table_live(), auto);
+    let run = |body: Value| t.plan(&request(body), &PlanContext::bare()).unwrap();
+    let p = run(json!({ "model": "openrouter/auto" }));
+    assert_eq!((p.strategy, p.auto_rule), (Strategy::Auto, Some("default")));
+    assert_eq!(p.targets[0].model_id, "acme/chat");
+    let p = run(json!({ "model": "openrouter/auto", "reasoning": {"effort": "high"} }));
+    assert_eq!(p.auto_rule, Some("reasoning"));
+    assert_eq!(p.targets[0].model_id, "acme/think");
+    // The default follows as the fallback.
+    assert_eq!(p.targets.last().unwrap().model_id, "acme/chat");
+    let p = run(json!({ "model": "openrouter/auto",
+        "messages": [{"role": "user", "content": "fix this:\n```rust\nfn main() {}\n```"}] }));
+    assert_eq!(p.auto_rule, Some("code"));
+    let p = run(json!({ "model": "openrouter/auto",
+        "messages": [{"role": "user", "content": "x".repeat(1000)}] }));
+    assert_eq!(p.auto_rule, Some("long_context"));
+    let p = run(json!({ "model": "openrouter/auto", "messages": [{"role": "user", "content": [
+        {"type": "text", "text": "what is this"},
+        {"type": "image_url", "image_url": {"url": "https://x.test/a.png"}}]}] }));
+    assert_eq!(p.auto_rule, Some("vision"));
+}
+
+fn table_live() -> Vec<LiveProvider> {
+    table().live.into_values().collect()
+}
+
+#[test]
+fn metadata_names_candidates_filters_and_attempts() {
+    let p = plan(json!({ "model": "acme/chat", "provider": {"ignore": ["gamma"], "sort": "price"} }))
+        .unwrap();
+    let attempts = vec![crate::gateway::relay::AttemptRecord {
+        provider: "Beta Cloud".into(),
+        model: "acme/chat".into(),
+        status: Some(200),
+        latency_ms: 12,
+        error: None,
+    }];
+    let m = p.metadata(&attempts, Some(("acme/chat", "Beta Cloud")));
+    assert_eq!(m["requested"], "acme/chat");
+    assert_eq!(m["strategy"], "direct");
+    assert_eq!(m["endpoints"]["available"][0]["provider"], "Beta Cloud");
+    assert_eq!(m["endpoints"]["available"][0]["selected"], true);
+    assert_eq!(m["endpoints"]["available"][1]["selected"], false);
+    assert_eq!(m["endpoints"]["total"], 4);
+    let filtered = m["filtered"].as_array().unwrap();
+    assert!(filtered.iter().any(|f| f["provider"] == "Gamma" && f["reason"] == "ignored"));
+    assert_eq!(m["attempts"][0]["status"], 200);
+    assert_eq!(m["attempt"], 1);
+    assert_eq!(m["preferences"]["ignore"][0], "gamma");
+}
