@@ -97,7 +97,11 @@ fn bench(c: &mut Criterion) {
     }));
     let plain = request(serde_json::Value::Null);
     let sorted = request(json!({"sort": "price", "order": ["host7", "host3"]}));
-    for (name, req) in [("typical_provider_object", &typical), ("no_preferences", &plain), ("order_and_sort", &sorted)] {
+    for (name, req) in [
+        ("typical_provider_object", &typical),
+        ("no_preferences", &plain),
+        ("order_and_sort", &sorted),
+    ] {
         let plan = table.plan(req, &ctx).unwrap();
         assert!(!plan.targets.is_empty());
         c.bench_function(&format!("plan_50_endpoints/{name}"), |b| {

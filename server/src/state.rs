@@ -8,11 +8,11 @@ use sea_orm::DatabaseConnection;
 use arc_swap::ArcSwap;
 
 use crate::accounts::key_cache::KeyCache;
+use crate::accounts::routing_defaults::OrgRoutingDefaults;
 use crate::accounts::sessions::SessionManager;
 use crate::api::throttle::AuthThrottle;
 use crate::config::Config;
 use crate::gateway::relay::Relay;
-use crate::accounts::routing_defaults::OrgRoutingDefaults;
 use crate::gateway::routing::{HealthSource, NoHealthData, RoutingTable, StickyCache};
 use crate::gateway::upstream::{Timeouts, UpstreamClient};
 use crate::usage::writer::UsageWriter;

@@ -74,7 +74,10 @@ async fn each_provider_field_chooses_and_excludes_endpoints() {
     let reply = routed(
         &api,
         &key,
-        with_provider(LLAMA, json!({"order": ["cerebras", "Groq"], "allow_fallbacks": false})),
+        with_provider(
+            LLAMA,
+            json!({"order": ["cerebras", "Groq"], "allow_fallbacks": false}),
+        ),
     )
     .await;
     let body = reply.expect(200);
@@ -82,7 +85,11 @@ async fn each_provider_field_chooses_and_excludes_endpoints() {
     assert_eq!(body["model"], LLAMA);
     assert_eq!(available(body), ["Cerebras", "Groq"]);
     for other in ["Together", "DeepInfra", "Fireworks"] {
-        assert_eq!(filtered_reason(body, other).as_deref(), Some("not_in_order"), "{body}");
+        assert_eq!(
+            filtered_reason(body, other).as_deref(),
+            Some("not_in_order"),
+            "{body}"
+        );
     }
     let meta = &body["openrouter_metadata"];
     assert_eq!(meta["requested"], LLAMA);
@@ -98,28 +105,52 @@ async fn each_provider_field_chooses_and_excludes_endpoints() {
     assert_eq!(record.expect(200)["data"]["provider_name"], "Cerebras");
 
     // order with fallbacks: the named ones first, then the rest.
-    let reply = routed(&api, &key, with_provider(LLAMA, json!({"order": ["fireworks"]}))).await;
+    let reply = routed(
+        &api,
+        &key,
+        with_provider(LLAMA, json!({"order": ["fireworks"]})),
+    )
+    .await;
     let body = reply.expect(200);
     assert_eq!(body["provider"], "Fireworks");
     assert_eq!(available(body).len(), 5);
 
     // only / ignore, by slug or display name, any case.
-    let reply = routed(&api, &key, with_provider(LLAMA, json!({"only": ["deepinfra"]}))).await;
-    let body = reply.expect(200);
-    assert_eq!(body["provider"], "DeepInfra");
-    assert_eq!(filtered_reason(body, "Groq").as_deref(), Some("not_in_only"));
     let reply = routed(
         &api,
         &key,
-        with_provider(LLAMA, json!({"ignore": ["GROQ", "Together", "deepinfra", "fireworks"]})),
+        with_provider(LLAMA, json!({"only": ["deepinfra"]})),
+    )
+    .await;
+    let body = reply.expect(200);
+    assert_eq!(body["provider"], "DeepInfra");
+    assert_eq!(
+        filtered_reason(body, "Groq").as_deref(),
+        Some("not_in_only")
+    );
+    let reply = routed(
+        &api,
+        &key,
+        with_provider(
+            LLAMA,
+            json!({"ignore": ["GROQ", "Together", "deepinfra", "fireworks"]}),
+        ),
     )
     .await;
     let body = reply.expect(200);
     assert_eq!(available(body), ["Cerebras"]);
-    assert_eq!(filtered_reason(body, "Together").as_deref(), Some("ignored"));
+    assert_eq!(
+        filtered_reason(body, "Together").as_deref(),
+        Some("ignored")
+    );
 
     // quantizations.
-    let reply = routed(&api, &key, with_provider(LLAMA, json!({"quantizations": ["bf16"]}))).await;
+    let reply = routed(
+        &api,
+        &key,
+        with_provider(LLAMA, json!({"quantizations": ["bf16"]})),
+    )
+    .await;
     assert_eq!(available(reply.expect(200)), ["Cerebras"]);
 
     // sort: price — cheapest first, no load balancing.
@@ -135,16 +166,29 @@ async fn each_provider_field_chooses_and_excludes_endpoints() {
     let reply = routed(
         &api,
         &key,
-        with_provider(LLAMA, json!({"max_price": {"prompt": "0.59", "completion": "0.79"}})),
+        with_provider(
+            LLAMA,
+            json!({"max_price": {"prompt": "0.59", "completion": "0.79"}}),
+        ),
     )
     .await;
     let body = reply.expect(200);
     assert_eq!(sorted(available(body)), ["DeepInfra", "Groq"]);
-    assert_eq!(filtered_reason(body, "Cerebras").as_deref(), Some("max_price"));
-    let reply = routed(&api, &key, with_provider(LLAMA, json!({"max_price": {"prompt": "0.01"}}))).await;
+    assert_eq!(
+        filtered_reason(body, "Cerebras").as_deref(),
+        Some("max_price")
+    );
+    let reply = routed(
+        &api,
+        &key,
+        with_provider(LLAMA, json!({"max_price": {"prompt": "0.01"}})),
+    )
+    .await;
     let message = reply.expect_error(404);
     assert!(message.contains("max_price"), "{message}");
-    let filtered = reply.body["error"]["metadata"]["filtered"].as_array().unwrap();
+    let filtered = reply.body["error"]["metadata"]["filtered"]
+        .as_array()
+        .unwrap();
     assert_eq!(filtered.len(), 5, "{}", reply.text);
 
     // require_parameters: logit_bias is not accepted by Groq or Cerebras.
@@ -152,29 +196,50 @@ async fn each_provider_field_chooses_and_excludes_endpoints() {
     body["logit_bias"] = json!({"50256": -100});
     let reply = routed(&api, &key, body.clone()).await;
     let got = reply.expect(200);
-    assert_eq!(sorted(available(got)), ["DeepInfra", "Fireworks", "Together"]);
-    assert_eq!(filtered_reason(got, "Groq").as_deref(), Some("require_parameters"));
+    assert_eq!(
+        sorted(available(got)),
+        ["DeepInfra", "Fireworks", "Together"]
+    );
+    assert_eq!(
+        filtered_reason(got, "Groq").as_deref(),
+        Some("require_parameters")
+    );
     // Without it they stay candidates.
     body["provider"] = json!({});
-    assert_eq!(available(routed(&api, &key, body).await.expect(200)).len(), 5);
+    assert_eq!(
+        available(routed(&api, &key, body).await.expect(200)).len(),
+        5
+    );
 
     // max_tokens above an endpoint's output cap excludes it.
     let mut body = ask(LLAMA, "Hello");
     body["max_tokens"] = json!(20000);
     let reply = routed(&api, &key, body).await;
-    assert_eq!(filtered_reason(reply.expect(200), "DeepInfra").as_deref(), Some("max_tokens"));
+    assert_eq!(
+        filtered_reason(reply.expect(200), "DeepInfra").as_deref(),
+        Some("max_tokens")
+    );
 
     // A prompt above an endpoint's context (Cerebras: 65,536 tokens ≈ 262,144 bytes).
     let long = "word ".repeat(60_000);
     let reply = routed(&api, &key, ask(LLAMA, &long)).await;
-    assert_eq!(filtered_reason(reply.expect(200), "Cerebras").as_deref(), Some("context_length"));
+    assert_eq!(
+        filtered_reason(reply.expect(200), "Cerebras").as_deref(),
+        Some("context_length")
+    );
 
     // Bad values: 400 naming the field.
     for (provider, field) in [
         (json!({"sort": "fastest"}), "provider.sort"),
-        (json!({"max_price": {"prompt": "cheap"}}), "provider.max_price.prompt"),
+        (
+            json!({"max_price": {"prompt": "cheap"}}),
+            "provider.max_price.prompt",
+        ),
         (json!({"order": "groq"}), "provider.order"),
-        (json!({"data_collection": "maybe"}), "provider.data_collection"),
+        (
+            json!({"data_collection": "maybe"}),
+            "provider.data_collection",
+        ),
         (json!({"nope": true}), "provider.nope"),
     ] {
         let reply = routed(&api, &key, with_provider(LLAMA, provider)).await;
@@ -211,7 +276,12 @@ async fn data_policy_filters() {
     .await;
     assert_eq!(available(reply.expect(200)).len(), 5);
     // OpenAI retains prompts for 30 days (excluded by "deny") but offers ZDR.
-    let reply = routed(&api, &key, with_provider("openai/gpt-4o-mini", json!({"zdr": true}))).await;
+    let reply = routed(
+        &api,
+        &key,
+        with_provider("openai/gpt-4o-mini", json!({"zdr": true})),
+    )
+    .await;
     assert_eq!(reply.expect(200)["provider"], "OpenAI");
     let reply = routed(
         &api,
@@ -233,7 +303,10 @@ async fn variants_and_router_models() {
     let body = reply.expect(200);
     assert_eq!(body["provider"], "DeepInfra");
     assert_eq!(available(body)[0], "DeepInfra");
-    assert_eq!(body["openrouter_metadata"]["params"]["variants"][0]["variant"], "floor");
+    assert_eq!(
+        body["openrouter_metadata"]["params"]["variants"][0]["variant"],
+        "floor"
+    );
     // :nitro = throughput first (no figures yet: all endpoints stay, in catalog order).
     let reply = routed(&api, &key, ask(&format!("{LLAMA}:nitro"), "Hello")).await;
     assert_eq!(available(reply.expect(200)).len(), 5);
@@ -247,7 +320,12 @@ async fn variants_and_router_models() {
     assert_eq!(body["usage"]["cost"].as_f64(), Some(0.0), "{body}");
     assert_eq!(body["openrouter_metadata"]["params"]["is_free"], true);
     // ...and on a model without free endpoints: 404 saying why.
-    let reply = routed(&api, &key, ask("meta-llama/llama-3.1-8b-instruct:free", "Hello")).await;
+    let reply = routed(
+        &api,
+        &key,
+        ask("meta-llama/llama-3.1-8b-instruct:free", "Hello"),
+    )
+    .await;
     let message = reply.expect_error(404);
     assert!(message.contains("not a free endpoint"), "{message}");
     // An unknown variant is the client's mistake.
@@ -263,10 +341,19 @@ async fn variants_and_router_models() {
 
     // :thinking turns reasoning on (Anthropic: a thinking budget goes upstream).
     emulator.clear_requests();
-    let reply = routed(&api, &key, ask("anthropic/claude-sonnet-4.5:thinking", "Hello")).await;
+    let reply = routed(
+        &api,
+        &key,
+        ask("anthropic/claude-sonnet-4.5:thinking", "Hello"),
+    )
+    .await;
     assert_eq!(reply.expect(200)["provider"], "Anthropic");
     let sent = emulator.requests();
-    assert_eq!(sent[0].body["thinking"]["type"], "enabled", "{:?}", sent[0].body);
+    assert_eq!(
+        sent[0].body["thinking"]["type"], "enabled",
+        "{:?}",
+        sent[0].body
+    );
     // ...and refuses a model whose endpoints cannot reason.
     let reply = routed(&api, &key, ask("openai/gpt-4o-mini:thinking", "Hello")).await;
     assert!(reply.expect_error(404).contains("reasoning"));
@@ -276,7 +363,10 @@ async fn variants_and_router_models() {
     let body = reply.expect(200);
     assert_eq!(body["model"], "openai/gpt-5-mini");
     assert_eq!(body["openrouter_metadata"]["strategy"], "auto");
-    assert_eq!(body["openrouter_metadata"]["params"]["auto_rule"], "default");
+    assert_eq!(
+        body["openrouter_metadata"]["params"]["auto_rule"],
+        "default"
+    );
     let mut tools = ask("openrouter/auto", "What is the weather?");
     tools["tools"] = json!([{"type": "function", "function": {"name": "weather", "parameters": {"type": "object"}}}]);
     let reply = routed(&api, &key, tools).await;
@@ -286,11 +376,19 @@ async fn variants_and_router_models() {
 
     // Chat with an embeddings model, embeddings with a chat model: refused, saying why.
     let reply = api
-        .post("/api/v1/chat/completions", Some(&key), ask("openai/text-embedding-3-small", "Hi"))
+        .post(
+            "/api/v1/chat/completions",
+            Some(&key),
+            ask("openai/text-embedding-3-small", "Hi"),
+        )
         .await;
     assert!(reply.expect_error(400).contains("embeddings model"));
     let reply = api
-        .post("/api/v1/embeddings", Some(&key), json!({"model": LLAMA, "input": "hi"}))
+        .post(
+            "/api/v1/embeddings",
+            Some(&key),
+            json!({"model": LLAMA, "input": "hi"}),
+        )
         .await;
     assert!(reply.expect_error(400).contains("chat model"));
     let reply = api
@@ -310,7 +408,10 @@ async fn fallbacks_attempts_and_streamed_metadata() {
     let (_, key) = key_for(&api, "fallbacks").await;
 
     // The first provider fails once: the attempts show the error, the next one serves.
-    let body = with_provider(LLAMA, json!({"order": ["groq", "together"], "allow_fallbacks": false}));
+    let body = with_provider(
+        LLAMA,
+        json!({"order": ["groq", "together"], "allow_fallbacks": false}),
+    );
     let mut body = body;
     body["messages"][0]["content"] = json!("[[emulator: fail-first=1 scenario=routing-fb]] Hello");
     let reply = routed(&api, &key, body).await;
@@ -356,10 +457,17 @@ async fn fallbacks_attempts_and_streamed_metadata() {
     let last = sse.data.last().unwrap();
     assert!(last["usage"].is_object(), "{last}");
     let meta = &last["openrouter_metadata"];
-    assert_eq!(meta["endpoints"]["available"][0]["provider"], "DeepInfra", "{last}");
+    assert_eq!(
+        meta["endpoints"]["available"][0]["provider"], "DeepInfra",
+        "{last}"
+    );
     assert_eq!(meta["attempts"][0]["status"], 200);
     // Only the usage chunk carries it.
-    assert!(sse.data[..sse.data.len() - 1].iter().all(|c| c.get("openrouter_metadata").is_none()));
+    assert!(
+        sse.data[..sse.data.len() - 1]
+            .iter()
+            .all(|c| c.get("openrouter_metadata").is_none())
+    );
     // Without the header, the stream is unchanged.
     let response = api
         .request(Method::POST, "/api/v1/chat/completions", Some(&key))
@@ -369,7 +477,11 @@ async fn fallbacks_attempts_and_streamed_metadata() {
         .unwrap();
     let sse = Sse::parse(&response.text().await.unwrap());
     assert!(sse.done);
-    assert!(sse.data.iter().all(|c| c.get("openrouter_metadata").is_none()));
+    assert!(
+        sse.data
+            .iter()
+            .all(|c| c.get("openrouter_metadata").is_none())
+    );
 }
 
 #[tokio::test]
@@ -392,23 +504,42 @@ async fn organization_routing_defaults() {
                 .await
         }
     };
-    assert!(put(json!({"order": ["groq"]})).await.expect_error(400).starts_with("routing.order"));
-    assert!(put(json!({"zdr": "yes"})).await.expect_error(400).starts_with("routing.zdr"));
+    assert!(
+        put(json!({"order": ["groq"]}))
+            .await
+            .expect_error(400)
+            .starts_with("routing.order")
+    );
+    assert!(
+        put(json!({"zdr": "yes"}))
+            .await
+            .expect_error(400)
+            .starts_with("routing.zdr")
+    );
 
     let saved = put(json!({"ignore": ["deepinfra"], "sort": "price"})).await;
     assert_eq!(saved.expect(200)["preferences"]["ignore"][0], "deepinfra");
-    assert_eq!(api.get(&path, Some(&owner.token)).await.expect(200)["preferences"]["sort"], "price");
+    assert_eq!(
+        api.get(&path, Some(&owner.token)).await.expect(200)["preferences"]["sort"],
+        "price"
+    );
 
     // Applied at once to the organization's requests: cheapest without DeepInfra is Groq.
     let reply = routed(&api, &key, ask(LLAMA, "Hello")).await;
     let body = reply.expect(200);
     assert_eq!(body["provider"], "Groq");
-    assert_eq!(filtered_reason(body, "DeepInfra").as_deref(), Some("ignored"));
+    assert_eq!(
+        filtered_reason(body, "DeepInfra").as_deref(),
+        Some("ignored")
+    );
     // The request's own fields win, but the organization's deny list always applies.
     let reply = routed(
         &api,
         &key,
-        with_provider(LLAMA, json!({"only": ["deepinfra", "cerebras"], "sort": "throughput"})),
+        with_provider(
+            LLAMA,
+            json!({"only": ["deepinfra", "cerebras"], "sort": "throughput"}),
+        ),
     )
     .await;
     let body = reply.expect(200);
@@ -416,12 +547,21 @@ async fn organization_routing_defaults() {
 
     // Another user's key is not affected.
     let (_, other_key) = key_for(&api, "org-other").await;
-    let reply = routed(&api, &other_key, with_provider(LLAMA, json!({"sort": "price"}))).await;
+    let reply = routed(
+        &api,
+        &other_key,
+        with_provider(LLAMA, json!({"sort": "price"})),
+    )
+    .await;
     assert_eq!(reply.expect(200)["provider"], "DeepInfra");
 
     // Members read but cannot change; strangers see nothing.
     let org_id = api
-        .post("/api/v1/organizations", Some(&owner.token), json!({"name": "Routing Co"}))
+        .post(
+            "/api/v1/organizations",
+            Some(&owner.token),
+            json!({"name": "Routing Co"}),
+        )
         .await
         .expect(201)["id"]
         .as_str()
@@ -446,7 +586,9 @@ async fn organization_routing_defaults() {
         .await;
     reply.expect_error(403);
     let stranger = api.signup(&email("org-stranger")).await;
-    api.get(&team_path, Some(&stranger.token)).await.expect_error(404);
+    api.get(&team_path, Some(&stranger.token))
+        .await
+        .expect_error(404);
 
     // `{}` clears the defaults.
     put(json!({})).await.expect(200);
@@ -477,12 +619,18 @@ async fn prompt_cache_hits_stick_to_the_provider() {
     let first = routed(&api, &key, turn("first", json!({"order": ["cerebras"]}))).await;
     let body = first.expect(200);
     assert_eq!(body["provider"], "Cerebras");
-    assert!(body["usage"]["prompt_tokens_details"]["cached_tokens"].as_u64() > Some(0), "{body}");
+    assert!(
+        body["usage"]["prompt_tokens_details"]["cached_tokens"].as_u64() > Some(0),
+        "{body}"
+    );
     for i in 0..5 {
         let reply = routed(&api, &key, turn(&format!("question {i}"), json!({}))).await;
         let body = reply.expect(200);
         assert_eq!(body["provider"], "Cerebras", "turn {i}: {body}");
-        assert_eq!(body["openrouter_metadata"]["params"]["sticky_provider"], "cerebras");
+        assert_eq!(
+            body["openrouter_metadata"]["params"]["sticky_provider"],
+            "cerebras"
+        );
     }
     // An explicit order wins over stickiness.
     let reply = routed(&api, &key, turn("ordered", json!({"order": ["groq"]}))).await;

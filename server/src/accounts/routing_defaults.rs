@@ -109,8 +109,8 @@ pub async fn put(
             "Changing routing defaults needs the owner or admin role in the organization".into(),
         ));
     }
-    let prefs =
-        ProviderPreferences::org_defaults(&value).map_err(|e| AccountError::invalid(e.to_string()))?;
+    let prefs = ProviderPreferences::org_defaults(&value)
+        .map_err(|e| AccountError::invalid(e.to_string()))?;
     let empty = prefs == ProviderPreferences::default();
     let txn = crate::db::begin_write(db).await?;
     if empty {

@@ -202,7 +202,10 @@ async fn serve(
         },
     )?;
     if plan.enable_reasoning {
-        request.reasoning.get_or_insert_with(ReasoningConfig::default).enabled = Some(true);
+        request
+            .reasoning
+            .get_or_insert_with(ReasoningConfig::default)
+            .enabled = Some(true);
     }
     let with_metadata = req
         .headers()

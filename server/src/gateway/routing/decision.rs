@@ -54,7 +54,11 @@ pub struct Plan {
 }
 
 impl Plan {
-    pub(super) fn new(requested: &str, strategy: Strategy, preferences: ProviderPreferences) -> Self {
+    pub(super) fn new(
+        requested: &str,
+        strategy: Strategy,
+        preferences: ProviderPreferences,
+    ) -> Self {
         Plan {
             targets: Vec::new(),
             strategy,
@@ -102,9 +106,8 @@ impl Plan {
     /// `preferences` and the attempts' errors and timings).
     pub fn metadata(&self, attempts: &[AttemptRecord], served: Option<(&str, &str)>) -> Value {
         let selected = |t: &Target| {
-            served.is_some_and(|(model, provider)| {
-                t.model_id == model && t.provider_name == provider
-            })
+            served
+                .is_some_and(|(model, provider)| t.model_id == model && t.provider_name == provider)
         };
         let mut seen_selected = false;
         let available: Vec<Value> = self

@@ -105,9 +105,9 @@ impl Reason {
             }
             Reason::NotFree => "not a free endpoint".into(),
             Reason::NoReasoning => "does not support reasoning (:thinking)".into(),
-            Reason::ContextTooShort { needed, limit } => format!(
-                "estimated prompt of {needed} tokens exceeds its context of {limit} tokens"
-            ),
+            Reason::ContextTooShort { needed, limit } => {
+                format!("estimated prompt of {needed} tokens exceeds its context of {limit} tokens")
+            }
             Reason::MaxTokensAbove { requested, limit } => {
                 format!("max_tokens {requested} exceeds its output limit of {limit}")
             }
@@ -163,9 +163,8 @@ pub fn check(
         )));
     }
     if let Some(max) = &prefs.max_price {
-        let above = |limit: Option<crate::gateway::catalog::Price>, price| {
-            limit.is_some_and(|l| price > l)
-        };
+        let above =
+            |limit: Option<crate::gateway::catalog::Price>, price| limit.is_some_and(|l| price > l);
         if above(max.prompt, route.prompt) {
             return Err(Reason::PriceAbove(PriceField::Prompt));
         }

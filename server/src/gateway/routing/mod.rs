@@ -181,11 +181,7 @@ impl RoutingTable {
                 plan.variants.push((model.id.clone(), v));
                 plan.enable_reasoning |= v == Variant::Thinking;
             }
-            sorts.push(
-                variant
-                    .and_then(Variant::sort)
-                    .or(prefs.sort.map(|s| s.by)),
-            );
+            sorts.push(variant.and_then(Variant::sort).or(prefs.sort.map(|s| s.by)));
             for route in &routes.routes {
                 match filters::check(route, prefs, &needs, variant, false) {
                     Ok(()) => candidates.push(Candidate {

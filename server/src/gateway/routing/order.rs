@@ -80,7 +80,9 @@ pub fn assign_keys(
         let price = c.route.price_key as f64;
         let primary = match sort {
             Some(SortBy::Price) => price,
-            Some(SortBy::Throughput) => h.throughput_tps_p50.map_or(f64::INFINITY, |t| -f64::from(t)),
+            Some(SortBy::Throughput) => h
+                .throughput_tps_p50
+                .map_or(f64::INFINITY, |t| -f64::from(t)),
             Some(SortBy::Latency) => h.latency_ms().map_or(f64::INFINITY, f64::from),
             None if group == 0 && order.is_none() => {
                 // Exp(1) from a uniform in (0, 1].

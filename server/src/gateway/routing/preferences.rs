@@ -204,7 +204,8 @@ fn err(field: &str, message: &str) -> PreferenceError {
 }
 
 fn boolean(v: &Value, field: &str) -> Result<bool, PreferenceError> {
-    v.as_bool().ok_or_else(|| err(field, "must be true or false"))
+    v.as_bool()
+        .ok_or_else(|| err(field, "must be true or false"))
 }
 
 fn names(v: &Value, field: &str) -> Result<Vec<String>, PreferenceError> {
@@ -268,7 +269,10 @@ fn sort(v: &Value, field: &str) -> Result<Sort, PreferenceError> {
             None | Some(Value::Null) => SortBy::Price,
             Some(by) => sort_by(by, &format!("{field}.by"))?,
         };
-        let partition = match map.get("partition").and_then(|p| (!p.is_null()).then_some(p)) {
+        let partition = match map
+            .get("partition")
+            .and_then(|p| (!p.is_null()).then_some(p))
+        {
             None => Partition::Model,
             Some(p) => match p.as_str() {
                 Some("model") => Partition::Model,

@@ -67,9 +67,16 @@ pub fn key(org_id: &str, model_id: &str, request: &ChatRequest) -> StickyKey {
         Some(MessageContent::Parts(parts)) => parts.iter().any(|p| {
             matches!(
                 p,
-                ContentPart::Text { cache_control: Some(_), .. }
-                    | ContentPart::ImageUrl { cache_control: Some(_), .. }
-                    | ContentPart::File { cache_control: Some(_), .. }
+                ContentPart::Text {
+                    cache_control: Some(_),
+                    ..
+                } | ContentPart::ImageUrl {
+                    cache_control: Some(_),
+                    ..
+                } | ContentPart::File {
+                    cache_control: Some(_),
+                    ..
+                }
             )
         }),
         _ => m.extra.contains_key("cache_control"),

@@ -141,11 +141,18 @@ pub(super) fn request(body: Value) -> ChatRequest {
 }
 
 pub(super) fn plan(body: Value) -> Result<Plan, RouteError> {
-    table().plan_with_rng(&request(body), &PlanContext::bare(), &mut StdRng::seed_from_u64(7))
+    table().plan_with_rng(
+        &request(body),
+        &PlanContext::bare(),
+        &mut StdRng::seed_from_u64(7),
+    )
 }
 
 pub(super) fn providers(plan: &Plan) -> Vec<&str> {
-    plan.targets.iter().map(|t| t.provider_slug.as_str()).collect()
+    plan.targets
+        .iter()
+        .map(|t| t.provider_slug.as_str())
+        .collect()
 }
 
 fn sorted(mut v: Vec<&str>) -> Vec<&str> {
@@ -186,7 +193,12 @@ fn every_live_endpoint_without_preferences() {
     let filtered = p.filtered_json();
     assert_eq!(filtered[0]["provider"], "Delta");
     assert_eq!(filtered[0]["reason"], "not_configured");
-    assert!(filtered[0]["message"].as_str().unwrap().contains("DELTA_API_KEY"));
+    assert!(
+        filtered[0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("DELTA_API_KEY")
+    );
 }
 
 #[test]
@@ -200,40 +212,85 @@ fn preferences_parse_and_reject_bad_fields() {
         "enforce_distillable_text": false
     })))
     .unwrap();
-    assert_eq!(p.order.as_deref(), Some(&["alpha".to_owned(), "beta".to_owned()][..]));
+    assert_eq!(
+        p.order.as_deref(),
+        Some(&["alpha".to_owned(), "beta".to_owned()][..])
+    );
     assert_eq!(p.allow_fallbacks, Some(false));
     let max = p.max_price.unwrap();
     // Exact: USD per million tokens -> nano-dollars per million.
-    assert_eq!(max.prompt, Some(Price::from_nanos_per_million(1_500_000_000)));
-    assert_eq!(max.completion, Some(Price::from_nanos_per_million(2_000_000_000)));
+    assert_eq!(
+        max.prompt,
+        Some(Price::from_nanos_per_million(1_500_000_000))
+    );
+    assert_eq!(
+        max.completion,
+        Some(Price::from_nanos_per_million(2_000_000_000))
+    );
     // Per request: USD per unit -> nano-dollars per million units.
-    assert_eq!(max.request, Some(Price::parse_usd_per_unit("0.001").unwrap()));
+    assert_eq!(
+        max.request,
+        Some(Price::parse_usd_per_unit("0.001").unwrap())
+    );
     assert_eq!(p.preferred_min_throughput, Some(50.0));
     assert_eq!(p.preferred_max_latency, Some(2.5));
     assert_eq!(
         p.sort,
-        Some(preferences::Sort { by: preferences::SortBy::Latency, partition: preferences::Partition::None })
+        Some(preferences::Sort {
+            by: preferences::SortBy::Latency,
+            partition: preferences::Partition::None
+        })
     );
 
     for (body, field) in [
         (json!({"order": "alpha"}), "provider.order"),
         (json!({"order": [""]}), "provider.order[0]"),
         (json!({"allow_fallbacks": "no"}), "provider.allow_fallbacks"),
-        (json!({"data_collection": "never"}), "provider.data_collection"),
-        (json!({"quantizations": ["fp9"]}), "provider.quantizations[0]"),
+        (
+            json!({"data_collection": "never"}),
+            "provider.data_collection",
+        ),
+        (
+            json!({"quantizations": ["fp9"]}),
+            "provider.quantizations[0]",
+        ),
         (json!({"sort": "speed"}), "provider.sort"),
-        (json!({"sort": {"by": "price", "partition": "all"}}), "provider.sort.partition"),
-        (json!({"max_price": {"prompt": "-1"}}), "provider.max_price.prompt"),
-        (json!({"max_price": {"prompt": "1e-3"}}), "provider.max_price.prompt"),
-        (json!({"max_price": {"prompt": "0.0000000001"}}), "provider.max_price.prompt"),
-        (json!({"max_price": {"tokens": "1"}}), "provider.max_price.tokens"),
-        (json!({"preferred_max_latency": -1}), "provider.preferred_max_latency"),
-        (json!({"preferred_min_throughput": {"p95": 1}}), "provider.preferred_min_throughput.p95"),
+        (
+            json!({"sort": {"by": "price", "partition": "all"}}),
+            "provider.sort.partition",
+        ),
+        (
+            json!({"max_price": {"prompt": "-1"}}),
+            "provider.max_price.prompt",
+        ),
+        (
+            json!({"max_price": {"prompt": "1e-3"}}),
+            "provider.max_price.prompt",
+        ),
+        (
+            json!({"max_price": {"prompt": "0.0000000001"}}),
+            "provider.max_price.prompt",
+        ),
+        (
+            json!({"max_price": {"tokens": "1"}}),
+            "provider.max_price.tokens",
+        ),
+        (
+            json!({"preferred_max_latency": -1}),
+            "provider.preferred_max_latency",
+        ),
+        (
+            json!({"preferred_min_throughput": {"p95": 1}}),
+            "provider.preferred_min_throughput.p95",
+        ),
         (json!({"colour": "red"}), "provider.colour"),
         (json!(["alpha"]), "provider"),
     ] {
         let message = invalid(json!({ "model": "acme/chat", "provider": body }));
-        assert!(message.starts_with(&format!("{field}:")), "{field}: {message}");
+        assert!(
+            message.starts_with(&format!("{field}:")),
+            "{field}: {message}"
+        );
     }
     assert!(plan(json!({ "model": "acme/chat", "provider": null })).is_ok());
 }
@@ -245,16 +302,16 @@ fn only_and_ignore_match_slugs_names_and_tags_case_insensitively() {
     assert_eq!(sorted(providers(&p)), ["beta", "gamma"]);
     assert_eq!(reason_of(&p, "alpha"), Some(&filters::Reason::NotInOnly));
 
-    let p = plan(json!({ "model": "acme/chat", "provider": {"ignore": ["Alpha", "beta"]} }))
-        .unwrap();
+    let p =
+        plan(json!({ "model": "acme/chat", "provider": {"ignore": ["Alpha", "beta"]} })).unwrap();
     assert_eq!(providers(&p), ["gamma"]);
     assert_eq!(reason_of(&p, "beta"), Some(&filters::Reason::Ignored));
 }
 
 #[test]
 fn order_comes_first_and_fallbacks_follow_unless_disallowed() {
-    let p = plan(json!({ "model": "acme/chat", "provider": {"order": ["gamma", "alpha"]} }))
-        .unwrap();
+    let p =
+        plan(json!({ "model": "acme/chat", "provider": {"order": ["gamma", "alpha"]} })).unwrap();
     assert_eq!(providers(&p), ["gamma", "alpha", "beta"]);
 
     let p = plan(json!({ "model": "acme/chat",
@@ -268,20 +325,32 @@ fn order_comes_first_and_fallbacks_follow_unless_disallowed() {
         "provider": {"sort": "price", "allow_fallbacks": false} }))
     .unwrap();
     assert_eq!(providers(&p), ["beta"]);
-    assert_eq!(reason_of(&p, "alpha"), Some(&filters::Reason::NotFirstChoice));
+    assert_eq!(
+        reason_of(&p, "alpha"),
+        Some(&filters::Reason::NotFirstChoice)
+    );
 }
 
 #[test]
 fn data_collection_and_zdr() {
     let p = plan(json!({ "model": "acme/chat", "provider": {"data_collection": "deny"} })).unwrap();
     assert_eq!(providers(&p), ["alpha"]);
-    assert_eq!(reason_of(&p, "beta"), Some(&filters::Reason::DataCollection));
-    assert_eq!(reason_of(&p, "gamma"), Some(&filters::Reason::DataCollection));
+    assert_eq!(
+        reason_of(&p, "beta"),
+        Some(&filters::Reason::DataCollection)
+    );
+    assert_eq!(
+        reason_of(&p, "gamma"),
+        Some(&filters::Reason::DataCollection)
+    );
 
     let p = plan(json!({ "model": "acme/chat", "provider": {"zdr": true} })).unwrap();
     assert_eq!(sorted(providers(&p)), ["alpha", "beta"]);
     assert_eq!(reason_of(&p, "gamma"), Some(&filters::Reason::NotZdr));
-    let p = plan(json!({ "model": "acme/chat", "provider": {"data_collection": "allow", "zdr": false} })).unwrap();
+    let p = plan(
+        json!({ "model": "acme/chat", "provider": {"data_collection": "allow", "zdr": false} }),
+    )
+    .unwrap();
     assert_eq!(p.targets.len(), 3);
 }
 
@@ -319,11 +388,14 @@ fn max_price_compares_exact_integers() {
     assert_eq!(providers(&p), ["beta"]);
     assert_eq!(
         reason_of(&p, "alpha"),
-        Some(&filters::Reason::PriceAbove(filters::PriceField::Completion))
+        Some(&filters::Reason::PriceAbove(
+            filters::PriceField::Completion
+        ))
     );
     let p = plan(json!({ "model": "acme/chat", "provider": {"max_price": {"prompt": "1", "completion": "2"}} })).unwrap();
     assert_eq!(sorted(providers(&p)), ["alpha", "beta"]);
-    let p = plan(json!({ "model": "acme/chat", "provider": {"max_price": {"request": "0.009"}} })).unwrap();
+    let p = plan(json!({ "model": "acme/chat", "provider": {"max_price": {"request": "0.009"}} }))
+        .unwrap();
     assert_eq!(
         reason_of(&p, "gamma"),
         Some(&filters::Reason::PriceAbove(filters::PriceField::Request))
@@ -331,23 +403,34 @@ fn max_price_compares_exact_integers() {
     let n = no_route(json!({ "model": "acme/chat", "provider": {"max_price": {"prompt": "0.1"}} }));
     assert!(n.message.contains("max_price"), "{}", n.message);
     let filtered = n.metadata["filtered"].as_array().unwrap();
-    assert!(filtered.iter().any(|f| f["provider"] == "Alpha" && f["reason"] == "max_price"));
+    assert!(
+        filtered
+            .iter()
+            .any(|f| f["provider"] == "Alpha" && f["reason"] == "max_price")
+    );
 }
 
 #[test]
 fn context_and_max_tokens_limits() {
     // 10,000 bytes ≈ 2,500 tokens: above gamma's 2,000-token context only.
     let long = "x".repeat(10_000);
-    let p = plan(json!({ "model": "acme/chat", "messages": [{"role": "user", "content": long}] })).unwrap();
+    let p = plan(json!({ "model": "acme/chat", "messages": [{"role": "user", "content": long}] }))
+        .unwrap();
     assert_eq!(sorted(providers(&p)), ["alpha", "beta"]);
     assert_eq!(
         reason_of(&p, "gamma"),
-        Some(&filters::Reason::ContextTooShort { needed: 2500, limit: 2000 })
+        Some(&filters::Reason::ContextTooShort {
+            needed: 2500,
+            limit: 2000
+        })
     );
     let p = plan(json!({ "model": "acme/chat", "max_tokens": 1001 })).unwrap();
     assert_eq!(
         reason_of(&p, "alpha"),
-        Some(&filters::Reason::MaxTokensAbove { requested: 1001, limit: 1000 })
+        Some(&filters::Reason::MaxTokensAbove {
+            requested: 1001,
+            limit: 1000
+        })
     );
     assert_eq!(p.targets.len(), 2);
 }
@@ -368,7 +451,9 @@ fn free_variant_and_free_router() {
     assert!(p.is_free);
     // ...and one that fits: the free endpoint's 4,000-token context is too short here.
     let long = "x".repeat(20_000);
-    let n = no_route(json!({ "model": "openrouter/free", "messages": [{"role": "user", "content": long}] }));
+    let n = no_route(
+        json!({ "model": "openrouter/free", "messages": [{"role": "user", "content": long}] }),
+    );
     assert!(n.message.contains("context"), "{}", n.message);
 }
 
@@ -387,28 +472,48 @@ fn thinking_variant_turns_reasoning_on_and_needs_support() {
 fn floor_variant_sorts_by_price() {
     for _ in 0..20 {
         let p = table()
-            .plan(&request(json!({ "model": "acme/chat:floor" })), &PlanContext::bare())
+            .plan(
+                &request(json!({ "model": "acme/chat:floor" })),
+                &PlanContext::bare(),
+            )
             .unwrap();
         assert_eq!(providers(&p), ["beta", "alpha", "gamma"]);
     }
     let message = invalid(json!({ "model": "acme/chat:turbo" }));
-    assert!(message.contains(":turbo") && message.contains("nitro"), "{message}");
+    assert!(
+        message.contains(":turbo") && message.contains("nitro"),
+        "{message}"
+    );
 }
 
 #[test]
 fn models_fallbacks_and_route() {
-    let p = plan(json!({ "model": "acme/think", "models": ["acme/chat"], "route": "fallback",
-        "provider": {"sort": "price"} }))
+    let p = plan(
+        json!({ "model": "acme/think", "models": ["acme/chat"], "route": "fallback",
+        "provider": {"sort": "price"} }),
+    )
     .unwrap();
     assert_eq!(p.strategy, Strategy::Fallback);
     let models: Vec<_> = p.targets.iter().map(|t| t.model_id.as_str()).collect();
-    assert_eq!(models, ["acme/think", "acme/think", "acme/chat", "acme/chat", "acme/chat"]);
+    assert_eq!(
+        models,
+        [
+            "acme/think",
+            "acme/think",
+            "acme/chat",
+            "acme/chat",
+            "acme/chat"
+        ]
+    );
     // partition "none": all endpoints together by price.
     let p = plan(json!({ "model": "acme/think", "models": ["acme/chat"],
         "provider": {"sort": {"by": "price", "partition": "none"}} }))
     .unwrap();
     assert_eq!(
-        (p.targets[0].model_id.as_str(), p.targets[0].provider_slug.as_str()),
+        (
+            p.targets[0].model_id.as_str(),
+            p.targets[0].provider_slug.as_str()
+        ),
         ("acme/chat", "beta")
     );
     // An unknown fallback is reported but does not fail the request.
@@ -439,7 +544,10 @@ fn org_defaults_merge_under_the_request() {
     }))
     .unwrap();
     let t = table();
-    let ctx = PlanContext { org_defaults: Some(&org), ..PlanContext::bare() };
+    let ctx = PlanContext {
+        org_defaults: Some(&org),
+        ..PlanContext::bare()
+    };
     let run = |body: Value| t.plan(&request(body), &ctx);
     // The org's defaults apply...
     let p = run(json!({ "model": "acme/chat" })).unwrap();
@@ -450,7 +558,9 @@ fn org_defaults_merge_under_the_request() {
     .unwrap();
     assert_eq!(providers(&p), ["beta"]);
     // ...but the org's ignore list always applies, merged with the request's.
-    let p = run(json!({ "model": "acme/chat", "provider": {"only": ["gamma", "beta"], "ignore": ["beta"], "data_collection": "allow"} }));
+    let p = run(
+        json!({ "model": "acme/chat", "provider": {"only": ["gamma", "beta"], "ignore": ["beta"], "data_collection": "allow"} }),
+    );
     assert!(matches!(p, Err(RouteError::NoRoute(_))));
     // Org defaults accept only their fields.
     let e = ProviderPreferences::org_defaults(&json!({"order": ["alpha"]})).unwrap_err();
@@ -485,9 +595,11 @@ fn auto_router_picks_by_features() {
     let p = run(json!({ "model": "openrouter/auto",
         "messages": [{"role": "user", "content": "x".repeat(1000)}] }));
     assert_eq!(p.auto_rule, Some("long_context"));
-    let p = run(json!({ "model": "openrouter/auto", "messages": [{"role": "user", "content": [
+    let p = run(
+        json!({ "model": "openrouter/auto", "messages": [{"role": "user", "content": [
         {"type": "text", "text": "what is this"},
-        {"type": "image_url", "image_url": {"url": "https://x.test/a.png"}}]}] }));
+        {"type": "image_url", "image_url": {"url": "https://x.test/a.png"}}]}] }),
+    );
     assert_eq!(p.auto_rule, Some("vision"));
 }
 
@@ -497,8 +609,9 @@ fn table_live() -> Vec<LiveProvider> {
 
 #[test]
 fn metadata_names_candidates_filters_and_attempts() {
-    let p = plan(json!({ "model": "acme/chat", "provider": {"ignore": ["gamma"], "sort": "price"} }))
-        .unwrap();
+    let p =
+        plan(json!({ "model": "acme/chat", "provider": {"ignore": ["gamma"], "sort": "price"} }))
+            .unwrap();
     let attempts = vec![crate::gateway::relay::AttemptRecord {
         provider: "Beta Cloud".into(),
         model: "acme/chat".into(),
@@ -514,7 +627,11 @@ fn metadata_names_candidates_filters_and_attempts() {
     assert_eq!(m["endpoints"]["available"][1]["selected"], false);
     assert_eq!(m["endpoints"]["total"], 4);
     let filtered = m["filtered"].as_array().unwrap();
-    assert!(filtered.iter().any(|f| f["provider"] == "Gamma" && f["reason"] == "ignored"));
+    assert!(
+        filtered
+            .iter()
+            .any(|f| f["provider"] == "Gamma" && f["reason"] == "ignored")
+    );
     assert_eq!(m["attempts"][0]["status"], 200);
     assert_eq!(m["attempt"], 1);
     assert_eq!(m["preferences"]["ignore"][0], "gamma");

@@ -45,7 +45,9 @@ fn default_order_balances_by_inverse_square_price() {
     let mut rng = StdRng::seed_from_u64(42);
     let mut first = HashMap::new();
     for _ in 0..4000 {
-        let p = t.plan_with_rng(&req, &PlanContext::bare(), &mut rng).unwrap();
+        let p = t
+            .plan_with_rng(&req, &PlanContext::bare(), &mut rng)
+            .unwrap();
         *first.entry(p.targets[0].provider_slug.clone()).or_insert(0) += 1;
     }
     let share = |s: &str| f64::from(*first.get(s).unwrap_or(&0)) / 4000.0;
@@ -57,15 +59,30 @@ fn default_order_balances_by_inverse_square_price() {
 #[test]
 fn outages_then_unavailable_go_last() {
     let board = Board(HashMap::from([
-        ("beta", EndpointHealth { available: false, ..EndpointHealth::default() }),
-        ("alpha", EndpointHealth { recent_outage: true, ..EndpointHealth::default() }),
+        (
+            "beta",
+            EndpointHealth {
+                available: false,
+                ..EndpointHealth::default()
+            },
+        ),
+        (
+            "alpha",
+            EndpointHealth {
+                recent_outage: true,
+                ..EndpointHealth::default()
+            },
+        ),
     ]));
     for _ in 0..10 {
         let p = with_health(&board, json!({ "model": "acme/chat" }));
         assert_eq!(providers(&p), ["gamma", "alpha", "beta"]);
     }
     // Even an explicit order keeps an unavailable endpoint as the last resort.
-    let p = with_health(&board, json!({ "model": "acme/chat", "provider": {"order": ["beta", "alpha"]} }));
+    let p = with_health(
+        &board,
+        json!({ "model": "acme/chat", "provider": {"order": ["beta", "alpha"]} }),
+    );
     assert_eq!(providers(&p), ["gamma", "alpha", "beta"]);
 }
 
@@ -75,13 +92,22 @@ fn throughput_and_latency_sorts_put_unmeasured_last() {
         ("alpha", figures(Some(50.0), Some(900))),
         ("gamma", figures(Some(200.0), Some(300))),
     ]));
-    let p = with_health(&board, json!({ "model": "acme/chat", "provider": {"sort": "throughput"} }));
+    let p = with_health(
+        &board,
+        json!({ "model": "acme/chat", "provider": {"sort": "throughput"} }),
+    );
     assert_eq!(providers(&p), ["gamma", "alpha", "beta"]);
     let p = with_health(&board, json!({ "model": "acme/chat:nitro" }));
     assert_eq!(providers(&p), ["gamma", "alpha", "beta"]);
-    let p = with_health(&board, json!({ "model": "acme/chat", "provider": {"sort": "latency"} }));
+    let p = with_health(
+        &board,
+        json!({ "model": "acme/chat", "provider": {"sort": "latency"} }),
+    );
     assert_eq!(providers(&p), ["gamma", "alpha", "beta"]);
-    let p = with_health(&board, json!({ "model": "acme/chat", "provider": {"sort": "price"} }));
+    let p = with_health(
+        &board,
+        json!({ "model": "acme/chat", "provider": {"sort": "price"} }),
+    );
     assert_eq!(providers(&p), ["beta", "alpha", "gamma"]);
 }
 
@@ -91,12 +117,18 @@ fn soft_preferences_deprioritize_but_never_exclude() {
         ("beta", figures(Some(10.0), Some(5000))),
         ("alpha", figures(Some(100.0), Some(200))),
     ]));
-    let p = with_health(&board, json!({ "model": "acme/chat",
-        "provider": {"sort": "price", "preferred_min_throughput": 50} }));
+    let p = with_health(
+        &board,
+        json!({ "model": "acme/chat",
+        "provider": {"sort": "price", "preferred_min_throughput": 50} }),
+    );
     // beta is cheapest but too slow: after alpha and the unmeasured gamma, still present.
     assert_eq!(providers(&p), ["alpha", "gamma", "beta"]);
-    let p = with_health(&board, json!({ "model": "acme/chat",
-        "provider": {"sort": "price", "preferred_max_latency": {"p50": 1}} }));
+    let p = with_health(
+        &board,
+        json!({ "model": "acme/chat",
+        "provider": {"sort": "price", "preferred_max_latency": {"p50": 1}} }),
+    );
     assert_eq!(providers(&p), ["alpha", "gamma", "beta"]);
 }
 
@@ -106,7 +138,9 @@ fn tools_prefer_endpoints_that_support_them() {
     for seed in 0..20 {
         let p = table()
             .plan_with_rng(
-                &request(json!({ "model": "acme/chat", "tools": tools, "provider": {"sort": "price"} })),
+                &request(
+                    json!({ "model": "acme/chat", "tools": tools, "provider": {"sort": "price"} }),
+                ),
                 &PlanContext::bare(),
                 &mut StdRng::seed_from_u64(seed),
             )
@@ -115,8 +149,10 @@ fn tools_prefer_endpoints_that_support_them() {
     }
     let p = table()
         .plan(
-            &request(json!({ "model": "acme/chat", "provider": {"sort": "price", "order": ["gamma"]},
-                "response_format": {"type": "json_object"} })),
+            &request(
+                json!({ "model": "acme/chat", "provider": {"sort": "price", "order": ["gamma"]},
+                "response_format": {"type": "json_object"} }),
+            ),
             &PlanContext::bare(),
         )
         .unwrap();
@@ -146,15 +182,24 @@ fn sticky_provider_after_a_cache_hit_unless_order_is_set() {
     assert_eq!(again.stuck_to.as_deref(), Some("gamma"));
 
     // Another organization, another prompt, or an explicit order: not stuck.
-    let other_org = PlanContext { org_id: "org_2", ..ctx };
+    let other_org = PlanContext {
+        org_id: "org_2",
+        ..ctx
+    };
     let p2 = t.plan(&request(body.clone()), &other_org).unwrap();
     assert_eq!(providers(&p2)[0], "beta");
     let other_prompt = json!({ "model": "acme/chat", "provider": {"sort": "price"},
         "messages": [{"role": "user", "content": "something else"}] });
-    assert_eq!(providers(&t.plan(&request(other_prompt), &ctx).unwrap())[0], "beta");
+    assert_eq!(
+        providers(&t.plan(&request(other_prompt), &ctx).unwrap())[0],
+        "beta"
+    );
     let mut ordered = body;
     ordered["provider"]["order"] = json!(["alpha"]);
-    assert_eq!(providers(&t.plan(&request(ordered), &ctx).unwrap())[0], "alpha");
+    assert_eq!(
+        providers(&t.plan(&request(ordered), &ctx).unwrap())[0],
+        "alpha"
+    );
 }
 
 #[test]
@@ -165,12 +210,23 @@ fn sticky_key_covers_the_prefix_up_to_the_breakpoint() {
             {"role": "user", "content": extra}] }))
     };
     // Later turns differ after the breakpoint: same key.
-    assert_eq!(sticky::key("o", "m", &turn("a")), sticky::key("o", "m", &turn("b")));
+    assert_eq!(
+        sticky::key("o", "m", &turn("a")),
+        sticky::key("o", "m", &turn("b"))
+    );
     // Without a breakpoint, the first 4 KB count.
     let long = "y".repeat(5000);
     let plain = |tail: &str| {
-        request(json!({ "model": "m", "messages": [{"role": "user", "content": format!("{long}{tail}")}] }))
+        request(
+            json!({ "model": "m", "messages": [{"role": "user", "content": format!("{long}{tail}")}] }),
+        )
     };
-    assert_eq!(sticky::key("o", "m", &plain("1")), sticky::key("o", "m", &plain("2")));
-    assert_ne!(sticky::key("o", "m", &plain("1")), sticky::key("o", "other", &plain("1")));
+    assert_eq!(
+        sticky::key("o", "m", &plain("1")),
+        sticky::key("o", "m", &plain("2"))
+    );
+    assert_ne!(
+        sticky::key("o", "m", &plain("1")),
+        sticky::key("o", "other", &plain("1"))
+    );
 }
