@@ -640,3 +640,47 @@ async fn prompt_cache_hits_stick_to_the_provider() {
     let reply = routed(&api, &other, turn("first", json!({"sort": "price"}))).await;
     assert_eq!(reply.expect(200)["provider"], "DeepInfra");
 }
+
+/// Two replicas on one database: routing defaults changed through one apply on the other
+/// after its next fingerprint poll (every 5 s), with no restart.
+#[tokio::test]
+async fn routing_defaults_reach_another_replica() {
+    let (first, _e1) = TestServer::with_emulator(|_| {}).await;
+    let database_url = first.database_url.clone();
+    let (second, _e2) = TestServer::with_emulator(|c| c.database_url = Some(database_url)).await;
+    let (a, b) = (first.api(), second.api());
+    let (owner, key) = key_for(&a, "replica-routing").await;
+    let cheapest = |api: Api| {
+        let key = key.clone();
+        async move {
+            routed(&api, &key, with_provider(LLAMA, json!({"sort": "price"})))
+                .await
+                .expect(200)["provider"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        }
+    };
+    assert_eq!(cheapest(b.clone()).await, "DeepInfra");
+    let path = format!("/api/v1/organizations/{}/routing", owner.personal_org);
+    a.send(
+        a.request(Method::PUT, &path, Some(&owner.token))
+            .json(&json!({"ignore": ["deepinfra"]})),
+    )
+    .await
+    .expect(200);
+    assert_eq!(cheapest(a.clone()).await, "Groq");
+    let changed = std::time::Instant::now();
+    let mut seen = false;
+    while changed.elapsed() < std::time::Duration::from_secs(12) {
+        if cheapest(b.clone()).await == "Groq" {
+            seen = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+    }
+    assert!(
+        seen,
+        "the second replica kept routing without the organization's defaults"
+    );
+}
