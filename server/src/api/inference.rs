@@ -227,7 +227,7 @@ async fn serve(
             .await;
         let provider = outcome.provider_name();
         remember_cache_hit(state, &plan, &outcome);
-        let metadata = with_metadata.then(|| routing_metadata(&plan, &outcome));
+        let metadata = with_metadata.then(|| super::routing_metadata::of(&plan, &outcome));
         state.usage.record(recording.into_record(outcome)).await;
         let response = result.map_err(|err| upstream_error(&err, provider.as_deref()))?;
         let mut body = match format {
@@ -264,44 +264,7 @@ async fn serve(
         writer.record(recording.into_record(outcome)).await;
     };
     let frames = if with_metadata {
-        // The final usage chunk is held until the relay's outcome (its attempts) is known,
-        // then sent with `openrouter_metadata`; every other frame passes straight through.
-        let (frames_tx, frames) = tokio::sync::mpsc::channel(16);
-        let mut upstream = handle.frames;
-        tokio::spawn(async move {
-            let mut held = None;
-            let mut finished = false;
-            while let Some(frame) = upstream.recv().await {
-                if is_usage_frame(&frame) {
-                    held = Some(frame);
-                    continue;
-                }
-                if frame.as_ref() == b"data: [DONE]\n\n" {
-                    finished = true;
-                    break;
-                }
-                if frames_tx.send(frame).await.is_err() {
-                    break;
-                }
-            }
-            // Closing our end tells the relay a departed client is gone.
-            drop(upstream);
-            let Ok(outcome) = done.await else {
-                return;
-            };
-            if let Some(frame) = held {
-                let frame = with_routing_metadata(&frame, routing_metadata(&plan, &outcome));
-                frames_tx.send(frame).await.ok();
-            }
-            if finished {
-                frames_tx
-                    .send(crate::gateway::stream::emitter::done())
-                    .await
-                    .ok();
-            }
-            record(outcome).await;
-        });
-        frames
+        super::routing_metadata::on_stream(handle.frames, done, plan, record)
     } else {
         tokio::spawn(async move {
             if let Ok(outcome) = done.await {
@@ -337,38 +300,6 @@ fn remember_cache_hit(state: &AppState, plan: &Plan, outcome: &Outcome) {
         && let Some((_, _, slug)) = &outcome.served
     {
         state.sticky.remember(key, slug);
-    }
-}
-
-fn routing_metadata(plan: &Plan, outcome: &Outcome) -> Value {
-    plan.metadata(
-        &outcome.attempts,
-        outcome
-            .served
-            .as_ref()
-            .map(|(model, provider, _)| (model.as_str(), provider.as_str())),
-    )
-}
-
-/// The final usage chunk: the only one whose top level has a `usage` object (content deltas
-/// carry `usage` only inside escaped strings).
-fn is_usage_frame(frame: &[u8]) -> bool {
-    frame.starts_with(b"data: {") && memchr::memmem::find(frame, b"\"usage\":{").is_some()
-}
-
-fn with_routing_metadata(frame: &[u8], metadata: Value) -> bytes::Bytes {
-    let json = frame
-        .strip_prefix(b"data: ")
-        .map(|rest| rest.trim_ascii_end())
-        .and_then(|rest| serde_json::from_slice::<Value>(rest).ok());
-    match json {
-        Some(mut chunk) => {
-            if let Some(object) = chunk.as_object_mut() {
-                object.insert("openrouter_metadata".into(), metadata);
-            }
-            crate::gateway::stream::emitter::data(&chunk)
-        }
-        None => bytes::Bytes::copy_from_slice(frame),
     }
 }
 

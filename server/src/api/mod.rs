@@ -17,6 +17,7 @@ pub mod me;
 pub mod openapi;
 pub mod org_routing;
 pub mod organizations;
+pub mod routing_metadata;
 pub mod throttle;
 
 use actix_web::dev::ServiceResponse;
