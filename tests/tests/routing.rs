@@ -431,6 +431,16 @@ async fn fallbacks_attempts_and_streamed_metadata() {
     assert_eq!(selected.len(), 1, "{got}");
     assert_eq!(selected[0]["provider"], got["provider"]);
 
+    // Every allowed provider fails: the error carries the decision and the attempts too.
+    let mut body = with_provider(LLAMA, json!({"order": ["groq"], "allow_fallbacks": false}));
+    body["messages"][0]["content"] = json!("[[emulator: status=500]] Hello");
+    let reply = routed(&api, &key, body).await;
+    reply.expect_error(502);
+    let meta = &reply.body["error"]["metadata"]["openrouter_metadata"];
+    assert_eq!(meta["attempts"][0]["provider"], "Groq", "{}", reply.text);
+    assert_eq!(meta["attempts"][0]["status"], 500, "{}", reply.text);
+    assert_eq!(meta["endpoints"]["available"][0]["selected"], false);
+
     // `models` fallbacks (and the legacy `route: "fallback"`): an unknown first model falls
     // through; the response names the model that served.
     let mut body = ask("nobody/missing", "Hello");

@@ -229,7 +229,13 @@ async fn serve(
         remember_cache_hit(state, &plan, &outcome);
         let metadata = with_metadata.then(|| super::routing_metadata::of(&plan, &outcome));
         state.usage.record(recording.into_record(outcome)).await;
-        let response = result.map_err(|err| upstream_error(&err, provider.as_deref()))?;
+        let response = result.map_err(|err| {
+            let error = upstream_error(&err, provider.as_deref());
+            match &metadata {
+                Some(m) => super::routing_metadata::on_error(error, m.clone()),
+                None => error,
+            }
+        })?;
         let mut body = match format {
             ChunkFormat::Chat => serde_json::to_value(response),
             ChunkFormat::Text => serde_json::to_value(crate::gateway::legacy::from_chat(response)),

@@ -8,6 +8,7 @@ use bytes::Bytes;
 use serde_json::Value;
 use tokio::sync::{mpsc, oneshot};
 
+use super::error::ApiError;
 use crate::gateway::relay::Outcome;
 use crate::gateway::routing::Plan;
 use crate::gateway::stream::emitter;
@@ -21,6 +22,31 @@ pub fn of(plan: &Plan, outcome: &Outcome) -> Value {
             .as_ref()
             .map(|(model, provider, _)| (model.as_str(), provider.as_str())),
     )
+}
+
+/// A failed exchange's error with the decision in its metadata (as OpenRouter does when the
+/// header asks for it), so failovers can be read from the error.
+pub fn on_error(error: ApiError, routing: Value) -> ApiError {
+    match error {
+        ApiError::Detailed {
+            status,
+            message,
+            mut metadata,
+            retry_after_secs,
+        } => {
+            if !metadata.is_object() {
+                metadata = Value::Object(Default::default());
+            }
+            metadata["openrouter_metadata"] = routing;
+            ApiError::Detailed {
+                status,
+                message,
+                metadata,
+                retry_after_secs,
+            }
+        }
+        other => other,
+    }
 }
 
 /// Passes a stream's frames on, holding back its final usage chunk until the relay's outcome
