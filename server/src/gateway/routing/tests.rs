@@ -58,7 +58,7 @@ pricing = { prompt = "1", completion = "2" }
 provider = "beta"
 upstream_model = "chat-b"
 quantization = "bf16"
-pricing = { prompt = "0.5", completion = "0.5" }
+pricing = { prompt = "0.5", completion = "0.5", image = "0.001" }
 
 [[models.endpoints]]
 provider = "gamma"
@@ -399,6 +399,19 @@ fn max_price_compares_exact_integers() {
     assert_eq!(
         reason_of(&p, "gamma"),
         Some(&filters::Reason::PriceAbove(filters::PriceField::Request))
+    );
+    // The image price counts only for a request with images.
+    let image_cap = json!({"max_price": {"image": "0.0005"}});
+    let p = plan(json!({ "model": "acme/chat", "provider": image_cap })).unwrap();
+    assert_eq!(p.targets.len(), 3);
+    let p = plan(
+        json!({ "model": "acme/chat", "provider": image_cap, "messages": [{"role": "user",
+        "content": [{"type": "image_url", "image_url": {"url": "https://x.test/a.png"}}]}] }),
+    )
+    .unwrap();
+    assert_eq!(
+        reason_of(&p, "beta"),
+        Some(&filters::Reason::PriceAbove(filters::PriceField::Image))
     );
     let n = no_route(json!({ "model": "acme/chat", "provider": {"max_price": {"prompt": "0.1"}} }));
     assert!(n.message.contains("max_price"), "{}", n.message);

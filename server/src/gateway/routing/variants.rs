@@ -9,6 +9,9 @@
 //! | `:nitro`    | endpoints by measured throughput, fastest first (as `sort: "throughput"`) |
 //! | `:floor`    | endpoints by price, cheapest first (as `sort: "price"`)                   |
 //! | `:thinking` | reasoning turned on for the request; only endpoints that accept it        |
+//!
+//! A request is sent as one body to whichever endpoint serves it, so `:thinking` on any of
+//! the requested models turns reasoning on for the whole request.
 
 use super::preferences::SortBy;
 
