@@ -123,7 +123,9 @@ pub fn serve(
     let watching = state.clone();
     actix_web::rt::spawn(async move {
         use crate::accounts::routing_defaults;
-        let mut seen = routing_defaults::version(&watching.db).await.ok();
+        // No fingerprint yet: the first tick reloads, so a change made between the load in
+        // `init` and this task's start is not missed.
+        let mut seen = None;
         let mut tick = actix_web::rt::time::interval(Duration::from_secs(5));
         loop {
             tick.tick().await;
