@@ -88,7 +88,9 @@ pub fn serve(
     // Another replica's catalog change arrives within seconds: watch the overrides' fingerprint.
     let watching = state.clone();
     actix_web::rt::spawn(async move {
-        let mut seen = catalog_store::version(&watching.db).await.ok();
+        // No fingerprint yet: the first tick rebuilds, so a change made between the load in
+        // `init` and this task's start is not missed.
+        let mut seen = None;
         let mut tick = actix_web::rt::time::interval(Duration::from_secs(5));
         loop {
             tick.tick().await;
