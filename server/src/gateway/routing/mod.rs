@@ -25,6 +25,8 @@ pub mod variants;
 mod tests;
 #[cfg(test)]
 mod tests_order;
+#[cfg(test)]
+mod tests_rules;
 
 use serde_json::json;
 
