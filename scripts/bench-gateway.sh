@@ -25,6 +25,7 @@ emu=$(free_port); srv=$(free_port)
 pids+=($!)
 ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
 OPENAI_API_KEY=emulator-key OPENAI_BASE_URL="http://127.0.0.1:$emu/v1" DATA_DIR="$work/data" BIND="127.0.0.1:$srv" \
+  RATE_LIMIT_KEY_REQUESTS_PER_WINDOW=1000000000 RATE_LIMIT_ORG_REQUESTS_PER_WINDOW=1000000000 \
   WORKERS=1 LOG=warn STREAM_KEEP_ALIVE_MS=5000 "$bin/switchboard" >"$work/srv.log" 2>&1 &
 pids+=($!)
 for _ in $(seq 1 100); do curl -fs "http://127.0.0.1:$srv/ready" >/dev/null 2>&1 && break; sleep 0.1; done
@@ -40,15 +41,27 @@ wrk.method = "POST"
 wrk.headers["content-type"] = "application/json"
 wrk.body = io.open("$body_file"):read("*a")
 LUA
+cpu_ticks() { awk '{print $14+$15}' "/proc/$1/stat"; } # user+system, in clock ticks
 run() { # label url auth model stream connections
   printf '{"model":"%s","stream":%s,"messages":[{"role":"user","content":"Hello benchmark"}]}' "$4" "$5" >"$body_file"
+  local srv0 emu0
+  srv0=$(cpu_ticks "${pids[1]}"); emu0=$(cpu_ticks "${pids[0]}")
   wrk -t1 -c"$6" -d"${secs}s" --latency -s "$work/post.lua" -H "authorization: Bearer $3" "$2" >"$work/$1.txt"
-  local rps p50 p99
+  local rps p50 p99 n cpu
   rps=$(awk '/Requests\/sec/ {print $2}' "$work/$1.txt")
   p50=$(awk '$1=="50%" {print $2}' "$work/$1.txt")
   p99=$(awk '$1=="99%" {print $2}' "$work/$1.txt")
-  printf '%-28s rps %10s   p50 %8s   p99 %8s\n' "$1" "$rps" "$p50" "$p99"
+  n=$(awk '/requests in/ {print $1}' "$work/$1.txt")
+  # CPU time per request of the process that served it (the server for gateway runs).
+  case "$1" in
+    gateway*) cpu=$(( ($(cpu_ticks "${pids[1]}") - srv0) * 1000000 / $(getconf CLK_TCK) / n )) ;;
+    *) cpu=$(( ($(cpu_ticks "${pids[0]}") - emu0) * 1000000 / $(getconf CLK_TCK) / n )) ;;
+  esac
+  # Rate limits are checked (limits set out of reach) but must never answer: every reply counts.
+  if grep -q "Non-2xx" "$work/$1.txt"; then grep "Non-2xx" "$work/$1.txt"; echo "$1: errors, figures invalid" >&2; exit 1; fi
+  printf '%-28s rps %10s   p50 %8s   p99 %8s   cpu/req %4s us\n' "$1" "$rps" "$p50" "$p99" "$cpu"
   echo "$rps" >"$work/$1.rps"
+  cp "$work/$1.txt" "$work/$1.wrk"
 }
 direct="http://127.0.0.1:$emu/v1/chat/completions"
 gateway="http://127.0.0.1:$srv/api/v1/chat/completions"
@@ -64,6 +77,17 @@ import sys
 w = sys.argv[1]
 r = lambda n: float(open(f"{w}/{n}.rps").read())
 print(f"throughput ratio at c64: {r('gateway-c64') / r('direct-c64'):.2f} x direct")
+def us(label, pct):
+    for line in open(f"{w}/{label}.wrk"):
+        parts = line.split()
+        if parts and parts[0] == pct:
+            v = parts[1]
+            for unit, f in (("us", 1), ("ms", 1000), ("s", 1000000)):
+                if v.endswith(unit):
+                    return float(v[: -len(unit)]) * f
+for pct in ("50%", "99%"):
+    print(f"added latency at c1, {pct}: {us('gateway-c1', pct) - us('direct-c1', pct):.0f} us; "
+          f"stream {us('gateway-stream-c1', pct) - us('direct-stream-c1', pct):.0f} us")
 PY
 
 # Memory per open stream: N clients hold streams whose upstream waits 60 s for its first token.

@@ -8,6 +8,7 @@ pub mod catalog_override;
 pub mod generation;
 pub mod invite;
 pub mod membership;
+pub mod org_routing_default;
 pub mod organization;
 pub mod rate_limit_policy;
 pub mod session;
@@ -20,6 +21,7 @@ pub mod prelude {
     pub use super::generation::Entity as Generation;
     pub use super::invite::Entity as Invite;
     pub use super::membership::Entity as Membership;
+    pub use super::org_routing_default::Entity as OrgRoutingDefault;
     pub use super::organization::Entity as Organization;
     pub use super::rate_limit_policy::Entity as RateLimitPolicy;
     pub use super::session::Entity as Session;

@@ -6,6 +6,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261122_000001_accounts;
 mod m20261122_000002_generations;
 mod m20261122_000003_catalog_overrides;
+mod m20261123_000004_org_routing_defaults;
 mod m20261123_000005_rate_limit_policies;
 
 pub struct Migrator;
@@ -17,6 +18,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000001_accounts::Migration),
             Box::new(m20261122_000002_generations::Migration),
             Box::new(m20261122_000003_catalog_overrides::Migration),
+            Box::new(m20261123_000004_org_routing_defaults::Migration),
             Box::new(m20261123_000005_rate_limit_policies::Migration),
         ]
     }

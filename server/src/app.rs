@@ -54,9 +54,11 @@ pub async fn init(config: Config) -> Result<Data<AppState>, StartError> {
     tracing::info!(providers = ?routing.live.keys().collect::<Vec<_>>(), "live providers");
     let usage = UsageWriter::start(db.clone());
     let limit_overrides = crate::limits::store::load(&db).await?;
+    let org_routing = crate::accounts::routing_defaults::load_all(&db).await?;
     let state = AppState::new(db, config, &jwt_secret, routing, usage)
         .map_err(|e| StartError::Http(e.to_string()))?;
     state.limits.replace_overrides(limit_overrides);
+    state.org_routing.replace_all(org_routing);
     Ok(Data::new(state))
 }
 
@@ -100,7 +102,9 @@ pub fn serve(
     // Another replica's catalog change arrives within seconds: watch the overrides' fingerprint.
     let watching = state.clone();
     actix_web::rt::spawn(async move {
-        let mut seen = catalog_store::version(&watching.db).await.ok();
+        // No fingerprint yet: the first tick rebuilds, so a change made between the load in
+        // `init` and this task's start is not missed.
+        let mut seen = None;
         let mut tick = actix_web::rt::time::interval(Duration::from_secs(5));
         loop {
             tick.tick().await;
@@ -127,6 +131,32 @@ pub fn serve(
                     tracing::error!(%err, "stored catalog overrides do not build; keeping the current catalog")
                 }
                 Err(err) => tracing::warn!(%err, "reading catalog overrides failed"),
+            }
+        }
+    });
+
+    // Organizations' routing defaults changed on another replica: the same fingerprint poll.
+    let watching = state.clone();
+    actix_web::rt::spawn(async move {
+        use crate::accounts::routing_defaults;
+        // No fingerprint yet: the first tick reloads, so a change made between the load in
+        // `init` and this task's start is not missed.
+        let mut seen = None;
+        let mut tick = actix_web::rt::time::interval(Duration::from_secs(5));
+        loop {
+            tick.tick().await;
+            let Ok(now) = routing_defaults::version(&watching.db).await else {
+                continue;
+            };
+            if seen.as_ref() == Some(&now) {
+                continue;
+            }
+            match routing_defaults::load_all(&watching.db).await {
+                Ok(all) => {
+                    watching.org_routing.replace_all(all);
+                    seen = Some(now);
+                }
+                Err(err) => tracing::warn!(%err, "reading routing defaults failed"),
             }
         }
     });

@@ -88,7 +88,12 @@ pub fn build_catalog(overrides: CatalogSource) -> Result<Catalog, CatalogError> 
 /// The routing table for a catalog in this deployment's environment.
 pub fn routing_table(catalog: Catalog, config: &Config) -> RoutingTable {
     let live = catalog.live_providers(|name| config.provider_setting(name));
-    RoutingTable::new(catalog, live)
+    for model in config.auto_router.models() {
+        if catalog.lookup(model).is_none() {
+            tracing::warn!(%model, "auto_router names a model the catalog lacks; openrouter/auto falls back past it");
+        }
+    }
+    RoutingTable::with_auto(catalog, live, config.auto_router.clone())
 }
 
 /// A fingerprint of the stored overrides, so replicas notice another replica's change.

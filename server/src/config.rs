@@ -117,6 +117,9 @@ pub struct Config {
     pub free_model_requests_per_day_purchased: u32,
     /// Lifetime credit purchases, in US cents, that raise the daily `:free` cap.
     pub free_model_unlock_purchase_cents: u64,
+    /// `openrouter/auto`'s candidate models (the `[auto_router]` table of the config file;
+    /// see `gateway::routing::auto` for the rules).
+    pub auto_router: crate::gateway::routing::AutoRouter,
 }
 
 impl Default for Config {
@@ -161,6 +164,7 @@ impl Default for Config {
             free_model_requests_per_day_purchased: 1_000,
             free_model_unlock_purchase_cents: 1_000,
             site_root: PathBuf::from("target/site"),
+            auto_router: Default::default(),
         }
     }
 }

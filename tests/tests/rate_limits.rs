@@ -207,8 +207,8 @@ async fn streams_carry_the_headers_and_limits_reset_after_the_window() {
 }
 
 /// `:free` variants: a per-key rate (OpenRouter's 20 a minute) and a per-organization daily
-/// cap that resets at 00:00 UTC. In this branch routing serves `<model>:free` by the base
-/// model's endpoints; the limits decide "free" from the requested names.
+/// cap that resets at 00:00 UTC. The limits decide "free" from the requested names; the
+/// catalog's free endpoints serve the request.
 #[tokio::test]
 async fn free_variants_have_a_rate_and_a_daily_cap() {
     let (server, _emulator) = TestServer::with_emulator(|c| {
@@ -219,7 +219,7 @@ async fn free_variants_have_a_rate_and_a_daily_cap() {
     let api = server.api();
     let tenant = api.signup(&email("free")).await;
     let k = keys(&api, &tenant, 2).await;
-    let free = "openai/gpt-4o-mini:free";
+    let free = "meta-llama/llama-3.3-70b-instruct:free";
 
     chat(&api, &k[0], free).await.expect(200);
     let second = chat(&api, &k[0], free).await;

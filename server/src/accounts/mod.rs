@@ -9,6 +9,7 @@ pub mod key_cache;
 pub mod organizations;
 pub mod passwords;
 pub mod roles;
+pub mod routing_defaults;
 pub mod sessions;
 pub mod tenant;
 pub mod users;

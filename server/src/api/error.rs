@@ -9,7 +9,7 @@ use crate::accounts::AccountError;
 use crate::accounts::key_cache::KeyAuthError;
 use crate::gateway::UpstreamError;
 use crate::gateway::relay::AttemptRecord;
-use crate::gateway::routing::NoRoute;
+use crate::gateway::routing::{NoRoute, RouteError};
 use crate::limits::RateLimited;
 
 #[derive(Debug, thiserror::Error)]
@@ -173,6 +173,15 @@ impl From<NoRoute> for ApiError {
             message: err.message,
             metadata: err.metadata,
             retry_after_secs: None,
+        }
+    }
+}
+
+impl From<RouteError> for ApiError {
+    fn from(err: RouteError) -> Self {
+        match err {
+            RouteError::Invalid(message) => ApiError::BadRequest(message),
+            RouteError::NoRoute(no_route) => no_route.into(),
         }
     }
 }

@@ -19,10 +19,13 @@ use super::json;
 use super::openapi::ErrorBody;
 use crate::accounts::key_cache::AuthKey;
 use crate::gateway::relay::{ChunkFormat, Outcome, StreamStart};
-use crate::gateway::types::{ChatRequest, CompletionRequest, EmbeddingRequest};
+use crate::gateway::routing::{Plan, PlanContext};
+use crate::gateway::types::{ChatRequest, CompletionRequest, EmbeddingRequest, ReasoningConfig};
 use crate::state::AppState;
 
 pub const GENERATION_HEADER: &str = "X-Generation-Id";
+/// `X-OpenRouter-Metadata: enabled` adds the routing decision to the response.
+pub const METADATA_HEADER: &str = "x-openrouter-metadata";
 
 /// `gen-<unix seconds>-<random>`, as OpenRouter's ids look.
 pub fn new_generation_id() -> String {
@@ -191,7 +194,28 @@ async fn serve(
         &caller.0,
         &crate::gateway::routing::RoutingTable::requested_models(&request),
     )?;
-    let targets = state.routing.load().plan(&request)?;
+    let mut request = request;
+    let org_id = caller.0.key.org_id.clone();
+    let org_defaults = state.org_routing.get(&org_id);
+    let plan = state.routing.load().plan(
+        &request,
+        &PlanContext {
+            org_id: &org_id,
+            org_defaults: org_defaults.as_deref(),
+            health: state.health.as_ref(),
+            sticky: Some(&state.sticky),
+        },
+    )?;
+    if plan.enable_reasoning {
+        request
+            .reasoning
+            .get_or_insert_with(ReasoningConfig::default)
+            .enabled = Some(true);
+    }
+    let with_metadata = req
+        .headers()
+        .get(METADATA_HEADER)
+        .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"enabled"));
     let generation_id = new_generation_id();
     let recording = Recording {
         generation_id: generation_id.clone(),
@@ -204,33 +228,73 @@ async fn serve(
     if !request.is_stream() {
         let (result, outcome) = state
             .relay
-            .complete(&targets, &request, &generation_id, started)
+            .complete(&plan.targets, &request, &generation_id, started)
             .await;
         let provider = outcome.provider_name();
+        remember_cache_hit(state, &plan, &outcome);
+        let metadata = with_metadata.then(|| super::routing_metadata::of(&plan, &outcome));
         let attempts = result.is_err().then(|| outcome.attempts.clone());
         state.usage.record(recording.into_record(outcome)).await;
         let response = result.map_err(|err| {
-            upstream_failure(&err, provider.as_deref(), &attempts.unwrap_or_default())
+            let error = upstream_failure(&err, provider.as_deref(), &attempts.unwrap_or_default());
+            match &metadata {
+                Some(m) => super::routing_metadata::on_error(error, m.clone()),
+                None => error,
+            }
         })?;
         let mut ok = HttpResponse::Ok();
         ok.insert_header((GENERATION_HEADER, generation_id));
-        let response = match format {
-            ChunkFormat::Chat => ok.json(response),
-            ChunkFormat::Text => ok.json(crate::gateway::legacy::from_chat(response)),
+        let response = match (metadata, format) {
+            // The common case serializes the typed response straight to bytes.
+            (None, ChunkFormat::Chat) => ok.json(response),
+            (None, ChunkFormat::Text) => ok.json(crate::gateway::legacy::from_chat(response)),
+            (Some(metadata), format) => {
+                let mut body = match format {
+                    ChunkFormat::Chat => serde_json::to_value(response),
+                    ChunkFormat::Text => {
+                        serde_json::to_value(crate::gateway::legacy::from_chat(response))
+                    }
+                }
+                .map_err(ApiError::internal)?;
+                if let Some(object) = body.as_object_mut() {
+                    object.insert("openrouter_metadata".into(), metadata);
+                }
+                ok.json(body)
+            }
         };
         return Ok(super::rate_limits::with_headers(&admitted, response));
     }
 
-    let handle = state
-        .relay
-        .stream(targets, request, generation_id.clone(), started, format);
+    let handle = state.relay.stream(
+        plan.targets.clone(),
+        request,
+        generation_id.clone(),
+        started,
+        format,
+    );
     let writer = state.usage.clone();
+    let sticky = state.sticky.clone();
     let done = handle.done;
-    tokio::spawn(async move {
-        if let Ok(outcome) = done.await {
-            writer.record(recording.into_record(outcome)).await;
+    let sticky_key = plan.sticky_key;
+    let record = move |outcome: Outcome| async move {
+        if let Some(key) = sticky_key
+            && outcome.usage.cached_tokens() > 0
+            && let Some((_, _, slug)) = &outcome.served
+        {
+            sticky.remember(key, slug);
         }
-    });
+        writer.record(recording.into_record(outcome)).await;
+    };
+    let frames = if with_metadata {
+        super::routing_metadata::on_stream(handle.frames, done, plan, record)
+    } else {
+        tokio::spawn(async move {
+            if let Ok(outcome) = done.await {
+                record(outcome).await;
+            }
+        });
+        handle.frames
+    };
     // A failure known before the commit deadline gets its real status; after it, the stream
     // has begun (keep-alive comments) and a failure arrives in-band.
     let commit = Duration::from_millis(state.config.stream_commit_ms);
@@ -239,7 +303,7 @@ async fn serve(
     {
         return Err(upstream_failure(&err, provider.as_deref(), &attempts));
     }
-    let frames = ReceiverStream::new(handle.frames).map(Ok::<_, actix_web::Error>);
+    let frames = ReceiverStream::new(frames).map(Ok::<_, actix_web::Error>);
     let response = HttpResponse::Ok()
         .insert_header((
             header::CONTENT_TYPE,
@@ -250,6 +314,16 @@ async fn serve(
         .insert_header((GENERATION_HEADER, generation_id))
         .streaming(frames);
     Ok(super::rate_limits::with_headers(&admitted, response))
+}
+
+/// After a prompt was served from a provider's cache, the same prefix sticks to it.
+fn remember_cache_hit(state: &AppState, plan: &Plan, outcome: &Outcome) {
+    if let Some(key) = plan.sticky_key
+        && outcome.usage.cached_tokens() > 0
+        && let Some((_, _, slug)) = &outcome.served
+    {
+        state.sticky.remember(key, slug);
+    }
 }
 
 /// Create embeddings (OpenAI's shape, with `usage.cost`).

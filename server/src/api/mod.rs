@@ -15,8 +15,10 @@ pub mod json;
 pub mod keys;
 pub mod me;
 pub mod openapi;
+pub mod org_routing;
 pub mod organizations;
 pub mod rate_limits;
+pub mod routing_metadata;
 pub mod throttle;
 
 use actix_web::dev::ServiceResponse;
@@ -52,6 +54,8 @@ pub fn routes(cfg: &mut ServiceConfig) {
             .service(organizations::invites)
             .service(organizations::create_invite)
             .service(organizations::revoke_invite)
+            .service(org_routing::get_routing)
+            .service(org_routing::put_routing)
             .service(keys::list)
             .service(keys::create)
             .service(keys::get_one)

@@ -57,6 +57,9 @@ pub struct Knobs {
     /// `usage-null-chunks`: OpenAI only: put `"usage":null` on every chunk when
     /// `stream_options.include_usage` is set (what the live API does; the recorded fixture omits it).
     pub usage_null_chunks: bool,
+    /// `cached-tokens`: OpenAI only: report this many prompt tokens (at most all of them) as
+    /// read from the provider's prompt cache (`usage.prompt_tokens_details.cached_tokens`).
+    pub cached_tokens: Option<usize>,
 }
 
 /// A knob name or value that could not be understood.
@@ -105,6 +108,7 @@ impl Knobs {
             "malformed-after" => self.malformed_after = Some(parse(&key, value)?),
             "stream-error-after" => self.stream_error_after = Some(parse(&key, value)?),
             "usage-null-chunks" => self.usage_null_chunks = parse_bool(&key, value)?,
+            "cached-tokens" => self.cached_tokens = Some(parse(&key, value)?),
             _ => return Err(KnobError::Unknown(name.to_owned())),
         }
         Ok(())

@@ -35,6 +35,7 @@ pub use spec::{CatalogSource, EndpointSpec, ModelSpec, PricingSpec, ProviderSpec
 pub use types::{
     DataPolicy, DefaultParameters, Endpoint, Model, Protocol, Provider, Quantization, ReasoningInfo,
 };
+pub use vocab::PARAMETERS;
 
 /// The catalog shipped with the server, compiled into the binary. (The path
 /// is relative to this file so it resolves in any crate that mounts the

@@ -83,7 +83,9 @@ fn shipped_catalog_loads_and_is_complete() {
         );
         assert!(!m.description.is_empty(), "{} has no description", m.id);
         for e in cat.endpoints_of(&m.id) {
-            assert!(!e.pricing.prompt.is_zero(), "{} on {} is free", m.id, e.tag);
+            // Only `:free` variants are free, and they are free throughout.
+            let free = e.pricing.prompt.is_zero() && e.pricing.completion.is_zero();
+            assert_eq!(free, m.id.ends_with(":free"), "{} on {}", m.id, e.tag);
             // Chat models take an output cap; embedding models have no output to cap.
             let generates_text = m.output_modalities.iter().any(|o| o == "text");
             assert!(

@@ -36,7 +36,8 @@ pub struct HealthSnapshot {
     /// The breaker lets a request through now (closed, or open long enough to probe) and no
     /// rate limit cools it.
     pub available: bool,
-    /// The breaker is not closed, or it opened within the last 5 minutes.
+    /// The breaker is not closed, or it opened within the last 5 minutes; false while a
+    /// probe is due.
     pub recent_outage: bool,
     /// Percentage (0–100) of answered requests over the last 30 minutes.
     pub uptime: Option<f64>,
@@ -264,10 +265,15 @@ impl HealthBoard {
         };
         let now = self.now_ms();
         let state = entry.breaker.state(now);
+        let admission = entry.breaker.peek(now);
         HealthSnapshot {
-            available: !matches!(entry.breaker.peek(now), Admission::Unavailable { .. }),
-            recent_outage: state != BreakerState::Closed
-                || entry.breaker.opened_within(now, RECENT_OUTAGE_MS),
+            available: !matches!(admission, Admission::Unavailable { .. }),
+            // A breaker due for its probe is not "recent outage" for routing: ordering it last
+            // would mean the probe never runs while another endpoint answers, and the
+            // endpoint would never come back.
+            recent_outage: admission != Admission::Probe
+                && (state != BreakerState::Closed
+                    || entry.breaker.opened_within(now, RECENT_OUTAGE_MS)),
             uptime: Entry::published(&entry.uptime_centi).map(|u| f64::from(u) / 100.0),
             latency_ms_p50: Entry::published(&entry.latency_p50),
             ttft_ms_p50: Entry::published(&entry.ttft_p50),
@@ -306,6 +312,25 @@ impl HealthBoard {
 impl Default for HealthBoard {
     fn default() -> Self {
         HealthBoard::new(BreakerConfig::default())
+    }
+}
+
+/// Routing reads the board through its [`HealthSource`] view; `uptime` there is a fraction.
+impl crate::gateway::routing::HealthSource for HealthBoard {
+    fn health(
+        &self,
+        model_id: &str,
+        endpoint_tag: &str,
+    ) -> crate::gateway::routing::EndpointHealth {
+        let s = self.snapshot(model_id, endpoint_tag);
+        crate::gateway::routing::EndpointHealth {
+            available: s.available,
+            recent_outage: s.recent_outage,
+            uptime: s.uptime.map(|percent| percent / 100.0),
+            latency_ms_p50: s.latency_ms_p50,
+            ttft_ms_p50: s.ttft_ms_p50,
+            throughput_tps_p50: s.throughput_tps_p50,
+        }
     }
 }
 

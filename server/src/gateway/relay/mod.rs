@@ -21,9 +21,19 @@ use crate::billing::money::Nanos;
 
 pub use streaming::{ChunkFormat, StreamHandle, StreamStart};
 
-/// One concrete place a request can be sent: an endpoint of a live provider.
+/// One concrete place a request can be sent: an endpoint of a live provider. Cheap to clone:
+/// the routing table builds each endpoint's target once and a plan shares them.
 #[derive(Clone)]
-pub struct Target {
+pub struct Target(pub Arc<TargetSpec>);
+
+impl std::ops::Deref for Target {
+    type Target = TargetSpec;
+    fn deref(&self) -> &TargetSpec {
+        &self.0
+    }
+}
+
+pub struct TargetSpec {
     /// The catalog model id reported to the client (`openai/gpt-4o-mini`).
     pub model_id: String,
     pub provider_slug: String,

@@ -1,42 +1,80 @@
-//! Model -> candidate endpoints -> ordered targets. Today: the requested model (and the
-//! `models` fallback list, in order), each model's endpoints on live providers, cheapest
-//! first. Provider preferences, health and variants arrive with the routing issue.
+//! Model -> candidate endpoints -> ordered targets: OpenRouter's routing contract.
+//!
+//! A plan takes the request's models (`model`, then `models`; `openrouter/auto` and
+//! `openrouter/free` choose them), resolves `:variants`, drops the endpoints a hard filter
+//! excludes ([`filters`]: `provider.only/ignore/order+allow_fallbacks/data_collection/zdr/
+//! quantizations/require_parameters/max_price`, free-only, reasoning, context and output
+//! limits), orders the rest ([`order`]: health, `provider.order`, features, soft preferences,
+//! sort or price-weighted load balancing), applies prompt-cache stickiness ([`sticky`]) and
+//! returns a [`Plan`]: the targets plus the reasons, rendered as metadata on demand.
+//!
+//! Everything here reads immutable in-memory values: no database, no locks, no I/O.
 
-use std::collections::HashMap;
-use std::sync::Arc;
+pub mod auto;
+pub mod decision;
+pub mod filters;
+pub mod health;
+pub mod needs;
+pub mod order;
+pub mod preferences;
+pub mod sticky;
+pub mod table;
+pub mod variants;
 
-use serde_json::{Value, json};
+#[cfg(test)]
+mod tests;
+#[cfg(test)]
+mod tests_order;
+#[cfg(test)]
+mod tests_rules;
 
-use super::catalog::{Catalog, LiveProvider};
-use super::providers::ProviderRegistry;
-use super::relay::Target;
-use super::types::ChatRequest;
+use serde_json::json;
 
-/// The catalog together with the providers this deployment can call: the immutable view the
-/// hot path reads, swapped whole when either changes.
-pub struct RoutingTable {
-    pub catalog: Catalog,
-    pub live: HashMap<String, LiveProvider>,
-    pub registry: ProviderRegistry,
+pub use auto::{AUTO_MODEL, AutoRouter, FREE_MODEL};
+pub use decision::{NoRoute, Plan, RouteError, Strategy};
+pub use health::{EndpointHealth, HealthSource, NoHealthData};
+pub use preferences::{PreferenceError, ProviderPreferences};
+pub use sticky::StickyCache;
+pub use table::RoutingTable;
+pub use variants::Variant;
+
+use self::filters::Reason;
+use self::needs::RequestNeeds;
+use self::order::{Candidate, Key};
+use self::preferences::Partition;
+use crate::gateway::relay::Target;
+use crate::gateway::types::ChatRequest;
+
+/// What a plan needs besides the request: the caller's organization, its routing defaults,
+/// the endpoints' health and the stickiness cache.
+pub struct PlanContext<'a> {
+    pub org_id: &'a str,
+    pub org_defaults: Option<&'a ProviderPreferences>,
+    pub health: &'a dyn HealthSource,
+    pub sticky: Option<&'a StickyCache>,
 }
 
-/// Why no endpoint can serve a request: a 404 with the reasons in its metadata.
-#[derive(Debug, thiserror::Error)]
-#[error("{message}")]
-pub struct NoRoute {
-    pub message: String,
-    pub metadata: Value,
-}
-
-impl RoutingTable {
-    pub fn new(catalog: Catalog, live: Vec<LiveProvider>) -> Self {
-        RoutingTable {
-            live: live.into_iter().map(|l| (l.slug.clone(), l)).collect(),
-            catalog,
-            registry: ProviderRegistry::default(),
+impl PlanContext<'static> {
+    /// No organization defaults, no health figures, no stickiness.
+    pub fn bare() -> Self {
+        PlanContext {
+            org_id: "",
+            org_defaults: None,
+            health: &NoHealthData,
+            sticky: None,
         }
     }
+}
 
+const NO_KEY: Key = Key {
+    group: 0,
+    order_rank: usize::MAX,
+    feature_miss: false,
+    soft_miss: false,
+    primary: 0.0,
+};
+
+impl RoutingTable {
     /// The models a request names, in order: `model`, then each of `models` not yet listed.
     pub fn requested_models(request: &ChatRequest) -> Vec<String> {
         let mut models = Vec::new();
@@ -51,60 +89,206 @@ impl RoutingTable {
         models
     }
 
-    pub fn plan(&self, request: &ChatRequest) -> Result<Vec<Target>, NoRoute> {
-        self.plan_models(&Self::requested_models(request))
+    pub fn plan(&self, request: &ChatRequest, ctx: &PlanContext<'_>) -> Result<Plan, RouteError> {
+        self.plan_with_rng(request, ctx, &mut rand::rng())
     }
 
-    /// Targets for these models, in order (each model's endpoints cheapest first).
-    pub fn plan_models(&self, requested: &[String]) -> Result<Vec<Target>, NoRoute> {
-        let mut targets = Vec::new();
-        let mut reasons = Vec::new();
-        for name in requested {
-            let Some((model, _variant)) = self.catalog.resolve(name) else {
-                reasons.push(json!({ "model": name, "reason": "unknown model" }));
+    /// [`RoutingTable::plan`] with a chosen random source (tests seed it).
+    pub fn plan_with_rng(
+        &self,
+        request: &ChatRequest,
+        ctx: &PlanContext<'_>,
+        rng: &mut dyn rand::RngCore,
+    ) -> Result<Plan, RouteError> {
+        let mut prefs = ProviderPreferences::from_request(request.provider.as_ref())
+            .map_err(|e| RouteError::Invalid(e.to_string()))?;
+        if let Some(org) = ctx.org_defaults {
+            prefs = prefs.merged_over(org);
+        }
+        if let Some(route) = &request.route
+            && route != "fallback"
+        {
+            return Err(RouteError::Invalid(
+                "route: must be \"fallback\" (or omitted)".into(),
+            ));
+        }
+        let needs = RequestNeeds::of(request);
+        let mut names = Self::requested_models(request);
+        let strategy = match names.first().map(String::as_str) {
+            Some(AUTO_MODEL) => Strategy::Auto,
+            Some(FREE_MODEL) => Strategy::Free,
+            _ if names.len() > 1 => Strategy::Fallback,
+            _ => Strategy::Direct,
+        };
+        let mut plan = Plan::new(&request.model, strategy, ProviderPreferences::default());
+        let prefs = &prefs;
+        if strategy == Strategy::Auto {
+            let (chosen, rule) = self.auto.choose(request, &needs);
+            plan.auto_rule = Some(rule);
+            let mut list = vec![chosen.to_owned()];
+            if self.auto.default != chosen {
+                list.push(self.auto.default.clone());
+            }
+            list.extend(names.drain(1..).filter(|m| m != chosen));
+            names = list;
+        }
+
+        let mut candidates: Vec<Candidate<'_>> = Vec::with_capacity(64);
+        let mut filtered: Vec<(Target, Reason)> = Vec::new();
+        let mut sorts = Vec::with_capacity(names.len());
+        for (pos, name) in names.iter().enumerate() {
+            if pos == 0 && strategy == Strategy::Free {
+                for (model_id, index) in &self.free {
+                    let route = &self.models[model_id].routes[*index];
+                    match filters::check(route, prefs, &needs, None, true) {
+                        Ok(()) => candidates.push(Candidate {
+                            route,
+                            health: ctx.health.health(model_id, &route.target.endpoint_tag),
+                            model_pos: pos,
+                            key: NO_KEY,
+                        }),
+                        Err(reason) => filtered.push((route.target.clone(), reason)),
+                    }
+                }
+                plan.models.push(FREE_MODEL.to_owned());
+                sorts.push(prefs.sort.map(|s| s.by));
+                continue;
+            }
+            let Some((model, suffix)) = self.catalog.resolve(name) else {
+                plan.model_reasons
+                    .push(json!({ "model": name, "reason": "unknown model" }));
+                sorts.push(None);
                 continue;
             };
-            let mut candidates: Vec<Target> = Vec::new();
-            for endpoint in self.catalog.endpoints_of(&model.id) {
-                let provider = self.catalog.provider_of(endpoint);
-                let Some(live) = self.live.get(&provider.slug) else {
-                    reasons.push(json!({
-                        "model": model.id, "provider": provider.name,
-                        "reason": format!("provider not configured (set {})", provider.api_key_env),
-                    }));
-                    continue;
-                };
-                let Some(adapter) = self.registry.get(provider.protocol.as_str()) else {
-                    continue;
-                };
-                candidates.push(Target {
-                    model_id: model.id.clone(),
-                    provider_slug: provider.slug.clone(),
-                    endpoint_tag: endpoint.tag.clone(),
-                    provider_name: provider.name.clone(),
-                    adapter: Arc::clone(adapter),
-                    base_url: live.base_url.clone(),
-                    api_key: live.api_key.clone().unwrap_or_default(),
-                    upstream_model: endpoint.upstream_model.clone(),
-                    quirks: provider.quirks.clone().unwrap_or_default(),
-                    pricing: endpoint.pricing.clone(),
-                    is_byok: false,
-                });
+            let variant = match suffix {
+                None => None,
+                Some(s) => Some(Variant::parse(s).ok_or_else(|| {
+                    RouteError::Invalid(format!(
+                        "model: unknown variant \":{s}\" in {name} (known: {})",
+                        Variant::NAMES
+                    ))
+                })?),
+            };
+            let Some(routes) = self.routes_of(&model.id) else {
+                sorts.push(None);
+                continue;
+            };
+            if routes.embeddings {
+                return Err(RouteError::Invalid(format!(
+                    "model: {} is an embeddings model; use POST /api/v1/embeddings",
+                    model.id
+                )));
             }
-            // Cheapest first (prompt + completion price); the order is stable for equal prices.
-            candidates.sort_by_key(|t| {
-                (t.pricing.prompt.nanos_per_million() as i128)
-                    + (t.pricing.completion.nanos_per_million() as i128)
-            });
-            targets.extend(candidates);
+            if let Some(v) = variant {
+                plan.variants.push((model.id.clone(), v));
+                plan.enable_reasoning |= v == Variant::Thinking;
+            }
+            sorts.push(variant.and_then(Variant::sort).or(prefs.sort.map(|s| s.by)));
+            for route in &routes.routes {
+                match filters::check(route, prefs, &needs, variant, false) {
+                    Ok(()) => candidates.push(Candidate {
+                        route,
+                        health: ctx.health.health(&model.id, &route.target.endpoint_tag),
+                        model_pos: pos,
+                        key: NO_KEY,
+                    }),
+                    Err(reason) => filtered.push((route.target.clone(), reason)),
+                }
+            }
+            if !routes.unconfigured.is_empty() {
+                plan.unconfigured
+                    .push((model.id.clone(), routes.unconfigured.clone()));
+            }
+            plan.models.push(model.id.clone());
         }
-        if targets.is_empty() {
-            let shown = requested.first().cloned().unwrap_or_default();
-            return Err(NoRoute {
-                message: format!("No endpoints found that can serve {shown}"),
-                metadata: json!({ "requested_models": requested, "reasons": reasons }),
-            });
+
+        for chunk in candidates.chunk_by_mut(|a, b| a.model_pos == b.model_pos) {
+            let sort = sorts[chunk[0].model_pos];
+            order::assign_keys(chunk, prefs, &needs, sort, rng);
+            order::sort(chunk);
         }
-        Ok(targets)
+        if prefs.sort.is_some_and(|s| s.partition == Partition::None) {
+            order::sort(&mut candidates);
+        }
+        if !prefs.allows_fallbacks() && !prefs.has_order() {
+            // Only the first choice of each model.
+            let mut kept = Vec::with_capacity(names.len());
+            let mut last_model = usize::MAX;
+            for c in candidates {
+                if c.model_pos == last_model {
+                    filtered.push((c.route.target.clone(), Reason::NotFirstChoice));
+                } else {
+                    last_model = c.model_pos;
+                    kept.push(c);
+                }
+            }
+            candidates = kept;
+        }
+
+        if let Some(cache) = ctx.sticky
+            && let Some(first_model) = plan.models.first()
+        {
+            let key = sticky::key(ctx.org_id, first_model, request);
+            plan.sticky_key = Some(key);
+            if !prefs.has_order()
+                && let Some(slug) = cache.get(key)
+                && let Some(at) = candidates.iter().position(|c| {
+                    c.model_pos == candidates[0].model_pos
+                        && c.is_healthy()
+                        && c.route.slug == *slug
+                })
+            {
+                candidates[..=at].rotate_right(1);
+                plan.stuck_to = Some(slug);
+            }
+        }
+
+        plan.is_free = !candidates.is_empty() && candidates.iter().all(|c| c.route.free);
+        plan.targets = candidates.iter().map(|c| c.route.target.clone()).collect();
+        plan.filtered = filtered;
+        plan.preferences = prefs.clone();
+        if plan.targets.is_empty() {
+            return Err(RouteError::NoRoute(plan.no_route()));
+        }
+        Ok(plan)
+    }
+
+    /// Targets for an embeddings request: the model's endpoints, cheapest first. A chat model
+    /// is refused (400) with the reason.
+    pub fn plan_models(&self, requested: &[String]) -> Result<Vec<Target>, RouteError> {
+        let mut plan = Plan::new(
+            requested.first().map_or("", String::as_str),
+            Strategy::Direct,
+            ProviderPreferences::default(),
+        );
+        for name in requested {
+            let Some((model, _)) = self.catalog.resolve(name) else {
+                plan.model_reasons
+                    .push(json!({ "model": name, "reason": "unknown model" }));
+                continue;
+            };
+            let Some(routes) = self.routes_of(&model.id) else {
+                continue;
+            };
+            if !routes.embeddings {
+                return Err(RouteError::Invalid(format!(
+                    "model: {} is a chat model, not an embeddings model; use POST /api/v1/chat/completions",
+                    model.id
+                )));
+            }
+            let mut sorted: Vec<_> = routes.routes.iter().collect();
+            sorted.sort_by_key(|r| r.price_key);
+            plan.targets
+                .extend(sorted.into_iter().map(|r| r.target.clone()));
+            if !routes.unconfigured.is_empty() {
+                plan.unconfigured
+                    .push((model.id.clone(), routes.unconfigured.clone()));
+            }
+            plan.models.push(model.id.clone());
+        }
+        if plan.targets.is_empty() {
+            return Err(RouteError::NoRoute(plan.no_route()));
+        }
+        Ok(plan.targets)
     }
 }

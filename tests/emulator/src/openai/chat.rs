@@ -4,7 +4,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use bytes::Bytes;
 use serde_json::{Value, json};
 
-use super::{DONE, MALFORMED, STREAM_ERROR, builder, check, usage};
+use super::{DONE, MALFORMED, STREAM_ERROR, builder, check, usage_cached};
 use crate::common::{Ctx, content_text, data_frame, now_secs, prepare, random_id, split_chunks};
 use crate::state::Shared;
 use crate::{schema, sse, tokens};
@@ -111,7 +111,7 @@ pub async fn chat(req: HttpRequest, raw: web::Bytes, shared: web::Data<Shared>) 
         "created": now_secs(),
         "model": model,
         "choices": choices,
-        "usage": usage(prompt_tokens, completion_tokens),
+        "usage": usage_cached(prompt_tokens, completion_tokens, ctx.knobs.cached_tokens.unwrap_or(0)),
         "service_tier": "default",
         "system_fingerprint": "fp_emulator",
     });
@@ -270,7 +270,7 @@ fn stream_plan(
     if let Some((prompt, completion)) = usage_totals {
         frames.push(data_frame(&format!(
             "{head}],\"usage\":{}}}",
-            usage(prompt, completion)
+            usage_cached(prompt, completion, ctx.knobs.cached_tokens.unwrap_or(0))
         )));
     }
     frames.push(Bytes::from_static(DONE.as_bytes()));

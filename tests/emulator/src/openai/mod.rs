@@ -201,13 +201,14 @@ pub fn check(req: &HttpRequest, ctx: &Ctx) -> Result<String, HttpResponse> {
     Ok(model)
 }
 
-/// The `usage` object of chat and legacy completions.
-pub fn usage(prompt: usize, completion: usize) -> Value {
+/// The `usage` object of chat completions, with `cached` of the prompt tokens read from the
+/// prompt cache.
+pub fn usage_cached(prompt: usize, completion: usize, cached: usize) -> Value {
     json!({
         "prompt_tokens": prompt,
         "completion_tokens": completion,
         "total_tokens": prompt + completion,
-        "prompt_tokens_details": { "cached_tokens": 0, "audio_tokens": 0 },
+        "prompt_tokens_details": { "cached_tokens": cached.min(prompt), "audio_tokens": 0 },
         "completion_tokens_details": {
             "reasoning_tokens": 0, "audio_tokens": 0,
             "accepted_prediction_tokens": 0, "rejected_prediction_tokens": 0
