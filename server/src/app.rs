@@ -15,9 +15,11 @@ use crate::accounts::{AccountError, bootstrap};
 use crate::api::{self, error::extractors, openapi::ApiSpec};
 use crate::catalog_store;
 use crate::config::{Config, ConfigError};
+use crate::fingerprint;
 use crate::gateway::catalog::CatalogError;
 use crate::state::AppState;
 use crate::usage::writer::UsageWriter;
+use entity::{catalog_override, org_routing_default, rate_limit_policy};
 
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
@@ -88,78 +90,86 @@ pub fn serve(
         }
     });
 
-    // Another replica's rate-limit override arrives within seconds, as catalog changes do.
-    let limits_watch = state.clone();
-    actix_web::rt::spawn(async move {
-        let mut seen = None;
-        let mut tick = actix_web::rt::time::interval(Duration::from_secs(3));
-        loop {
-            tick.tick().await;
-            crate::limits::store::refresh(&limits_watch.db, &limits_watch.limits, &mut seen).await;
-        }
-    });
-
-    // Another replica's catalog change arrives within seconds: watch the overrides' fingerprint.
-    let watching = state.clone();
-    actix_web::rt::spawn(async move {
-        // No fingerprint yet: the first tick rebuilds, so a change made between the load in
-        // `init` and this task's start is not missed.
-        let mut seen = None;
-        let mut tick = actix_web::rt::time::interval(Duration::from_secs(5));
-        loop {
-            tick.tick().await;
-            let Ok(now) = catalog_store::version(&watching.db).await else {
-                continue;
-            };
-            if seen.as_ref() == Some(&now) {
-                continue;
+    // Changes made on other replicas arrive within seconds (see `fingerprint`).
+    fingerprint::watch(
+        "rate-limit overrides",
+        Duration::from_secs(3),
+        state.clone(),
+        async |watching| {
+            fingerprint::of::<rate_limit_policy::Entity>(
+                &watching.db,
+                rate_limit_policy::Column::UpdatedAt,
+            )
+            .await
+        },
+        async |watching| match crate::limits::store::load(&watching.db).await {
+            Ok(overrides) => {
+                watching.limits.replace_overrides(overrides);
+                true
             }
-            seen = Some(now);
-            match catalog_store::load_overrides(&watching.db)
-                .await
-                .map(catalog_store::build_catalog)
-            {
-                Ok(Ok(catalog)) => {
-                    watching
-                        .routing
-                        .store(std::sync::Arc::new(catalog_store::routing_table(
-                            catalog,
-                            &watching.config,
-                        )))
-                }
-                Ok(Err(err)) => {
-                    tracing::error!(%err, "stored catalog overrides do not build; keeping the current catalog")
-                }
-                Err(err) => tracing::warn!(%err, "reading catalog overrides failed"),
+            Err(err) => {
+                tracing::warn!(%err, "reading rate-limit overrides failed");
+                false
             }
-        }
-    });
-
-    // Organizations' routing defaults changed on another replica: the same fingerprint poll.
-    let watching = state.clone();
-    actix_web::rt::spawn(async move {
-        use crate::accounts::routing_defaults;
-        // No fingerprint yet: the first tick reloads, so a change made between the load in
-        // `init` and this task's start is not missed.
-        let mut seen = None;
-        let mut tick = actix_web::rt::time::interval(Duration::from_secs(5));
-        loop {
-            tick.tick().await;
-            let Ok(now) = routing_defaults::version(&watching.db).await else {
-                continue;
-            };
-            if seen.as_ref() == Some(&now) {
-                continue;
+        },
+    );
+    fingerprint::watch(
+        "catalog overrides",
+        Duration::from_secs(5),
+        state.clone(),
+        async |watching| {
+            fingerprint::of::<catalog_override::Entity>(
+                &watching.db,
+                catalog_override::Column::UpdatedAt,
+            )
+            .await
+        },
+        async |watching| match catalog_store::load_overrides(&watching.db)
+            .await
+            .map(catalog_store::build_catalog)
+        {
+            Ok(Ok(catalog)) => {
+                watching
+                    .routing
+                    .store(std::sync::Arc::new(catalog_store::routing_table(
+                        catalog,
+                        &watching.config,
+                    )));
+                true
             }
-            match routing_defaults::load_all(&watching.db).await {
-                Ok(all) => {
-                    watching.org_routing.replace_all(all);
-                    seen = Some(now);
-                }
-                Err(err) => tracing::warn!(%err, "reading routing defaults failed"),
+            Ok(Err(err)) => {
+                // Retrying the same overrides would fail the same way: wait for the next change.
+                tracing::error!(%err, "stored catalog overrides do not build; keeping the current catalog");
+                true
             }
-        }
-    });
+            Err(err) => {
+                tracing::warn!(%err, "reading catalog overrides failed");
+                false
+            }
+        },
+    );
+    fingerprint::watch(
+        "organization routing defaults",
+        Duration::from_secs(5),
+        state.clone(),
+        async |watching| {
+            fingerprint::of::<org_routing_default::Entity>(
+                &watching.db,
+                org_routing_default::Column::UpdatedAt,
+            )
+            .await
+        },
+        async |watching| match crate::accounts::routing_defaults::load_all(&watching.db).await {
+            Ok(all) => {
+                watching.org_routing.replace_all(all);
+                true
+            }
+            Err(err) => {
+                tracing::warn!(%err, "reading routing defaults failed");
+                false
+            }
+        },
+    );
 
     let max_body = config.max_body_bytes;
     let site = web::SiteOptions::new(&config.site_root);

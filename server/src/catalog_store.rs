@@ -3,11 +3,11 @@
 //! hot path reads. Every change is validated by building the whole catalog before it is
 //! stored, written with its audit entry in one transaction, then swapped in.
 
-use chrono::{DateTime, Utc};
+use chrono::Utc;
 use entity::{catalog_override, user};
 use sea_orm::{
-    ActiveValue::Set, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, PaginatorTrait,
-    QueryOrder, QuerySelect, sea_query::OnConflict,
+    ActiveValue::Set, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, QueryOrder,
+    sea_query::OnConflict,
 };
 
 use crate::accounts::{AccountError, audit};
@@ -94,19 +94,6 @@ pub fn routing_table(catalog: Catalog, config: &Config) -> RoutingTable {
         }
     }
     RoutingTable::with_auto(catalog, live, config.auto_router.clone())
-}
-
-/// A fingerprint of the stored overrides, so replicas notice another replica's change.
-pub async fn version(db: &impl ConnectionTrait) -> Result<(u64, Option<DateTime<Utc>>), DbErr> {
-    let count = catalog_override::Entity::find().count(db).await?;
-    let latest: Option<DateTime<Utc>> = catalog_override::Entity::find()
-        .select_only()
-        .column(catalog_override::Column::UpdatedAt)
-        .order_by_desc(catalog_override::Column::UpdatedAt)
-        .into_tuple()
-        .one(db)
-        .await?;
-    Ok((count, latest))
 }
 
 /// Validates the catalog with `change` applied, stores it with an audit entry, and returns

@@ -10,6 +10,7 @@ pub mod billing;
 pub mod catalog_store;
 pub mod config;
 pub mod db;
+pub mod fingerprint;
 pub mod gateway;
 pub mod ids;
 pub mod limits;

@@ -5,6 +5,8 @@
 //! `TEST_DATABASE=postgres` gives each its own PostgreSQL database on
 //! `TEST_POSTGRES_URL` (default `postgres://postgres@127.0.0.1:5432/test`), dropped on stop.
 
+pub mod routing;
+
 use std::path::PathBuf;
 use std::sync::mpsc;
 use std::time::Duration;

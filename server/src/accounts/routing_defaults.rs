@@ -13,8 +13,8 @@ use arc_swap::ArcSwap;
 use chrono::{DateTime, Utc};
 use entity::org_routing_default;
 use sea_orm::{
-    ActiveValue::Set, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, PaginatorTrait,
-    QueryOrder, QuerySelect, sea_query::OnConflict,
+    ActiveValue::Set, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait,
+    sea_query::OnConflict,
 };
 use serde_json::Value;
 
@@ -67,19 +67,6 @@ pub async fn load_all(db: &impl ConnectionTrait) -> Result<Map, DbErr> {
         }
     }
     Ok(map)
-}
-
-/// A fingerprint of the stored defaults, so replicas notice another replica's change.
-pub async fn version(db: &impl ConnectionTrait) -> Result<(u64, Option<DateTime<Utc>>), DbErr> {
-    let count = org_routing_default::Entity::find().count(db).await?;
-    let latest: Option<DateTime<Utc>> = org_routing_default::Entity::find()
-        .select_only()
-        .column(org_routing_default::Column::UpdatedAt)
-        .order_by_desc(org_routing_default::Column::UpdatedAt)
-        .into_tuple()
-        .one(db)
-        .await?;
-    Ok((count, latest))
 }
 
 /// The organization's stored defaults (`{}` when none).

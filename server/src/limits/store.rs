@@ -4,14 +4,14 @@
 
 use std::collections::HashMap;
 
-use chrono::{DateTime, Utc};
+use chrono::Utc;
 use entity::{organization, rate_limit_policy, user};
 use sea_orm::{
-    ActiveValue::Set, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, PaginatorTrait,
-    QueryOrder, QuerySelect, sea_query::OnConflict,
+    ActiveValue::Set, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait,
+    sea_query::OnConflict,
 };
 
-use super::{Override, RateLimits};
+use super::Override;
 use crate::accounts::{AccountError, audit};
 
 pub fn to_override(row: &rate_limit_policy::Model) -> Override {
@@ -32,45 +32,6 @@ pub async fn load(db: &impl ConnectionTrait) -> Result<HashMap<String, Override>
         .iter()
         .map(|row| (row.org_id.clone(), to_override(row)))
         .collect())
-}
-
-/// A cheap fingerprint of the stored overrides: their number and the latest change.
-pub async fn version(db: &impl ConnectionTrait) -> Result<(u64, Option<DateTime<Utc>>), DbErr> {
-    let count = rate_limit_policy::Entity::find().count(db).await?;
-    let latest: Option<DateTime<Utc>> = rate_limit_policy::Entity::find()
-        .select_only()
-        .column(rate_limit_policy::Column::UpdatedAt)
-        .order_by_desc(rate_limit_policy::Column::UpdatedAt)
-        .into_tuple()
-        .one(db)
-        .await?;
-    Ok((count, latest))
-}
-
-/// Reloads the overrides when their fingerprint differs from `seen` (another replica, or
-/// this one, changed them).
-pub async fn refresh(
-    db: &DatabaseConnection,
-    limits: &RateLimits,
-    seen: &mut Option<(u64, Option<DateTime<Utc>>)>,
-) {
-    let now = match version(db).await {
-        Ok(now) => now,
-        Err(err) => {
-            tracing::warn!(%err, "reading rate-limit overrides' fingerprint failed");
-            return;
-        }
-    };
-    if seen.as_ref() == Some(&now) {
-        return;
-    }
-    match load(db).await {
-        Ok(overrides) => {
-            limits.replace_overrides(overrides);
-            *seen = Some(now);
-        }
-        Err(err) => tracing::warn!(%err, "reading rate-limit overrides failed"),
-    }
 }
 
 /// One organization's stored override.
