@@ -54,7 +54,7 @@ pub async fn init(config: Config) -> Result<Data<AppState>, StartError> {
     let catalog = catalog_store::build_catalog(catalog_store::load_overrides(&db).await?)?;
     let routing = catalog_store::routing_table(catalog, &config);
     tracing::info!(providers = ?routing.live.keys().collect::<Vec<_>>(), "live providers");
-    let usage = UsageWriter::start(db.clone());
+    let usage = UsageWriter::start(&url).await?;
     let limit_overrides = crate::limits::store::load(&db).await?;
     let org_routing = crate::accounts::routing_defaults::load_all(&db).await?;
     let state = AppState::new(db, config, &jwt_secret, routing, usage)

@@ -36,17 +36,54 @@ pub struct UsageWriter {
 }
 
 impl UsageWriter {
-    /// Starts the writer task on the current runtime.
-    pub fn start(db: DatabaseConnection) -> Self {
+    /// Starts the writer on a thread of its own that runs below normal CPU priority, with its
+    /// own database connection opened on that thread (so SQLite's worker thread inherits the
+    /// priority). Commits then yield the CPU to request handling: on a busy host they no longer
+    /// add milliseconds to the requests that happen to coincide with a batch. Under sustained
+    /// overload the writer still gets its share: once the queue is full, senders wait.
+    pub async fn start(database_url: &str) -> Result<Self, DbErr> {
         let (records, rx) = mpsc::channel(QUEUE);
         let (control, control_rx) = mpsc::channel(16);
         let batch_ready = Arc::new(Notify::new());
-        tokio::spawn(run(db, rx, control_rx, batch_ready.clone()));
-        UsageWriter {
+        let (connected_tx, connected) = oneshot::channel();
+        let url = database_url.to_owned();
+        let notify = batch_ready.clone();
+        std::thread::Builder::new()
+            .name("usage-writer".into())
+            .spawn(move || {
+                lower_priority();
+                let runtime = match tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                {
+                    Ok(runtime) => runtime,
+                    Err(err) => {
+                        connected_tx.send(Err(DbErr::Custom(err.to_string()))).ok();
+                        return;
+                    }
+                };
+                runtime.block_on(async move {
+                    // One connection: the writer is a single sequential consumer.
+                    match crate::db::connect(&url, 1).await {
+                        Ok(db) => {
+                            connected_tx.send(Ok(())).ok();
+                            run(db, rx, control_rx, notify).await;
+                        }
+                        Err(err) => {
+                            connected_tx.send(Err(err)).ok();
+                        }
+                    }
+                });
+            })
+            .map_err(|e| DbErr::Custom(format!("cannot start the usage writer: {e}")))?;
+        connected
+            .await
+            .map_err(|_| DbErr::Custom("the usage writer stopped while starting".into()))??;
+        Ok(UsageWriter {
             records,
             control,
             batch_ready,
-        }
+        })
     }
 
     /// Queues a record; waits only if the queue is full.
@@ -150,6 +187,17 @@ async fn drain(
         if !full {
             return;
         }
+    }
+}
+
+/// Nice 10 for the calling thread (Linux: the nice value is per thread, and threads it
+/// creates inherit it). Best effort: without it the writer merely competes at normal priority.
+fn lower_priority() {
+    #[cfg(target_os = "linux")]
+    // SAFETY: plain syscalls on the calling thread's own scheduling attribute.
+    unsafe {
+        let tid = libc::gettid();
+        libc::setpriority(libc::PRIO_PROCESS, tid as libc::id_t, 10);
     }
 }
 
