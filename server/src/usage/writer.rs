@@ -36,7 +36,7 @@ pub struct UsageWriter {
 }
 
 impl UsageWriter {
-    /// Starts the writer on a thread of its own that runs below normal CPU priority, with its
+    /// Starts the writer on a thread of its own that runs at idle CPU priority, with its
     /// own database connection opened on that thread (so SQLite's worker thread inherits the
     /// priority). Commits then yield the CPU to request handling: on a busy host they no longer
     /// add milliseconds to the requests that happen to coincide with a batch. Under sustained
@@ -190,14 +190,18 @@ async fn drain(
     }
 }
 
-/// Nice 10 for the calling thread (Linux: the nice value is per thread, and threads it
-/// creates inherit it). Best effort: without it the writer merely competes at normal priority.
+/// Puts the calling thread in Linux's idle scheduling class (and, through inheritance, the
+/// threads it creates). Such threads run whenever a core would otherwise idle but give way at
+/// once to request handling; nice alone still lets a batch delay a waking request by a whole
+/// scheduler slice (milliseconds). Best effort: where it fails the writer keeps normal priority.
 fn lower_priority() {
     #[cfg(target_os = "linux")]
-    // SAFETY: plain syscalls on the calling thread's own scheduling attribute.
+    // SAFETY: plain syscalls on the calling thread's own scheduling attributes.
     unsafe {
-        let tid = libc::gettid();
-        libc::setpriority(libc::PRIO_PROCESS, tid as libc::id_t, 10);
+        let param = libc::sched_param { sched_priority: 0 };
+        if libc::sched_setscheduler(0, libc::SCHED_IDLE, &param) != 0 {
+            libc::setpriority(libc::PRIO_PROCESS, libc::gettid() as libc::id_t, 10);
+        }
     }
 }
 
