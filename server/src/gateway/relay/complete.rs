@@ -2,7 +2,8 @@
 
 use std::time::Instant;
 
-use super::{Connected, Outcome, Relay, Target, sample, unix_now};
+use super::whole::Whole;
+use super::{Outcome, Relay, Target, sample, unix_now};
 use crate::gateway::error::UpstreamError;
 use crate::gateway::types::{ChatRequest, ChatResponse, Usage};
 
@@ -18,51 +19,25 @@ impl Relay {
     ) -> (Result<ChatResponse, UpstreamError>, Outcome) {
         let mut outcome = Outcome::default();
         let created = unix_now();
-        // Nothing reaches the client before the whole body is read and parsed, so a body that
-        // fails may still move on to the next endpoint.
-        let mut from = 0;
-        let (index, mut parsed, headers_at, attempt_started) = loop {
-            let Connected {
-                index,
-                response,
-                ctx,
-                attempt_started,
-            } = match self
-                .connect(
-                    &targets[from..],
-                    |t| t.build(request, created),
-                    &mut outcome.attempts,
-                    started,
-                )
-                .await
-            {
-                Ok(connected) => connected,
-                Err(err) => {
-                    outcome.error = Some(err.clone());
-                    return (Err(err), outcome);
-                }
-            };
-            let index = from + index;
-            let headers_at = Instant::now();
-            let target = &targets[index];
-            outcome.first_byte = Some(started.elapsed());
-            let protocol = target.adapter.protocol();
-            let parsed = match self.client.read_body(protocol, response).await {
-                Ok(body) => target.adapter.parse_response(&body, &ctx),
-                Err(err) => Err(err),
-            };
-            match parsed {
-                Ok(parsed) => break (index, parsed, headers_at, attempt_started),
-                Err(err) => {
-                    self.body_failed(target, &err, &mut outcome.attempts);
-                    if self.may_move_on(&err, index, targets.len(), started) {
-                        from = index + 1;
-                        continue;
-                    }
-                    outcome.served = Some(target.served());
-                    outcome.error = Some(err.clone());
-                    return (Err(err), outcome);
-                }
+        let Whole {
+            index,
+            mut parsed,
+            headers_at,
+            attempt_started,
+        } = match self
+            .fetch_whole(
+                targets,
+                |t| t.build(request, created),
+                |t, body, ctx| t.adapter.parse_response(body, ctx),
+                &mut outcome,
+                started,
+            )
+            .await
+        {
+            Ok(whole) => whole,
+            Err(err) => {
+                outcome.error = Some(err.clone());
+                return (Err(err), outcome);
             }
         };
         let target = &targets[index];

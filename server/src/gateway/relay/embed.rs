@@ -2,7 +2,8 @@
 
 use std::time::Instant;
 
-use super::{Connected, Outcome, Relay, Target, sample, unix_now};
+use super::whole::Whole;
+use super::{Outcome, Relay, Target, sample, unix_now};
 use crate::gateway::error::UpstreamError;
 use crate::gateway::types::{EmbeddingRequest, EmbeddingResponse};
 
@@ -17,51 +18,28 @@ impl Relay {
     ) -> (Result<EmbeddingResponse, UpstreamError>, Outcome) {
         let mut outcome = Outcome::default();
         let created = unix_now();
-        // As for chat: a body that fails before anything reached the client may move on.
-        let mut from = 0;
-        let (index, mut parsed, headers_at, attempt_started) = loop {
-            let Connected {
-                index,
-                response,
-                attempt_started,
-                ..
-            } = match self
-                .connect(
-                    &targets[from..],
-                    |t| t.build_embeddings(request, created),
-                    &mut outcome.attempts,
-                    started,
-                )
-                .await
-            {
-                Ok(connected) => connected,
-                Err(err) => {
-                    outcome.error = Some(err.clone());
-                    return (Err(err), outcome);
-                }
-            };
-            let index = from + index;
-            let headers_at = Instant::now();
-            let target = &targets[index];
-            let protocol = target.adapter.protocol();
-            outcome.first_byte = Some(started.elapsed());
-            let parsed = match self.client.read_body(protocol, response).await {
-                Ok(body) => serde_json::from_slice::<EmbeddingResponse>(&body)
-                    .map_err(|e| UpstreamError::malformed(protocol, e)),
-                Err(err) => Err(err),
-            };
-            match parsed {
-                Ok(parsed) => break (index, parsed, headers_at, attempt_started),
-                Err(err) => {
-                    self.body_failed(target, &err, &mut outcome.attempts);
-                    if self.may_move_on(&err, index, targets.len(), started) {
-                        from = index + 1;
-                        continue;
-                    }
-                    outcome.served = Some(target.served());
-                    outcome.error = Some(err.clone());
-                    return (Err(err), outcome);
-                }
+        let Whole {
+            index,
+            mut parsed,
+            headers_at,
+            attempt_started,
+        } = match self
+            .fetch_whole(
+                targets,
+                |t| t.build_embeddings(request, created),
+                |t, body, _| {
+                    serde_json::from_slice::<EmbeddingResponse>(body)
+                        .map_err(|e| UpstreamError::malformed(t.adapter.protocol(), e))
+                },
+                &mut outcome,
+                started,
+            )
+            .await
+        {
+            Ok(whole) => whole,
+            Err(err) => {
+                outcome.error = Some(err.clone());
+                return (Err(err), outcome);
             }
         };
         let target = &targets[index];

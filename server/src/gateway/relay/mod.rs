@@ -5,6 +5,7 @@
 mod complete;
 mod embed;
 mod streaming;
+mod whole;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
