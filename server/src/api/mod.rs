@@ -39,6 +39,11 @@ pub fn routes(cfg: &mut ServiceConfig) {
     cfg.service(health::health).service(health::ready).service(
         scope::scope(API_PREFIX)
             .default_service(web::to(fallback))
+            // The hot path first: actix tries resources in order, matching patterns with
+            // parameters by regex.
+            .service(inference::chat_completions)
+            .service(inference::completions)
+            .service(inference::embeddings)
             .service(auth::signup)
             .service(auth::login)
             .service(auth::refresh)
@@ -80,9 +85,6 @@ pub fn routes(cfg: &mut ServiceConfig) {
             .service(admin_catalog::put_model)
             .service(admin_catalog::delete_provider)
             .service(admin_catalog::delete_model)
-            .service(inference::chat_completions)
-            .service(inference::completions)
-            .service(inference::embeddings)
             .service(generation::get_generation)
             .service(catalog::models)
             .service(catalog::endpoints)
