@@ -14,7 +14,7 @@ use crate::api::throttle::AuthThrottle;
 use crate::config::Config;
 use crate::gateway::health::{BreakerConfig, HealthBoard};
 use crate::gateway::relay::Relay;
-use crate::gateway::routing::{HealthSource, RoutingTable, StickyCache};
+use crate::gateway::routing::{RoutingTable, StickyCache};
 use crate::gateway::upstream::{Timeouts, UpstreamClient};
 use crate::limits::RateLimits;
 use crate::usage::writer::UsageWriter;
@@ -31,8 +31,6 @@ pub struct AppState {
     pub routing: ArcSwap<RoutingTable>,
     pub relay: Relay,
     pub usage: UsageWriter,
-    /// Endpoint health as routing reads it: the relay's board.
-    pub health: Arc<dyn HealthSource>,
     /// Prompt-cache stickiness (organization + model + prompt prefix -> provider).
     pub sticky: StickyCache,
     /// Organizations' routing defaults, in memory (see `accounts::routing_defaults`).
@@ -63,18 +61,16 @@ impl AppState {
             probe_lease_ms: (timeouts.connect + timeouts.first_byte).as_millis() as u64,
             rate_limit_cooldown_ms: config.rate_limit_cooldown_ms,
         };
-        let board = Arc::new(HealthBoard::new(breaker));
         let relay = Relay {
             client: UpstreamClient::new(timeouts)?,
             keep_alive: Duration::from_millis(config.stream_keep_alive_ms.max(10)),
-            health: board.clone(),
+            health: Arc::new(HealthBoard::new(breaker)),
             retry_budget: Duration::from_millis(config.retry_budget_ms),
         };
         Ok(AppState {
             routing: ArcSwap::from_pointee(routing),
             relay,
             usage,
-            health: board,
             sticky: StickyCache::default(),
             org_routing: OrgRoutingDefaults::default(),
             sessions: SessionManager::new(

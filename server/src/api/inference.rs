@@ -21,6 +21,7 @@ use crate::accounts::key_cache::AuthKey;
 use crate::gateway::relay::{ChunkFormat, Outcome, StreamStart};
 use crate::gateway::routing::{Plan, PlanContext};
 use crate::gateway::types::{ChatRequest, CompletionRequest, EmbeddingRequest, ReasoningConfig};
+use crate::limits::is_free_request;
 use crate::state::AppState;
 
 pub const GENERATION_HEADER: &str = "X-Generation-Id";
@@ -189,11 +190,10 @@ async fn serve(
     started: Instant,
 ) -> Result<HttpResponse, ApiError> {
     validate(&request)?;
-    let admitted = super::rate_limits::admit(
-        state,
-        &caller.0,
-        &crate::gateway::routing::RoutingTable::requested_models(&request),
-    )?;
+    // Free if any requested model is (a paid fallback must not dodge the free caps).
+    let is_free = is_free_request(std::slice::from_ref(&request.model))
+        || request.models.as_deref().is_some_and(is_free_request);
+    let admitted = super::rate_limits::admit(state, &caller.0, is_free)?;
     let mut request = request;
     let org_id = caller.0.key.org_id.clone();
     let org_defaults = state.org_routing.get(&org_id);
@@ -202,7 +202,7 @@ async fn serve(
         &PlanContext {
             org_id: &org_id,
             org_defaults: org_defaults.as_deref(),
-            health: state.health.as_ref(),
+            health: state.relay.health.as_ref(),
             sticky: Some(&state.sticky),
         },
     )?;
@@ -356,8 +356,11 @@ pub async fn embeddings(
             "encoding_format: must be float or base64",
         ));
     }
-    let admitted =
-        super::rate_limits::admit(&state, &caller.0, std::slice::from_ref(&request.model))?;
+    let admitted = super::rate_limits::admit(
+        &state,
+        &caller.0,
+        is_free_request(std::slice::from_ref(&request.model)),
+    )?;
     let targets = state
         .routing
         .load()

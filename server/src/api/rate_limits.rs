@@ -21,18 +21,16 @@ impl From<RateLimited> for ApiError {
     }
 }
 
-/// Admits an inference request for `key` asking for `models` (`model` and its fallbacks), or
-/// refuses it with a 429. In memory only: no database round trip.
-pub fn admit(state: &AppState, key: &AuthKey, models: &[String]) -> Result<Admission, ApiError> {
+/// Admits an inference request for `key` (`is_free`: it asks for a free variant), or refuses
+/// it with a 429. In memory only: no database round trip.
+pub fn admit(state: &AppState, key: &AuthKey, is_free: bool) -> Result<Admission, ApiError> {
     let org_id = key.key.org_id.as_str();
     let caller = Caller {
         key: &key.key.hash,
         org_id,
         purchased: limits::lifetime_purchased(org_id),
     };
-    Ok(state
-        .limits
-        .admit(&caller, limits::is_free_request(models), Utc::now())?)
+    Ok(state.limits.admit(&caller, is_free, Utc::now())?)
 }
 
 /// Adds the tightest limit's `X-RateLimit-*` headers to a response, so clients can pace.
