@@ -28,13 +28,25 @@ pub const GENERATION_HEADER: &str = "X-Generation-Id";
 /// `X-OpenRouter-Metadata: enabled` adds the routing decision to the response.
 pub const METADATA_HEADER: &str = "x-openrouter-metadata";
 
-/// `gen-<unix seconds>-<random>`, as OpenRouter's ids look.
+/// `gen-<unix seconds>-<20 characters>`, as OpenRouter's ids look. The first four characters
+/// are the microsecond within the second, in an alphabet that sorts like its values; the other
+/// sixteen are random (95 bits). Ids made close in time therefore sort close together, so the
+/// generations table's primary-key index grows at its right edge: random ids dirtied one index
+/// page per row, which made SQLite write about 4 KiB of WAL per recorded request.
 pub fn new_generation_id() -> String {
-    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
-    let random: String = (0..20)
-        .map(|_| ALPHABET[rand::random_range(0..ALPHABET.len())] as char)
-        .collect();
-    format!("gen-{}-{random}", Utc::now().timestamp())
+    // ASCII order, so that fixed-width strings sort as the numbers they encode.
+    const ALPHABET: &[u8] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+    let now = Utc::now();
+    let mut id = format!("gen-{}-", now.timestamp());
+    let mut micros = u64::from(now.timestamp_subsec_micros().min(999_999));
+    let mut prefix = [0u8; 4]; // 62^4 > 10^6
+    for slot in prefix.iter_mut().rev() {
+        *slot = ALPHABET[(micros % 62) as usize];
+        micros /= 62;
+    }
+    id.extend(prefix.iter().map(|&b| b as char));
+    id.extend((0..16).map(|_| ALPHABET[rand::random_range(0..ALPHABET.len())] as char));
+    id
 }
 
 /// Checks the parts of a request the gateway itself relies on; the rest is the provider's.
@@ -93,6 +105,8 @@ struct Recording {
     requested_model: String,
     external_user: Option<String>,
     attribution: Attribution,
+    /// When the request arrived (the record itself is assembled later, by the usage writer).
+    created_at: chrono::DateTime<Utc>,
 }
 
 impl Recording {
@@ -130,7 +144,7 @@ impl Recording {
             external_user: self.external_user,
             attempts: serde_json::to_value(&outcome.attempts).unwrap_or(Value::Null),
             error: outcome.error.map(|e| e.message),
-            created_at: Utc::now(),
+            created_at: self.created_at,
         }
     }
 }
@@ -223,6 +237,7 @@ async fn serve(
         requested_model: request.model.clone(),
         external_user: request.user.clone(),
         attribution: Attribution::of(req),
+        created_at: Utc::now(),
     };
 
     if !request.is_stream() {
@@ -234,7 +249,10 @@ async fn serve(
         remember_cache_hit(state, &plan, &outcome);
         let metadata = with_metadata.then(|| super::routing_metadata::of(&plan, &outcome));
         let attempts = result.is_err().then(|| outcome.attempts.clone());
-        state.usage.record(recording.into_record(outcome)).await;
+        state
+            .usage
+            .record_with(move || recording.into_record(outcome))
+            .await;
         let response = result.map_err(|err| {
             let error = upstream_failure(&err, provider.as_deref(), &attempts.unwrap_or_default());
             match &metadata {
@@ -283,7 +301,9 @@ async fn serve(
         {
             sticky.remember(key, slug);
         }
-        writer.record(recording.into_record(outcome)).await;
+        writer
+            .record_with(move || recording.into_record(outcome))
+            .await;
     };
     let frames = if with_metadata {
         super::routing_metadata::on_stream(handle.frames, done, plan, record)
@@ -372,11 +392,15 @@ pub async fn embeddings(
         requested_model: request.model.clone(),
         external_user: request.user.clone(),
         attribution: Attribution::of(&req),
+        created_at: Utc::now(),
     };
     let (result, outcome) = state.relay.embed(&targets, &request, started).await;
     let provider = outcome.provider_name();
     let attempts = result.is_err().then(|| outcome.attempts.clone());
-    state.usage.record(recording.into_record(outcome)).await;
+    state
+        .usage
+        .record_with(move || recording.into_record(outcome))
+        .await;
     let response = result.map_err(|err| {
         upstream_failure(&err, provider.as_deref(), &attempts.unwrap_or_default())
     })?;
@@ -384,4 +408,33 @@ pub async fn embeddings(
         .insert_header((GENERATION_HEADER, generation_id))
         .json(response);
     Ok(super::rate_limits::with_headers(&admitted, response))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::new_generation_id;
+
+    #[test]
+    fn generation_ids_look_like_openrouters_and_sort_by_time() {
+        let ids: Vec<String> = (0..200)
+            .map(|_| {
+                std::thread::sleep(std::time::Duration::from_micros(50));
+                new_generation_id()
+            })
+            .collect();
+        for id in &ids {
+            let mut parts = id.splitn(3, '-');
+            assert_eq!(parts.next(), Some("gen"));
+            assert!(parts.next().unwrap().parse::<i64>().is_ok(), "{id}");
+            let tail = parts.next().unwrap();
+            assert_eq!(tail.len(), 20, "{id}");
+            assert!(tail.bytes().all(|b| b.is_ascii_alphanumeric()), "{id}");
+        }
+        // Made at least 50 µs apart, so each id's time prefix is later than the one before.
+        let mut sorted = ids.clone();
+        sorted.sort();
+        assert_eq!(sorted, ids);
+        let unique: std::collections::HashSet<_> = ids.iter().collect();
+        assert_eq!(unique.len(), ids.len());
+    }
 }

@@ -138,7 +138,9 @@ impl UpstreamClient {
         let protocol = adapter.protocol();
         let pool = self.pool(provider, base_url, protocol)?;
         let url = Self::url(&pool.base, &request.path);
-        let body = serde_json::to_vec(&request.body)
+        let body = request
+            .body
+            .into_bytes()
             .map_err(|e| UpstreamError::new(protocol, ErrorType::InvalidRequest, e.to_string()))?;
         let pending = pool
             .http

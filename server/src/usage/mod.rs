@@ -1,4 +1,5 @@
 //! Usage: the batched writer of generation records, and the queries that read them.
 
+mod batch_sql;
 pub mod generations;
 pub mod writer;

@@ -4,14 +4,11 @@
 //! `FLUSH_EVERY`. The queue is bounded: when it is full, senders wait (backpressure) rather
 //! than memory growing or records being dropped. Shutdown drains the queue.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use chrono::Utc;
-use entity::{api_key, generation};
-use sea_orm::sea_query::{Expr, ExprTrait};
-use sea_orm::{ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter};
+use entity::generation;
+use sea_orm::{DatabaseConnection, DbErr};
 use tokio::sync::{Notify, mpsc, oneshot};
 
 const QUEUE: usize = 8_192;
@@ -28,9 +25,13 @@ enum Control {
 /// Records travel on their own channel that the writer never waits on: it drains it on its
 /// tick, or when a sender sees a full batch waiting. So handing over a record costs no wake-up
 /// of the writer's thread (a context switch per request, measurable on a busy 2-core host).
+/// A record still to be assembled: the writer's thread builds it, so that assembling (and
+/// serializing the attempts) costs the request nothing.
+type Pending = Box<dyn FnOnce() -> generation::Model + Send>;
+
 #[derive(Clone)]
 pub struct UsageWriter {
-    records: mpsc::Sender<Box<generation::Model>>,
+    records: mpsc::Sender<Pending>,
     control: mpsc::Sender<Control>,
     batch_ready: Arc<Notify>,
 }
@@ -88,7 +89,12 @@ impl UsageWriter {
 
     /// Queues a record; waits only if the queue is full.
     pub async fn record(&self, record: generation::Model) {
-        let record = Box::new(record);
+        self.record_with(move || record).await;
+    }
+
+    /// Queues a record that `assemble` builds later, on the writer's thread.
+    pub async fn record_with(&self, assemble: impl FnOnce() -> generation::Model + Send + 'static) {
+        let record: Pending = Box::new(assemble);
         let sent = match self.records.try_send(record) {
             Ok(()) => Ok(()),
             Err(mpsc::error::TrySendError::Full(record)) => {
@@ -126,7 +132,7 @@ impl UsageWriter {
 
 async fn run(
     db: DatabaseConnection,
-    mut records: mpsc::Receiver<Box<generation::Model>>,
+    mut records: mpsc::Receiver<Pending>,
     mut control: mpsc::Receiver<Control>,
     batch_ready: Arc<Notify>,
 ) {
@@ -169,13 +175,13 @@ async fn run(
 /// Writes everything queued now, `BATCH` records per transaction.
 async fn drain(
     db: &DatabaseConnection,
-    records: &mut mpsc::Receiver<Box<generation::Model>>,
+    records: &mut mpsc::Receiver<Pending>,
     batch: &mut Vec<generation::Model>,
 ) {
     loop {
         while batch.len() < BATCH {
             match records.try_recv() {
-                Ok(record) => batch.push(*record),
+                Ok(assemble) => batch.push(assemble()),
                 Err(_) => break,
             }
         }
@@ -244,36 +250,5 @@ where
 }
 
 async fn write_once(db: &DatabaseConnection, batch: &[generation::Model]) -> Result<(), DbErr> {
-    let mut per_key: HashMap<&str, (i64, i64)> = HashMap::new();
-    for record in batch {
-        let entry = per_key.entry(record.api_key_hash.as_str()).or_default();
-        if record.is_byok {
-            entry.1 += record.cost_nanos;
-        } else {
-            entry.0 += record.cost_nanos;
-        }
-    }
-    let txn = crate::db::begin_write(db).await?;
-    // Chunks keep each statement under SQLite's bound-parameter limit.
-    for chunk in batch.chunks(256) {
-        let rows: Vec<generation::ActiveModel> = chunk.iter().cloned().map(Into::into).collect();
-        generation::Entity::insert_many(rows).exec(&txn).await?;
-    }
-    let now = Utc::now();
-    for (hash, (usage, byok)) in per_key {
-        api_key::Entity::update_many()
-            .col_expr(
-                api_key::Column::UsageNanos,
-                Expr::col(api_key::Column::UsageNanos).add(usage),
-            )
-            .col_expr(
-                api_key::Column::ByokUsageNanos,
-                Expr::col(api_key::Column::ByokUsageNanos).add(byok),
-            )
-            .col_expr(api_key::Column::LastUsedAt, Expr::value(now))
-            .filter(api_key::Column::Hash.eq(hash))
-            .exec(&txn)
-            .await?;
-    }
-    txn.commit().await
+    super::batch_sql::write_batch(db, batch).await
 }

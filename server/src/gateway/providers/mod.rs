@@ -65,11 +65,45 @@ pub struct UpstreamRequest {
     /// Path and query, starting with `/`.
     pub path: String,
     pub headers: http::HeaderMap,
-    pub body: Value,
+    pub body: UpstreamBody,
+}
+
+/// A JSON body: as a value (adapters that restructure the request), or already serialized
+/// (the OpenAI-compatible adapter writes it straight from the canonical request).
+#[derive(Debug, Clone, PartialEq)]
+pub enum UpstreamBody {
+    Value(Value),
+    Json(Vec<u8>),
+}
+
+impl UpstreamBody {
+    /// The body as a JSON value, for inspection (tests, logs).
+    pub fn json(&self) -> Value {
+        match self {
+            UpstreamBody::Value(v) => v.clone(),
+            UpstreamBody::Json(bytes) => serde_json::from_slice(bytes).unwrap_or(Value::Null),
+        }
+    }
+
+    /// The bytes sent on the wire.
+    pub fn into_bytes(self) -> Result<Vec<u8>, serde_json::Error> {
+        match self {
+            UpstreamBody::Value(v) => serde_json::to_vec(&v),
+            UpstreamBody::Json(bytes) => Ok(bytes),
+        }
+    }
 }
 
 impl UpstreamRequest {
     pub(crate) fn post(path: impl Into<String>, body: Value) -> Self {
+        Self::post_body(path, UpstreamBody::Value(body))
+    }
+
+    pub(crate) fn post_json(path: impl Into<String>, bytes: Vec<u8>) -> Self {
+        Self::post_body(path, UpstreamBody::Json(bytes))
+    }
+
+    fn post_body(path: impl Into<String>, body: UpstreamBody) -> Self {
         let mut headers = http::HeaderMap::new();
         headers.insert(
             http::header::CONTENT_TYPE,

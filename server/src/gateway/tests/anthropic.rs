@@ -157,7 +157,7 @@ fn every_recorded_request_is_reproduced() {
         let model = recorded["model"].as_str().unwrap();
         let out = Anthropic.build_request(&req, &ctx(model)).unwrap();
         assert_eq!(out.path, "/v1/messages");
-        assert_eq!(normalize(&out.body), normalize(&recorded), "{name}");
+        assert_eq!(normalize(&out.body.json()), normalize(&recorded), "{name}");
     }
 }
 
@@ -193,7 +193,11 @@ fn request_translation_details() {
                 {"type": "image_url", "image_url": {"url": "https://x/y.jpg"}},
                 {"type": "file", "file": {"filename": "a.pdf", "file_data": "data:application/pdf;base64,JVBE"}}]}]
     })).unwrap();
-    let b = Anthropic.build_request(&req, &ctx("m")).unwrap().body;
+    let b = Anthropic
+        .build_request(&req, &ctx("m"))
+        .unwrap()
+        .body
+        .json();
     assert_eq!(b["system"], "be brief");
     assert_eq!(b["max_tokens"], 4096, "default when the client gives none");
     assert_eq!(
@@ -224,7 +228,11 @@ fn request_translation_details() {
         serde_json::from_value(json!({"model": "x", "temperature": 0.2, "max_tokens": 1000,
         "reasoning": {"effort": "high"}, "messages": [{"role": "user", "content": "q"}]}))
         .unwrap();
-    let b = Anthropic.build_request(&req, &ctx("m")).unwrap().body;
+    let b = Anthropic
+        .build_request(&req, &ctx("m"))
+        .unwrap()
+        .body
+        .json();
     assert_eq!(
         b["thinking"],
         json!({"type": "enabled", "budget_tokens": 1024})
@@ -336,7 +344,11 @@ fn thinking_cache_and_redacted_thinking_roundtrip() {
         ],
         ..Default::default()
     };
-    let b = Anthropic.build_request(&req, &ctx("m")).unwrap().body;
+    let b = Anthropic
+        .build_request(&req, &ctx("m"))
+        .unwrap()
+        .body
+        .json();
     let blocks = b["messages"][1]["content"].as_array().unwrap();
     assert_eq!(&blocks[..2], &raw["content"].as_array().unwrap()[..2]);
     assert_eq!(blocks[2], raw["content"][2]);

@@ -30,7 +30,7 @@ fn build(req: Value, model: &str) -> (String, Value) {
     let req: ChatRequest = serde_json::from_value(req).unwrap();
     let out = Gemini.build_request(&req, &ctx(model)).unwrap();
     assert_eq!(out.headers["x-goog-api-key"], "test-key");
-    (out.path, out.body)
+    (out.path, out.body.json())
 }
 
 #[test]

@@ -40,7 +40,7 @@ fn requests_pass_through_unchanged() {
         if body["stream"] == true {
             obj.insert("stream_options".into(), json!({"include_usage": true}));
         }
-        assert_eq!(out.body, expected, "{f}");
+        assert_eq!(out.body.json(), expected, "{f}");
     }
 }
 
@@ -55,8 +55,8 @@ fn tool_follow_up_turn_passes_through() {
     // OpenAI treats the same.
     let mut expected = messages.clone();
     expected[1].as_object_mut().unwrap().remove("content");
-    assert_eq!(out.body["messages"], expected);
-    assert_eq!(out.body["model"], "gpt-4o");
+    assert_eq!(out.body.json()["messages"], expected);
+    assert_eq!(out.body.json()["model"], "gpt-4o");
 }
 
 /// The canonical JSON we would send for an upstream OpenAI body: the same
@@ -105,6 +105,29 @@ fn every_recorded_response_translates_field_by_field() {
             .unwrap_or_else(|e| panic!("{name}: {e}"));
         let got = serde_json::to_value(&resp).unwrap();
         assert_eq!(got, expected_canonical(&body), "{name}");
+    }
+}
+
+#[test]
+fn the_typed_fast_path_agrees_with_the_general_one() {
+    let responses = all_recorded_responses();
+    for (name, body) in &responses {
+        let bytes = body.to_string();
+        let (fast, general) =
+            crate::gateway::providers::openai_compat::parse_both_ways(bytes.as_bytes(), &ctx("m"));
+        let fast = fast.unwrap_or_else(|| panic!("{name}: the fast path refused it"));
+        assert_eq!(fast, general.unwrap(), "{name}");
+    }
+    // Bodies the fast path leaves to the general one: an in-band error, a mistyped field.
+    for body in [
+        r#"{"error":{"message":"overloaded","code":529}}"#,
+        r#"{"id":7,"created":"soon","choices":[{"index":0,"message":{"role":"assistant","content":"hi"},"finish_reason":"stop"}]}"#,
+    ] {
+        let (fast, general) =
+            crate::gateway::providers::openai_compat::parse_both_ways(body.as_bytes(), &ctx("m"));
+        assert!(fast.is_none(), "{body}");
+        let through_adapter = OpenAiCompat.parse_response(body.as_bytes(), &ctx("m"));
+        assert_eq!(through_adapter.is_ok(), general.is_ok(), "{body}");
     }
 }
 
@@ -349,7 +372,7 @@ fn truncated_stream_is_an_error() {
 fn quirk_request(host: &str, body: Value) -> Value {
     let req: ChatRequest = serde_json::from_value(body).unwrap();
     let c = ctx("up").with_quirks(CompatQuirks::preset(host).unwrap());
-    OpenAiCompat.build_request(&req, &c).unwrap().body
+    OpenAiCompat.build_request(&req, &c).unwrap().body.json()
 }
 
 #[test]

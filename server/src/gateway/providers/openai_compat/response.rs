@@ -1,6 +1,8 @@
 //! OpenAI-compatible responses and streams -> canonical. Hosts differ in
-//! small ways (reasoning field names, where usage goes, nulls); they are
-//! normalized on the JSON value before typing it.
+//! small ways (reasoning field names, where usage goes, nulls). A whole
+//! response is first read straight into lenient wire types ([`wire`]); a body
+//! those do not fit (an in-band error, a mistyped field) is normalized on the
+//! JSON value before typing it, which also explains what is wrong with it.
 
 use serde_json::{Map, Value};
 
@@ -13,6 +15,14 @@ use crate::gateway::types::{ChatChunk, ChatResponse, FinishReason, Usage};
 use super::{PROTOCOL, error};
 
 pub(super) fn parse(body: &[u8], ctx: &CallContext) -> Result<ChatResponse, UpstreamError> {
+    if let Some(response) = super::wire::parse(body, ctx) {
+        return Ok(response);
+    }
+    parse_value(body, ctx)
+}
+
+/// The general path: any body, normalized as a JSON value.
+pub(super) fn parse_value(body: &[u8], ctx: &CallContext) -> Result<ChatResponse, UpstreamError> {
     let mut v: Value =
         serde_json::from_slice(body).map_err(|e| UpstreamError::malformed(PROTOCOL, e))?;
     let obj = v
@@ -67,9 +77,12 @@ fn normalize_choice(choice: &mut Map<String, Value>, body_key: &str) {
         .map(str::to_string)
     {
         let normalized = FinishReason::from_openai(&raw);
-        choice
-            .entry("native_finish_reason")
-            .or_insert_with(|| raw.into());
+        if choice
+            .get("native_finish_reason")
+            .is_none_or(Value::is_null)
+        {
+            choice.insert("native_finish_reason".into(), raw.into());
+        }
         choice.insert(
             "finish_reason".into(),
             serde_json::to_value(normalized).expect("enum serializes"),
