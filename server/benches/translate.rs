@@ -37,7 +37,7 @@ fn bench(c: &mut Criterion) {
         c.bench_function(&format!("upstream body ({name})"), |b| {
             b.iter(|| {
                 let built = adapter.build_request(black_box(&request), &ctx).unwrap();
-                built.body_bytes().unwrap()
+                built.body.into_bytes().unwrap()
             })
         });
     }

@@ -166,7 +166,17 @@ pub async fn chat_completions(
 ) -> Result<HttpResponse, ApiError> {
     let started = Instant::now();
     let request: ChatRequest = json::parse(&body)?;
-    serve(&req, &state, caller, request, ChunkFormat::Chat, started).await
+    // Boxed: the request's state machine is kilobytes, and actix moves the handler's future
+    // (a memcpy of its whole size each time) before polling it.
+    Box::pin(serve(
+        &req,
+        &state,
+        caller,
+        request,
+        ChunkFormat::Chat,
+        started,
+    ))
+    .await
 }
 
 /// Create a legacy text completion (`text_completion`), served by any provider through chat.
@@ -191,7 +201,15 @@ pub async fn completions(
                 .to_owned(),
         )
     })?;
-    serve(&req, &state, caller, request, ChunkFormat::Text, started).await
+    Box::pin(serve(
+        &req,
+        &state,
+        caller,
+        request,
+        ChunkFormat::Text,
+        started,
+    ))
+    .await
 }
 
 /// The shared path: validate, route, relay (whole or streamed), record the generation.
@@ -241,10 +259,15 @@ async fn serve(
     };
 
     if !request.is_stream() {
-        let (result, outcome) = state
-            .relay
-            .complete(&plan.targets, &request, &generation_id, started)
-            .await;
+        // Boxed, so that the (rarely needed) streaming branch's locals and this future do not
+        // both inflate the request's state machine.
+        let (result, outcome) = Box::pin(state.relay.complete(
+            &plan.targets,
+            &request,
+            &generation_id,
+            started,
+        ))
+        .await;
         let provider = outcome.provider_name();
         remember_cache_hit(state, &plan, &outcome);
         let metadata = with_metadata.then(|| super::routing_metadata::of(&plan, &outcome));
