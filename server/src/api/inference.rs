@@ -112,7 +112,7 @@ struct Recording {
 impl Recording {
     fn into_record(self, outcome: Outcome) -> entity::generation::Model {
         let (model, provider) = match &outcome.served {
-            Some((model, provider, _)) => (model.clone(), Some(provider.clone())),
+            Some(target) => (target.model_id.clone(), Some(target.provider_name.clone())),
             None => (self.requested_model.clone(), None),
         };
         let usage = &outcome.usage;
@@ -320,9 +320,9 @@ async fn serve(
     let record = move |outcome: Outcome| async move {
         if let Some(key) = sticky_key
             && outcome.usage.cached_tokens() > 0
-            && let Some((_, _, slug)) = &outcome.served
+            && let Some(target) = &outcome.served
         {
-            sticky.remember(key, slug);
+            sticky.remember(key, &target.provider_slug);
         }
         writer
             .record_with(move || recording.into_record(outcome))
@@ -363,9 +363,9 @@ async fn serve(
 fn remember_cache_hit(state: &AppState, plan: &Plan, outcome: &Outcome) {
     if let Some(key) = plan.sticky_key
         && outcome.usage.cached_tokens() > 0
-        && let Some((_, _, slug)) = &outcome.served
+        && let Some(target) = &outcome.served
     {
-        state.sticky.remember(key, slug);
+        state.sticky.remember(key, &target.provider_slug);
     }
 }
 

@@ -20,7 +20,7 @@ pub fn of(plan: &Plan, outcome: &Outcome) -> Value {
         outcome
             .served
             .as_ref()
-            .map(|(model, provider, _)| (model.as_str(), provider.as_str())),
+            .map(|t| (t.model_id.as_str(), t.provider_name.as_str())),
     )
 }
 

@@ -16,6 +16,10 @@ use crate::gateway::types::{ChatChunk, ChatRequest, ChatResponse, EmbeddingReque
 pub use openai_compat::CompatQuirks;
 pub use registry::ProviderRegistry;
 
+/// Plain OpenAI's quirks, built once.
+static DEFAULT_QUIRKS: std::sync::LazyLock<std::sync::Arc<CompatQuirks>> =
+    std::sync::LazyLock::new(Default::default);
+
 /// Everything an adapter needs to know about one upstream attempt.
 #[derive(Clone)]
 pub struct CallContext {
@@ -25,8 +29,8 @@ pub struct CallContext {
     /// Unix seconds stamped on responses whose upstream gives no `created`.
     pub created: u64,
     /// Host behaviour of an OpenAI-compatible endpoint; other protocols
-    /// ignore it.
-    pub quirks: CompatQuirks,
+    /// ignore it. Shared: a context is made per attempt.
+    pub quirks: std::sync::Arc<CompatQuirks>,
 }
 
 impl CallContext {
@@ -35,11 +39,15 @@ impl CallContext {
             model: model.into(),
             api_key: api_key.into(),
             created,
-            quirks: CompatQuirks::default(),
+            quirks: std::sync::Arc::clone(&DEFAULT_QUIRKS),
         }
     }
 
-    pub fn with_quirks(mut self, quirks: CompatQuirks) -> Self {
+    pub fn with_quirks(self, quirks: CompatQuirks) -> Self {
+        self.with_shared_quirks(std::sync::Arc::new(quirks))
+    }
+
+    pub fn with_shared_quirks(mut self, quirks: std::sync::Arc<CompatQuirks>) -> Self {
         self.quirks = quirks;
         self
     }

@@ -41,7 +41,7 @@ impl Relay {
             }
         };
         let target = &targets[index];
-        outcome.served = Some(target.served());
+        outcome.served = Some(target.clone());
         outcome.generation_time = outcome
             .first_byte
             .map(|fb| started.elapsed().saturating_sub(fb));

@@ -27,6 +27,17 @@ pub use streaming::{ChunkFormat, StreamHandle, StreamStart};
 #[derive(Clone)]
 pub struct Target(pub Arc<TargetSpec>);
 
+// Hand-written: the spec holds the upstream key.
+impl std::fmt::Debug for Target {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Target")
+            .field("model_id", &self.model_id)
+            .field("provider_slug", &self.provider_slug)
+            .field("endpoint_tag", &self.endpoint_tag)
+            .finish_non_exhaustive()
+    }
+}
+
 impl std::ops::Deref for Target {
     type Target = TargetSpec;
     fn deref(&self) -> &TargetSpec {
@@ -47,7 +58,7 @@ pub struct TargetSpec {
     pub base_url: String,
     pub api_key: String,
     pub upstream_model: String,
-    pub quirks: CompatQuirks,
+    pub quirks: Arc<CompatQuirks>,
     pub pricing: Pricing,
     pub is_byok: bool,
 }
@@ -55,7 +66,7 @@ pub struct TargetSpec {
 impl Target {
     fn context(&self, created: u64) -> CallContext {
         CallContext::new(self.upstream_model.clone(), self.api_key.clone(), created)
-            .with_quirks(self.quirks.clone())
+            .with_shared_quirks(Arc::clone(&self.quirks))
     }
 
     fn build(
@@ -94,15 +105,6 @@ impl Target {
         );
         err.retryable = matches!(e, TranslateError::Unsupported { .. });
         err
-    }
-
-    /// `(model id, provider name, provider slug)`, as [`Outcome::served`] names it.
-    pub fn served(&self) -> (String, String, String) {
-        (
-            self.model_id.clone(),
-            self.provider_name.clone(),
-            self.provider_slug.clone(),
-        )
     }
 
     /// Fills `usage.cost`, `cost_details` and `is_byok` from this endpoint's prices, with
@@ -156,8 +158,8 @@ pub struct AttemptRecord {
 /// What happened to a request, for the generation record and billing.
 #[derive(Clone, Debug, Default)]
 pub struct Outcome {
-    /// `(model id, provider name, provider slug)` of the endpoint that answered.
-    pub served: Option<(String, String, String)>,
+    /// The endpoint that answered.
+    pub served: Option<Target>,
     pub usage: Usage,
     pub cost: Nanos,
     pub is_byok: bool,
@@ -177,14 +179,17 @@ pub struct Outcome {
 impl Outcome {
     /// The provider that served, else the last one tried (for error metadata).
     pub fn provider_name(&self) -> Option<String> {
-        self.served.as_ref().map(|s| s.1.clone()).or_else(|| {
-            self.attempts
-                .iter()
-                .rev()
-                .find(|a| a.skipped.is_none())
-                .or(self.attempts.last())
-                .map(|a| a.provider.clone())
-        })
+        self.served
+            .as_ref()
+            .map(|t| t.provider_name.clone())
+            .or_else(|| {
+                self.attempts
+                    .iter()
+                    .rev()
+                    .find(|a| a.skipped.is_none())
+                    .or(self.attempts.last())
+                    .map(|a| a.provider.clone())
+            })
     }
 }
 

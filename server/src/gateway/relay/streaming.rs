@@ -247,7 +247,7 @@ impl Run<'_> {
                 attempt_started,
             );
         };
-        self.outcome.served = Some(target.served());
+        self.outcome.served = Some(target.clone());
         self.outcome.is_byok = target.is_byok;
         drop(body); // closes the upstream connection if it is still open
         self.outcome.generation_time = self

@@ -64,7 +64,7 @@ impl Relay {
                         from = index + 1;
                         continue;
                     }
-                    outcome.served = Some(target.served());
+                    outcome.served = Some(target.clone());
                     return Err(err);
                 }
             }

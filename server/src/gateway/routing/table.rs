@@ -144,7 +144,7 @@ impl RoutingTable {
                     base_url: l.base_url.clone(),
                     api_key: l.api_key.clone().unwrap_or_default(),
                     upstream_model: endpoint.upstream_model.clone(),
-                    quirks: provider.quirks.clone().unwrap_or_default(),
+                    quirks: std::sync::Arc::new(provider.quirks.clone().unwrap_or_default()),
                     pricing: endpoint.pricing.clone(),
                     is_byok: false,
                 }));

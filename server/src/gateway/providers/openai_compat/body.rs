@@ -92,7 +92,7 @@ fn dropped(quirks: &CompatQuirks, field: &str) -> bool {
 
 /// The request as the host takes it, as JSON bytes.
 pub(super) fn build(req: &ChatRequest, ctx: &CallContext) -> Result<Vec<u8>, serde_json::Error> {
-    let q = &ctx.quirks;
+    let q: &CompatQuirks = &ctx.quirks;
     let keep = |field: &str| !dropped(q, field);
     let cap = req.max_output_tokens();
     let (max_tokens, max_completion_tokens) = match q.max_tokens_field {
