@@ -259,8 +259,8 @@ async fn serve(
     };
 
     if !request.is_stream() {
-        // Boxed, so that the (rarely needed) streaming branch's locals and this future do not
-        // both inflate the request's state machine.
+        // Boxed, so that this future and the streaming branch's locals do not both inflate
+        // the request's state machine.
         let (result, outcome) = Box::pin(state.relay.complete(
             &plan.targets,
             &request,

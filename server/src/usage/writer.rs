@@ -87,12 +87,8 @@ impl UsageWriter {
         })
     }
 
-    /// Queues a record; waits only if the queue is full.
-    pub async fn record(&self, record: generation::Model) {
-        self.record_with(move || record).await;
-    }
-
-    /// Queues a record that `assemble` builds later, on the writer's thread.
+    /// Queues a record that `assemble` builds later, on the writer's thread; waits only if the
+    /// queue is full.
     pub async fn record_with(&self, assemble: impl FnOnce() -> generation::Model + Send + 'static) {
         let record: Pending = Box::new(assemble);
         let sent = match self.records.try_send(record) {
