@@ -46,7 +46,7 @@ run() { # label url auth model stream connections
   printf '{"model":"%s","stream":%s,"messages":[{"role":"user","content":"Hello benchmark"}]}' "$4" "$5" >"$body_file"
   local srv0 emu0
   srv0=$(cpu_ticks "${pids[1]}"); emu0=$(cpu_ticks "${pids[0]}")
-  wrk -t1 -c"$6" -d"${secs}s" --latency -s "$work/post.lua" -H "authorization: Bearer $3" "$2" >"$work/$1.txt"
+  ${PIN:+taskset -c "$PIN"} wrk -t1 -c"$6" -d"${secs}s" --latency -s "$work/post.lua" -H "authorization: Bearer $3" "$2" >"$work/$1.txt"
   local rps p50 p99 n cpu
   rps=$(awk '/Requests\/sec/ {print $2}' "$work/$1.txt")
   p50=$(awk '$1=="50%" {print $2}' "$work/$1.txt")
@@ -72,6 +72,17 @@ run direct-c64 "$direct" emulator-key gpt-4o-mini false 64
 run gateway-c64 "$gateway" "$key" openai/gpt-4o-mini false 64
 run direct-stream-c1 "$direct" emulator-key gpt-4o-mini true 1
 run gateway-stream-c1 "$gateway" "$key" openai/gpt-4o-mini true 1
+# The same c1 runs with the load generator, emulator and server confined to one CPU. On a VM,
+# waking a thread on the other (idle, halted) vCPU costs tens of microseconds with a long tail,
+# and a request through the gateway makes four such wake-ups where a direct one makes two;
+# on one CPU that cost leaves both paths, and what remains is the work each side does.
+if [ "$(nproc)" -gt 1 ] && command -v taskset >/dev/null; then
+  pin() { for p in "${pids[@]}"; do taskset -a -p -c "$1" "$p" >/dev/null; done; }
+  pin 0
+  PIN=0 run direct-c1-one-cpu "$direct" emulator-key gpt-4o-mini false 1
+  PIN=0 run gateway-c1-one-cpu "$gateway" "$key" openai/gpt-4o-mini false 1
+  pin "0-$(($(nproc) - 1))"
+fi
 python3 - "$work" <<'PY'
 import sys
 w = sys.argv[1]
@@ -85,9 +96,13 @@ def us(label, pct):
             for unit, f in (("us", 1), ("ms", 1000), ("s", 1000000)):
                 if v.endswith(unit):
                     return float(v[: -len(unit)]) * f
+import os
 for pct in ("50%", "99%"):
+    one_cpu = ""
+    if os.path.exists(f"{w}/gateway-c1-one-cpu.wrk"):
+        one_cpu = f"; on one CPU {us('gateway-c1-one-cpu', pct) - us('direct-c1-one-cpu', pct):.0f} us"
     print(f"added latency at c1, {pct}: {us('gateway-c1', pct) - us('direct-c1', pct):.0f} us; "
-          f"stream {us('gateway-stream-c1', pct) - us('direct-stream-c1', pct):.0f} us")
+          f"stream {us('gateway-stream-c1', pct) - us('direct-stream-c1', pct):.0f} us{one_cpu}")
 PY
 
 # Memory per open stream: N clients hold streams whose upstream waits 60 s for its first token.

@@ -44,7 +44,7 @@ impl AppState {
         jwt_secret: &str,
         routing: RoutingTable,
         usage: UsageWriter,
-    ) -> Result<Self, reqwest::Error> {
+    ) -> Result<Self, Box<dyn std::error::Error + Send + Sync>> {
         let timeouts = Timeouts {
             connect: Duration::from_secs(config.upstream_connect_timeout_secs),
             first_byte: Duration::from_secs(config.upstream_first_byte_timeout_secs),

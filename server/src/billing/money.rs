@@ -72,8 +72,15 @@ impl Nanos {
         Nanos::from_usd_str(&format!("{value}"))
     }
 
-    /// The amount as a JSON-ready USD number (the one place a float appears).
+    /// The amount as a JSON-ready USD number (the one place a float appears): the double
+    /// nearest to the exact decimal amount. Up to 2^53 nanos (about 9 million USD) both
+    /// operands are exact doubles and IEEE division rounds correctly, so one division gives
+    /// that double; beyond, the decimal text is parsed instead.
     pub fn to_usd_f64(self) -> f64 {
+        const EXACT: i64 = 1 << 53;
+        if (-EXACT..=EXACT).contains(&self.0) {
+            return self.0 as f64 / NANOS_PER_USD as f64;
+        }
         self.to_string().parse().unwrap_or(0.0)
     }
 
@@ -182,5 +189,37 @@ mod tests {
         );
         assert_eq!(serde_json::to_string(&Nanos(0)).unwrap(), "0");
         assert_eq!(serde_json::to_string(&Nanos(1)).unwrap(), "1e-9");
+    }
+
+    /// The division gives exactly the double that parsing the decimal text gives, which is
+    /// the correctly rounded one; checked across magnitudes and awkward digit patterns.
+    #[test]
+    fn the_float_is_the_decimal_amounts_nearest_double() {
+        let mut samples: Vec<i64> = vec![0, 1, 7, 10, 150, 2_550, 999_999_999, 1_000_000_001];
+        let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+        for _ in 0..20_000 {
+            // xorshift: varied digits at every magnitude up to 2^53.
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let bits = (x % 54) as u32;
+            samples.push((x >> 10) as i64 & ((1i64 << bits) - 1).max(1));
+        }
+        samples.extend([
+            (1 << 53) - 1,
+            1 << 53,
+            (1 << 53) + 1,
+            i64::MAX,
+            -(1 << 53),
+            -3,
+        ]);
+        for nanos in samples {
+            let parsed: f64 = Nanos(nanos).to_string().parse().unwrap();
+            assert_eq!(
+                Nanos(nanos).to_usd_f64().to_bits(),
+                parsed.to_bits(),
+                "{nanos}"
+            );
+        }
     }
 }

@@ -1,18 +1,17 @@
-//! The usage writer's statements, in plain SQL over the connection pool's driver. This is the
-//! one place that bypasses SeaORM's query builder, for cost: a batch through `insert_many`
-//! built 28 boxed values per row and copied them again on execution, which made recording a
-//! generation cost about a quarter of the gateway's CPU under load. Here each row's fields are
-//! bound by reference into statements that the driver prepares once per connection:
-//! fixed-size multi-row `INSERT`s on SQLite, one `UNNEST` insert per batch on PostgreSQL.
-//! The entity stays the schema's description; a test keeps [`COLUMNS`] in step with it.
+//! The usage writer's statements, in plain SQL. This is the one place that bypasses SeaORM's
+//! query builder, for cost: a batch through `insert_many` built 28 boxed values per row and
+//! copied them again on execution, which made recording a generation cost about a quarter of
+//! the gateway's CPU under load. Here each row's fields are bound by reference: one `UNNEST`
+//! insert per batch on PostgreSQL (below), fixed-size multi-row `INSERT`s on SQLite
+//! ([`super::sqlite_batch`]). The entity stays the schema's description; a test keeps
+//! [`COLUMNS`] in step with it.
 
 use std::collections::HashMap;
 use std::sync::LazyLock;
 
 use chrono::{DateTime, Utc};
 use entity::generation;
-use sea_orm::sqlx::{self, Executor, Postgres, Sqlite};
-use sea_orm::{DatabaseBackend, DatabaseConnection, DbErr};
+use sea_orm::sqlx::{self, Executor, Postgres};
 
 /// The generation table's columns, in bind order.
 pub const COLUMNS: [&str; 27] = [
@@ -45,25 +44,9 @@ pub const COLUMNS: [&str; 27] = [
     "created_at",
 ];
 
-/// Rows per SQLite statement, largest first: a batch is cut into these so that only three
-/// statement texts exist and each is prepared once (64 rows bind 1,728 parameters, far
-/// under SQLite's 32,766).
-const SQLITE_CHUNKS: [usize; 3] = [64, 8, 1];
-
 fn columns() -> &'static [&'static str] {
     &COLUMNS
 }
-
-fn sqlite_insert(rows: usize) -> String {
-    let one = format!("({})", vec!["?"; columns().len()].join(","));
-    format!(
-        "INSERT INTO generations ({}) VALUES {}",
-        columns().join(","),
-        vec![one; rows].join(",")
-    )
-}
-
-static SQLITE_INSERTS: LazyLock<[String; 3]> = LazyLock::new(|| SQLITE_CHUNKS.map(sqlite_insert));
 
 /// PostgreSQL array types of the columns, in order, for `UNNEST`.
 const PG_ARRAY_TYPES: [&str; 27] = [
@@ -117,29 +100,13 @@ static PG_INSERT: LazyLock<String> = LazyLock::new(|| {
     )
 });
 
-const KEY_USAGE_SQLITE: &str = "UPDATE api_keys SET usage_nanos = usage_nanos + ?, \
+pub(super) const KEY_USAGE_SQLITE: &str = "UPDATE api_keys SET usage_nanos = usage_nanos + ?, \
      byok_usage_nanos = byok_usage_nanos + ?, last_used_at = ? WHERE hash = ?";
 const KEY_USAGE_PG: &str = "UPDATE api_keys SET usage_nanos = usage_nanos + $1, \
      byok_usage_nanos = byok_usage_nanos + $2, last_used_at = $3 WHERE hash = $4";
 
-/// A record with its `attempts` serialized once (they are bound as JSON text).
-struct Row<'a> {
-    record: &'a generation::Model,
-    attempts: String,
-}
-
-fn rows(batch: &[generation::Model]) -> Vec<Row<'_>> {
-    batch
-        .iter()
-        .map(|record| Row {
-            record,
-            attempts: record.attempts.to_string(),
-        })
-        .collect()
-}
-
 /// Each key's spend in the batch: `(credit nanos, BYOK nanos)`.
-fn spend_per_key(batch: &[generation::Model]) -> HashMap<&str, (i64, i64)> {
+pub(super) fn spend_per_key(batch: &[generation::Model]) -> HashMap<&str, (i64, i64)> {
     let mut per_key: HashMap<&str, (i64, i64)> = HashMap::new();
     for record in batch {
         let entry = per_key.entry(record.api_key_hash.as_str()).or_default();
@@ -152,93 +119,13 @@ fn spend_per_key(batch: &[generation::Model]) -> HashMap<&str, (i64, i64)> {
     per_key
 }
 
-/// Writes the batch's generation rows and each key's usage counters in one transaction.
-pub async fn write_batch(
-    db: &DatabaseConnection,
-    batch: &[generation::Model],
-) -> Result<(), DbErr> {
-    let now = Utc::now();
-    let written = match db.get_database_backend() {
-        DatabaseBackend::Sqlite => write_sqlite(db.get_sqlite_connection_pool(), batch, now).await,
-        DatabaseBackend::Postgres => {
-            write_postgres(db.get_postgres_connection_pool(), batch, now).await
-        }
-        other => return Err(DbErr::Custom(format!("unsupported database: {other:?}"))),
-    };
-    written.map_err(|e| DbErr::Custom(e.to_string()))
-}
-
-async fn write_sqlite(
-    pool: &sqlx::SqlitePool,
-    batch: &[generation::Model],
-    now: DateTime<Utc>,
-) -> Result<(), sqlx::Error> {
-    let rows = rows(batch);
-    // IMMEDIATE: take the write lock at BEGIN (see `db::begin_write`).
-    let mut txn = pool.begin_with("BEGIN IMMEDIATE").await?;
-    let mut rest = rows.as_slice();
-    for (size, sql) in SQLITE_CHUNKS.iter().zip(SQLITE_INSERTS.iter()) {
-        while rest.len() >= *size {
-            let (chunk, tail) = rest.split_at(*size);
-            let mut query = sqlx::query::<Sqlite>(sqlx::AssertSqlSafe(sql.as_str()));
-            for row in chunk {
-                query = bind_sqlite(query, row);
-            }
-            txn.execute(query).await?;
-            rest = tail;
-        }
-    }
-    for (hash, (usage, byok)) in spend_per_key(batch) {
-        let query = sqlx::query::<Sqlite>(KEY_USAGE_SQLITE)
-            .bind(usage)
-            .bind(byok)
-            .bind(now)
-            .bind(hash);
-        txn.execute(query).await?;
-    }
-    txn.commit().await
-}
-
-type SqliteQuery<'q> = sqlx::query::Query<'q, Sqlite, sqlx::sqlite::SqliteArguments>;
-
-fn bind_sqlite<'q>(query: SqliteQuery<'q>, row: &'q Row<'q>) -> SqliteQuery<'q> {
-    let r = row.record;
-    query
-        .bind(r.id.as_str())
-        .bind(r.org_id.as_str())
-        .bind(r.api_key_hash.as_str())
-        .bind(r.requested_model.as_str())
-        .bind(r.model.as_str())
-        .bind(r.provider.as_deref())
-        .bind(r.upstream_id.as_deref())
-        .bind(r.streamed)
-        .bind(r.cancelled)
-        .bind(r.finish_reason.as_deref())
-        .bind(r.native_finish_reason.as_deref())
-        .bind(r.tokens_prompt)
-        .bind(r.tokens_completion)
-        .bind(r.tokens_reasoning)
-        .bind(r.tokens_cached)
-        .bind(r.tokens_cache_write)
-        .bind(r.cost_nanos)
-        .bind(r.is_byok)
-        .bind(r.latency_ms)
-        .bind(r.generation_time_ms)
-        .bind(r.http_referer.as_deref())
-        .bind(r.app_title.as_deref())
-        .bind(r.user_agent.as_deref())
-        .bind(r.external_user.as_deref())
-        .bind(row.attempts.as_str())
-        .bind(r.error.as_deref())
-        .bind(r.created_at)
-}
-
-async fn write_postgres(
+/// Writes the batch's generation rows and each key's usage counters in one transaction, on
+/// PostgreSQL (SQLite's counterpart is [`super::sqlite_batch`]).
+pub async fn write_postgres(
     pool: &sqlx::PgPool,
     batch: &[generation::Model],
     now: DateTime<Utc>,
 ) -> Result<(), sqlx::Error> {
-    let rows = rows(batch);
     let text = |f: fn(&generation::Model) -> &str| -> Vec<&str> { batch.iter().map(f).collect() };
     let opt = |f: fn(&generation::Model) -> Option<&str>| -> Vec<Option<&str>> {
         batch.iter().map(f).collect()
@@ -248,7 +135,7 @@ async fn write_postgres(
         batch.iter().map(f).collect()
     };
     let flag = |f: fn(&generation::Model) -> bool| -> Vec<bool> { batch.iter().map(f).collect() };
-    let attempts: Vec<&str> = rows.iter().map(|r| r.attempts.as_str()).collect();
+    let attempts: Vec<String> = batch.iter().map(|r| r.attempts.to_string()).collect();
     let created: Vec<DateTime<Utc>> = batch.iter().map(|r| r.created_at).collect();
     let query = sqlx::query::<Postgres>(sqlx::AssertSqlSafe(PG_INSERT.as_str()))
         .bind(text(|r| &r.id))
@@ -307,10 +194,7 @@ mod tests {
     }
 
     #[test]
-    fn sqlite_statements_have_one_placeholder_per_value() {
-        for (rows, sql) in SQLITE_CHUNKS.iter().zip(SQLITE_INSERTS.iter()) {
-            assert_eq!(sql.matches('?').count(), rows * columns().len());
-        }
+    fn the_postgres_insert_binds_one_array_per_column() {
         assert!(PG_INSERT.contains("$27::timestamptz[]"));
         assert!(!PG_INSERT.contains("$28"));
     }

@@ -2,4 +2,5 @@
 
 mod batch_sql;
 pub mod generations;
+mod sqlite_batch;
 pub mod writer;

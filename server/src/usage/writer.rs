@@ -4,12 +4,17 @@
 //! `FLUSH_EVERY`. The queue is bounded: when it is full, senders wait (backpressure) rather
 //! than memory growing or records being dropped. Shutdown drains the queue.
 
+use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
 
 use entity::generation;
-use sea_orm::{DatabaseConnection, DbErr};
+use sea_orm::sqlx::PgPool;
+use sea_orm::sqlx::sqlite::SqliteConnectOptions;
+use sea_orm::{DatabaseBackend, DbErr};
 use tokio::sync::{Notify, mpsc, oneshot};
+
+use super::sqlite_batch::SqliteBatches;
 
 const QUEUE: usize = 8_192;
 const BATCH: usize = 512;
@@ -38,8 +43,8 @@ pub struct UsageWriter {
 
 impl UsageWriter {
     /// Starts the writer on a thread of its own that runs at idle CPU priority, with its
-    /// own database connection opened on that thread (so SQLite's worker thread inherits the
-    /// priority). Commits then yield the CPU to request handling: on a busy host they no longer
+    /// own database connection opened on that thread (SQLite's work then runs on that thread;
+    /// a PostgreSQL connection's driver tasks too). Commits then yield the CPU to request handling: on a busy host they no longer
     /// add milliseconds to the requests that happen to coincide with a batch. Under sustained
     /// overload the writer still gets its share: once the queue is full, senders wait.
     pub async fn start(database_url: &str) -> Result<Self, DbErr> {
@@ -64,11 +69,10 @@ impl UsageWriter {
                     }
                 };
                 runtime.block_on(async move {
-                    // One connection: the writer is a single sequential consumer.
-                    match crate::db::connect(&url, 1).await {
-                        Ok(db) => {
+                    match Store::open(&url).await {
+                        Ok(store) => {
                             connected_tx.send(Ok(())).ok();
-                            run(db, rx, control_rx, notify).await;
+                            run(store, rx, control_rx, notify).await;
                         }
                         Err(err) => {
                             connected_tx.send(Err(err)).ok();
@@ -126,8 +130,47 @@ impl UsageWriter {
     }
 }
 
+/// Where batches go: one connection, as the writer is a single sequential consumer.
+enum Store {
+    /// Written synchronously on the writer's own thread (see [`super::sqlite_batch`]).
+    Sqlite(SqliteBatches),
+    Postgres(PgPool),
+}
+
+impl Store {
+    async fn open(url: &str) -> Result<Store, DbErr> {
+        if url.starts_with("sqlite:") {
+            // The file as sqlx resolves the URL, so both open the same database.
+            let options = SqliteConnectOptions::from_str(url)
+                .map_err(|e| DbErr::Custom(format!("invalid SQLite URL: {e}")))?;
+            let batches = SqliteBatches::open(options.get_filename())
+                .map_err(|e| DbErr::Custom(format!("cannot open the SQLite database: {e}")))?;
+            return Ok(Store::Sqlite(batches));
+        }
+        let db = crate::db::connect(url, 1).await?;
+        match db.get_database_backend() {
+            DatabaseBackend::Postgres => {
+                Ok(Store::Postgres(db.get_postgres_connection_pool().clone()))
+            }
+            other => Err(DbErr::Custom(format!("unsupported database: {other:?}"))),
+        }
+    }
+
+    async fn write(&mut self, batch: &[generation::Model]) -> Result<(), DbErr> {
+        let now = chrono::Utc::now();
+        match self {
+            Store::Sqlite(batches) => batches
+                .write(batch, now)
+                .map_err(|e| DbErr::Custom(e.to_string())),
+            Store::Postgres(pool) => super::batch_sql::write_postgres(pool, batch, now)
+                .await
+                .map_err(|e| DbErr::Custom(e.to_string())),
+        }
+    }
+}
+
 async fn run(
-    db: DatabaseConnection,
+    mut store: Store,
     mut records: mpsc::Receiver<Pending>,
     mut control: mpsc::Receiver<Control>,
     batch_ready: Arc<Notify>,
@@ -139,26 +182,26 @@ async fn run(
         let stop = tokio::select! {
             message = control.recv() => match message {
                 Some(Control::Flush(ack)) => {
-                    drain(&db, &mut records, &mut batch).await;
+                    drain(&mut store, &mut records, &mut batch).await;
                     ack.send(()).ok();
                     false
                 }
                 Some(Control::Stop(ack)) => {
-                    drain(&db, &mut records, &mut batch).await;
+                    drain(&mut store, &mut records, &mut batch).await;
                     ack.send(()).ok();
                     true
                 }
                 None => {
-                    drain(&db, &mut records, &mut batch).await;
+                    drain(&mut store, &mut records, &mut batch).await;
                     true
                 }
             },
             _ = batch_ready.notified() => {
-                drain(&db, &mut records, &mut batch).await;
+                drain(&mut store, &mut records, &mut batch).await;
                 false
             }
             _ = tick.tick() => {
-                drain(&db, &mut records, &mut batch).await;
+                drain(&mut store, &mut records, &mut batch).await;
                 false
             }
         };
@@ -170,7 +213,7 @@ async fn run(
 
 /// Writes everything queued now, `BATCH` records per transaction.
 async fn drain(
-    db: &DatabaseConnection,
+    store: &mut Store,
     records: &mut mpsc::Receiver<Pending>,
     batch: &mut Vec<generation::Model>,
 ) {
@@ -185,7 +228,7 @@ async fn drain(
             return;
         }
         let full = batch.len() >= BATCH;
-        write(db, batch).await;
+        write(store, batch).await;
         if !full {
             return;
         }
@@ -210,30 +253,26 @@ fn lower_priority() {
 /// Commits the batch, retrying: a record is money, so it is not dropped lightly. After
 /// repeated failures of the whole batch, records are written one by one so that one bad record
 /// cannot block the others; a record that still fails is logged in full for replay.
-async fn write(db: &DatabaseConnection, batch: &mut Vec<generation::Model>) {
+async fn write(store: &mut Store, batch: &mut Vec<generation::Model>) {
     if batch.is_empty() {
         return;
     }
-    if retry(|| write_once(db, batch), batch.len()).await {
+    if retry(store, batch, batch.len()).await {
         batch.clear();
         return;
     }
     for record in batch.drain(..) {
         let single = std::slice::from_ref(&record);
-        if !retry(|| write_once(db, single), 1).await {
+        if !retry(store, single, 1).await {
             tracing::error!(record = ?record, "generation record could not be written");
         }
     }
 }
 
-async fn retry<F, Fut>(mut op: F, records: usize) -> bool
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = Result<(), DbErr>>,
-{
+async fn retry(store: &mut Store, batch: &[generation::Model], records: usize) -> bool {
     let mut delay = Duration::from_millis(50);
     for attempt in 1..=5 {
-        match op().await {
+        match store.write(batch).await {
             Ok(()) => return true,
             Err(err) => {
                 tracing::error!(attempt, records, %err, "writing generation records failed");
@@ -243,8 +282,4 @@ where
         }
     }
     false
-}
-
-async fn write_once(db: &DatabaseConnection, batch: &[generation::Model]) -> Result<(), DbErr> {
-    super::batch_sql::write_batch(db, batch).await
 }

@@ -17,7 +17,7 @@ use super::error::{ErrorType, TranslateError, UpstreamError};
 use super::health::{Admission, HealthBoard, Sample};
 use super::providers::{CallContext, CompatQuirks, ProviderAdapter, UpstreamRequest};
 use super::types::{ChatRequest, EmbeddingRequest, Usage};
-use super::upstream::UpstreamClient;
+use super::upstream::{UpstreamClient, UpstreamResponse};
 use crate::billing::money::Nanos;
 
 pub use streaming::{ChunkFormat, StreamHandle, StreamStart};
@@ -208,7 +208,7 @@ pub struct Relay {
 /// An upstream that answered 2xx: which target, its response, and when the attempt began.
 pub(crate) struct Connected {
     pub index: usize,
-    pub response: reqwest::Response,
+    pub response: UpstreamResponse,
     pub ctx: CallContext,
     pub attempt_started: Instant,
 }
@@ -363,7 +363,7 @@ impl Relay {
             .await
         {
             Ok(response) => {
-                attempts.push(record(Some(response.status().as_u16()), None));
+                attempts.push(record(Some(response.status.as_u16()), None));
                 // It answered: a half-open breaker closes now, not when a long stream ends.
                 self.health
                     .record_answered(&target.model_id, &target.endpoint_tag);

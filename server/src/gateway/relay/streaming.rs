@@ -6,7 +6,6 @@
 use std::time::Instant;
 
 use bytes::Bytes;
-use futures_util::StreamExt;
 use tokio::sync::{mpsc, oneshot};
 
 use super::{
@@ -193,16 +192,16 @@ impl Run<'_> {
             let target = &targets[index];
             let may_move_on = index + 1 < targets.len();
             let mut decoder = target.adapter.stream_decoder(&ctx);
-            let mut body = response.bytes_stream();
+            let mut body = response.body;
             let mut envelope =
                 ChatChunk::new(self.generation_id.clone(), created, target.model_id.clone());
             envelope.provider = Some(target.provider_name.clone());
             let flow = loop {
                 let (events, ended) = tokio::select! {
-                    next = tokio::time::timeout(idle, body.next()) => match next {
+                    next = tokio::time::timeout(idle, body.next_chunk()) => match next {
                         Err(_) => (vec![StreamEvent::Error(UpstreamError::new(target.adapter.protocol(), ErrorType::Timeout, "the provider stopped sending"))], true),
                         Ok(None) => (decoder.finish(), true),
-                        Ok(Some(Err(err))) => (vec![StreamEvent::Error(crate::gateway::upstream::transport_error(target.adapter.protocol(), &err))], true),
+                        Ok(Some(Err(err))) => (vec![StreamEvent::Error(err)], true),
                         Ok(Some(Ok(bytes))) => (decoder.feed(&bytes), false),
                     },
                     _ = keep_alive.tick() => {

@@ -41,11 +41,7 @@ impl Relay {
             let headers_at = Instant::now();
             let target = &targets[index];
             outcome.first_byte = Some(started.elapsed());
-            let parsed = match self
-                .client
-                .read_body(target.adapter.protocol(), response)
-                .await
-            {
+            let parsed = match self.client.read_body(response).await {
                 Ok(body) => parse(target, &body, &ctx),
                 Err(err) => Err(err),
             };
