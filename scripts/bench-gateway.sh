@@ -72,13 +72,18 @@ run direct-c64 "$direct" emulator-key gpt-4o-mini false 64
 run gateway-c64 "$gateway" "$key" openai/gpt-4o-mini false 64
 run direct-stream-c1 "$direct" emulator-key gpt-4o-mini true 1
 run gateway-stream-c1 "$gateway" "$key" openai/gpt-4o-mini true 1
-# The same c1 runs with the load generator, emulator and server confined to one CPU. On a VM,
-# waking a thread on the other (idle, halted) vCPU costs tens of microseconds with a long tail,
-# and a request through the gateway makes four such wake-ups where a direct one makes two;
-# on one CPU that cost leaves both paths, and what remains is the work each side does.
+# The same c1 runs with the request path (load generator, emulator, server) confined to one
+# CPU. On a VM, waking a thread on the other (idle, halted) vCPU costs tens of microseconds
+# with a long tail, and a request through the gateway makes four such wake-ups where a direct
+# one makes two; on one CPU that cost leaves both paths, and what remains is the work each
+# side does. The server's background usage writer keeps the other CPU, as it would have spare
+# cores in production (sharing the saturated one, it would only run when its queue is full).
 if [ "$(nproc)" -gt 1 ] && command -v taskset >/dev/null; then
   pin() { for p in "${pids[@]}"; do taskset -a -p -c "$1" "$p" >/dev/null; done; }
   pin 0
+  for task in /proc/"${pids[1]}"/task/*; do
+    if [ "$(cat "$task/comm")" = usage-writer ]; then taskset -p -c 1 "${task##*/}" >/dev/null; fi
+  done
   PIN=0 run direct-c1-one-cpu "$direct" emulator-key gpt-4o-mini false 1
   PIN=0 run gateway-c1-one-cpu "$gateway" "$key" openai/gpt-4o-mini false 1
   pin "0-$(($(nproc) - 1))"
