@@ -1,13 +1,15 @@
 //! The real binary, as the README runs it: embedded SQLite default, generated secrets,
 //! the admin from the environment, graceful stop on SIGTERM.
 
-use std::io::{BufRead, BufReader};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use serde_json::json;
-use tests::Api;
+use tests::{Api, email};
 
 /// `SWITCHBOARD_BIN`, else the `switchboard` binary next to this test's own target folder.
 fn binary() -> PathBuf {
@@ -34,6 +36,10 @@ fn free_port() -> u16 {
 }
 
 fn start(data_dir: &std::path::Path, port: u16) -> Child {
+    start_with(data_dir, port, &[])
+}
+
+fn start_with(data_dir: &std::path::Path, port: u16, env: &[(&str, String)]) -> Child {
     Command::new(binary())
         .env_clear()
         .env("PATH", std::env::var("PATH").unwrap_or_default())
@@ -41,6 +47,7 @@ fn start(data_dir: &std::path::Path, port: u16) -> Child {
         .env("BIND", format!("127.0.0.1:{port}"))
         .env("ADMIN_EMAIL", "owner@switchboard.test")
         .env("LOG", "warn")
+        .envs(env.iter().map(|(name, value)| (*name, value)))
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -124,4 +131,103 @@ async fn runs_on_embedded_sqlite_with_no_setup_and_stops_gracefully() {
     std::io::Read::read_to_string(&mut child.stdout.take().unwrap(), &mut out).unwrap();
     assert!(!out.contains("generated password"), "{out}");
     std::fs::remove_dir_all(&data_dir).ok();
+}
+
+/// An HTTP proxy that serves CONNECT tunnels and notes each tunnel's target.
+fn connect_proxy() -> (SocketAddr, Arc<Mutex<Vec<String>>>) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let targets = Arc::new(Mutex::new(Vec::new()));
+    let seen = targets.clone();
+    std::thread::spawn(move || {
+        for client in listener.incoming().flatten() {
+            let seen = seen.clone();
+            std::thread::spawn(move || tunnel(client, &seen));
+        }
+    });
+    (addr, targets)
+}
+
+fn tunnel(mut client: TcpStream, seen: &Mutex<Vec<String>>) {
+    let mut head = Vec::new();
+    let mut byte = [0u8; 1];
+    while !head.ends_with(b"\r\n\r\n") {
+        if client.read_exact(&mut byte).is_err() {
+            return;
+        }
+        head.push(byte[0]);
+    }
+    let head = String::from_utf8_lossy(&head).into_owned();
+    let Some(target) = head
+        .strip_prefix("CONNECT ")
+        .and_then(|rest| rest.split(' ').next())
+    else {
+        client
+            .write_all(b"HTTP/1.1 405 Method Not Allowed\r\ncontent-length: 0\r\n\r\n")
+            .ok();
+        return;
+    };
+    seen.lock().unwrap().push(target.to_owned());
+    let Ok(mut upstream) = TcpStream::connect(target) else {
+        return;
+    };
+    if client
+        .write_all(b"HTTP/1.1 200 Connection established\r\n\r\n")
+        .is_err()
+    {
+        return;
+    }
+    let (mut from_client, mut to_upstream) =
+        (client.try_clone().unwrap(), upstream.try_clone().unwrap());
+    std::thread::spawn(move || {
+        std::io::copy(&mut from_client, &mut to_upstream).ok();
+        to_upstream.shutdown(Shutdown::Write).ok();
+    });
+    std::io::copy(&mut upstream, &mut client).ok();
+    client.shutdown(Shutdown::Write).ok();
+}
+
+/// Upstream calls honour the environment's proxy settings as curl reads them (`HTTP_PROXY`,
+/// `HTTPS_PROXY`, `ALL_PROXY`, `NO_PROXY`): the request reaches the provider through the
+/// proxy's CONNECT tunnel, and with the host in `NO_PROXY` it goes straight there.
+#[tokio::test]
+async fn upstream_requests_go_through_the_environments_proxy() {
+    let emulator = provider_emulator::Emulator::start(provider_emulator::EmulatorConfig::default())
+        .expect("emulator");
+    let provider_key = emulator.api_key().unwrap_or("test-key").to_owned();
+    let emulator_host = emulator.base_url.trim_start_matches("http://").to_owned();
+    let (proxy, tunnels) = connect_proxy();
+    for (no_proxy, tunnelled) in [("", true), ("127.0.0.1", false)] {
+        tunnels.lock().unwrap().clear();
+        let data_dir =
+            std::env::temp_dir().join(format!("switchboard-proxy-{:08x}", rand::random::<u32>()));
+        let port = free_port();
+        let mut child = start_with(
+            &data_dir,
+            port,
+            &[
+                ("OPENAI_API_KEY", provider_key.clone()),
+                ("OPENAI_BASE_URL", emulator.openai_base()),
+                ("HTTP_PROXY", format!("http://{proxy}")),
+                ("NO_PROXY", no_proxy.to_owned()),
+            ],
+        );
+        let api = Api::new(&format!("http://127.0.0.1:{port}"));
+        wait_ready(&api).await;
+        let user = api.signup(&email("proxy")).await;
+        let (key, _) = api.create_key(&user, None, json!({ "name": "p" })).await;
+        let body = json!({ "model": "openai/gpt-4o-mini",
+            "messages": [{ "role": "user", "content": "through the proxy" }] });
+        let reply = api.post("/api/v1/chat/completions", Some(&key), body).await;
+        let answer = reply.expect(200)["choices"][0]["message"]["content"].clone();
+        assert_eq!(answer, "You said: through the proxy");
+        let seen = tunnels.lock().unwrap().clone();
+        if tunnelled {
+            assert_eq!(seen, vec![emulator_host.clone()]);
+        } else {
+            assert!(seen.is_empty(), "{seen:?}");
+        }
+        assert!(terminate(&mut child).success());
+        std::fs::remove_dir_all(&data_dir).ok();
+    }
 }

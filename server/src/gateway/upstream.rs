@@ -1,10 +1,11 @@
 //! The HTTP client that talks to providers: hyper's pooled client, called directly, one pool
 //! per provider with its base URL split once into origin and path prefix. HTTP/1.1, or HTTP/2
 //! where the provider offers it by ALPN; rustls with the platform's certificate verifier (as
-//! reqwest sets it up); TCP_NODELAY on; `HTTPS_PROXY`/`HTTP_PROXY`/`ALL_PROXY`/`NO_PROXY` are
-//! honoured (CONNECT tunnels). The wait for response headers is bounded by the first-byte
-//! timeout (or what is left of the retry budget), each body read by the idle timeout, the whole
-//! exchange by the total one. Redirects are not followed: a provider API answers in place.
+//! reqwest sets it up); TCP_NODELAY on. `HTTPS_PROXY`/`HTTP_PROXY`/`ALL_PROXY`/`NO_PROXY` are
+//! honoured as curl reads them, through an `http://` proxy's CONNECT tunnels. The wait for
+//! response headers is bounded by the first-byte timeout (or what is left of the retry
+//! budget), each body read by the idle timeout, the whole exchange by the total one. Redirects
+//! are not followed: a provider API answers in place.
 //!
 //! Why not reqwest: per request it re-parsed the URL (its redirect layer does, even with
 //! redirects off), merged and cloned header maps and went through several tower layers;
@@ -114,6 +115,14 @@ impl UpstreamClient {
         tcp.set_nodelay(true);
         tcp.set_connect_timeout(Some(self.timeouts.connect));
         let route = match PROXIES.intercept(base) {
+            Some(proxy) if proxy.uri().scheme_str() != Some("http") => {
+                // The URL may hold credentials: only its scheme goes to the log.
+                tracing::warn!(
+                    scheme = proxy.uri().scheme_str().unwrap_or(""),
+                    "only http:// proxies are supported; connecting to the provider directly"
+                );
+                Route::Direct(tcp)
+            }
             Some(proxy) => {
                 let mut tunnel = Tunnel::new(proxy.uri().clone(), tcp);
                 if let Some(auth) = proxy.basic_auth() {
