@@ -113,7 +113,7 @@ impl ResponseError for ApiError {
             ApiError::RateLimited(limited) => {
                 builder
                     .insert_header((header::RETRY_AFTER, limited.retry_after_secs().to_string()));
-                for h in limited.standing.headers() {
+                for h in super::rate_limits::headers(&limited.standing) {
                     builder.insert_header(h);
                 }
             }
