@@ -261,9 +261,8 @@ impl UpstreamClient {
     pub async fn read_body(&self, response: UpstreamResponse) -> Result<Bytes, UpstreamError> {
         let mut body = response.body;
         let protocol = body.protocol;
-        // Most answers arrive in one frame: that one is passed on without a copy.
-        let mut whole: Option<Bytes> = None;
-        let mut joined = Vec::new();
+        // Most answers arrive in one chunk: that one is passed on without a copy.
+        let mut chunks: Vec<Bytes> = Vec::new();
         loop {
             match tokio::time::timeout(self.timeouts.idle, body.next_chunk()).await {
                 Err(_) => {
@@ -273,22 +272,10 @@ impl UpstreamClient {
                         "upstream stalled",
                     ));
                 }
-                Ok(None) => {
-                    return Ok(match whole {
-                        Some(one) if joined.is_empty() => one,
-                        _ => Bytes::from(joined),
-                    });
-                }
+                Ok(None) if chunks.len() == 1 => return Ok(chunks.swap_remove(0)),
+                Ok(None) => return Ok(Bytes::from(chunks.concat())),
                 Ok(Some(Err(err))) => return Err(err),
-                Ok(Some(Ok(chunk))) => match whole.take() {
-                    None if joined.is_empty() => whole = Some(chunk),
-                    previous => {
-                        if let Some(previous) = previous {
-                            joined.extend_from_slice(&previous);
-                        }
-                        joined.extend_from_slice(&chunk);
-                    }
-                },
+                Ok(Some(Ok(chunk))) => chunks.push(chunk),
             }
         }
     }

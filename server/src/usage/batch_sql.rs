@@ -44,10 +44,6 @@ pub const COLUMNS: [&str; 27] = [
     "created_at",
 ];
 
-fn columns() -> &'static [&'static str] {
-    &COLUMNS
-}
-
 /// PostgreSQL array types of the columns, in order, for `UNNEST`.
 const PG_ARRAY_TYPES: [&str; 27] = [
     "text[]",
@@ -85,7 +81,7 @@ static PG_INSERT: LazyLock<String> = LazyLock::new(|| {
         .enumerate()
         .map(|(i, ty)| format!("${}::{ty}", i + 1))
         .collect();
-    let select: Vec<String> = columns()
+    let select: Vec<String> = COLUMNS
         .iter()
         .map(|c| match *c {
             "attempts" => "attempts::json".to_owned(),
@@ -94,7 +90,7 @@ static PG_INSERT: LazyLock<String> = LazyLock::new(|| {
         .collect();
     format!(
         "INSERT INTO generations ({cols}) SELECT {select} FROM UNNEST({params}) AS u({cols})",
-        cols = columns().join(","),
+        cols = COLUMNS.join(","),
         select = select.join(","),
         params = params.join(","),
     )
@@ -189,8 +185,8 @@ mod tests {
         let entity: Vec<String> = generation::Column::iter()
             .map(|c| sea_orm::IdenStatic::as_str(&c).to_owned())
             .collect();
-        assert_eq!(entity, columns());
-        assert_eq!(PG_ARRAY_TYPES.len(), columns().len());
+        assert_eq!(entity, COLUMNS);
+        assert_eq!(PG_ARRAY_TYPES.len(), COLUMNS.len());
     }
 
     #[test]

@@ -44,8 +44,9 @@ pub struct UsageWriter {
 impl UsageWriter {
     /// Starts the writer on a thread of its own that runs at idle CPU priority, with its
     /// own database connection opened on that thread (SQLite's work then runs on that thread;
-    /// a PostgreSQL connection's driver tasks too). Commits then yield the CPU to request handling: on a busy host they no longer
-    /// add milliseconds to the requests that happen to coincide with a batch. Under sustained
+    /// a PostgreSQL connection's driver tasks too). Commits then yield the CPU to request
+    /// handling: on a busy host they no longer add milliseconds to the requests that happen
+    /// to coincide with a batch. Under sustained
     /// overload the writer still gets its share: once the queue is full, senders wait.
     pub async fn start(database_url: &str) -> Result<Self, DbErr> {
         let (records, rx) = mpsc::channel(QUEUE);
