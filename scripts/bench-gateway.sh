@@ -6,13 +6,19 @@
 # (BENCH_STREAMS open streams, default 2000).
 #
 # Usage: scripts/bench-gateway.sh [seconds per run, default 10]
+# BENCH_BIN_DIR=<folder holding switchboard and provider-emulator> measures those binaries
+# instead of building this checkout (for interleaved A/B runs of two commits).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 secs="${1:-10}"
 export CARGO_TARGET_DIR="${BENCH_TARGET_DIR:-$HOME/.cache/switchboard-release}"
 command -v wrk >/dev/null || { apt-get install -y -qq wrk >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq wrk >/dev/null; }; }
-cargo build --release -q -p server --bin switchboard -p provider-emulator --bin provider-emulator
-bin="$CARGO_TARGET_DIR/release"
+if [ -n "${BENCH_BIN_DIR:-}" ]; then
+  bin="$BENCH_BIN_DIR"
+else
+  cargo build --release -q -p server --bin switchboard -p provider-emulator --bin provider-emulator
+  bin="$CARGO_TARGET_DIR/release"
+fi
 
 work="$(mktemp -d)"
 pids=()
