@@ -11,6 +11,7 @@ use crate::accounts::key_cache::KeyCache;
 use crate::accounts::routing_defaults::OrgRoutingDefaults;
 use crate::accounts::sessions::SessionManager;
 use crate::api::throttle::AuthThrottle;
+use crate::billing::credit::CreditView;
 use crate::config::Config;
 use crate::gateway::health::{BreakerConfig, HealthBoard};
 use crate::gateway::relay::Relay;
@@ -35,6 +36,8 @@ pub struct AppState {
     pub sticky: StickyCache,
     /// Organizations' routing defaults, in memory (see `accounts::routing_defaults`).
     pub org_routing: OrgRoutingDefaults,
+    /// Organizations' credit as the hot path sees it (lifetime purchases; later balances).
+    pub credit: CreditView,
 }
 
 impl AppState {
@@ -73,6 +76,7 @@ impl AppState {
             usage,
             sticky: StickyCache::default(),
             org_routing: OrgRoutingDefaults::default(),
+            credit: CreditView::new(),
             sessions: SessionManager::new(
                 jwt_secret.as_bytes(),
                 config.access_token_ttl_secs,

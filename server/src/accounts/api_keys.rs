@@ -153,7 +153,7 @@ pub async fn create(
         kind: Set(kind.as_str().to_owned()),
         name: Set(name),
         label: Set(mask(&plaintext)),
-        limit_nanos: Set(new.limit.map(|n| n.0)),
+        limit_nanos: Set(new.limit.map(Nanos::as_nanos)),
         limit_reset: Set(new.limit_reset.map(|r| r.as_str().to_owned())),
         include_byok_in_limit: Set(new.include_byok_in_limit),
         disabled: Set(false),
@@ -250,7 +250,7 @@ pub async fn update(
         row.include_byok_in_limit = Set(include);
     }
     if let Some(limit) = patch.limit {
-        row.limit_nanos = Set(limit.map(|n| n.0));
+        row.limit_nanos = Set(limit.map(Nanos::as_nanos));
     }
     if let Some(reset) = patch.limit_reset {
         row.limit_reset = Set(reset.map(|r| r.as_str().to_owned()));
@@ -294,8 +294,8 @@ pub struct KeyUsage {
 impl KeyUsage {
     pub fn of(model: &api_key::Model) -> KeyUsage {
         KeyUsage {
-            total: Nanos(model.usage_nanos),
-            byok_total: Nanos(model.byok_usage_nanos),
+            total: Nanos::from_nanos(model.usage_nanos),
+            byok_total: Nanos::from_nanos(model.byok_usage_nanos),
             ..KeyUsage::default()
         }
     }
@@ -309,18 +309,16 @@ impl KeyUsage {
             None => (self.total, self.byok_total),
         };
         if model.include_byok_in_limit {
-            Nanos(spend.0 + byok.0)
+            spend.saturating_add(byok)
         } else {
             spend
         }
     }
 
     pub fn limit_remaining(&self, model: &api_key::Model) -> Option<Nanos> {
-        model.limit_nanos.map(|limit| {
-            Nanos(limit)
-                .saturating_sub(self.in_limit_window(model))
-                .max(Nanos::ZERO)
-        })
+        model
+            .limit_nanos
+            .map(|limit| Nanos::from_nanos(limit).remaining_after(self.in_limit_window(model)))
     }
 }
 

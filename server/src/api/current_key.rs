@@ -13,7 +13,7 @@ use super::keys::KeyFigures;
 use super::openapi::ErrorBody;
 use crate::accounts::api_keys::{self, KeyKind, KeyUsage, LimitReset};
 use crate::billing::money::Nanos;
-use crate::limits::{self, Limits};
+use crate::limits::Limits;
 use crate::state::AppState;
 
 /// The legacy `rate_limit` object: deprecated upstream (where it always says -1), kept because
@@ -104,7 +104,7 @@ async fn current_key(
     caller: &ApiKeyCaller,
 ) -> Result<web::Json<CurrentKeyResponse>, ApiError> {
     let key = api_keys::get_any_kind(&state.db, &caller.0.scope(), &caller.0.key.hash).await?;
-    let purchased = limits::lifetime_purchased(&key.org_id);
+    let purchased = state.credit.lifetime_purchased(&key.org_id);
     let rates = RateFigures {
         limits: state.limits.effective(&key.org_id, purchased),
         free_used_today: state.limits.free_used_today(&key.org_id, Utc::now()),
@@ -139,7 +139,7 @@ fn current_key_view(key: &api_key::Model, rates: &RateFigures) -> CurrentKeyResp
             budget_id: None,
             guardrail_id: None,
             include_byok: key.include_byok_in_limit,
-            limit_usd: Nanos(limit),
+            limit_usd: Nanos::from_nanos(limit),
             remaining_usd: usage.limit_remaining(key).unwrap_or(Nanos::ZERO),
             spend_usd: usage.in_limit_window(key),
             reset_interval: figures.limit_reset,
@@ -154,7 +154,7 @@ fn current_key_view(key: &api_key::Model, rates: &RateFigures) -> CurrentKeyResp
             label: key.label.clone(),
             name: key.name.clone(),
             figures,
-            is_free_tier: rates.purchased.0 <= 0,
+            is_free_tier: !rates.purchased.is_positive(),
             is_management_key: is_management,
             is_provisioning_key: is_management,
             creator_user_id: key.creator_user_id.clone(),

@@ -112,7 +112,7 @@ impl GenerationView {
                     .collect()
             })
             .unwrap_or_default();
-        let cost = Nanos(g.cost_nanos);
+        let cost = Nanos::from_nanos(g.cost_nanos);
         GenerationView {
             origin: g.http_referer.clone().unwrap_or_default(),
             id: g.id,

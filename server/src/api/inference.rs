@@ -139,7 +139,7 @@ impl Recording {
             tokens_reasoning: count(usage.reasoning_tokens()),
             tokens_cached: count(usage.cached_tokens()),
             tokens_cache_write: count(usage.cache_write_tokens()),
-            cost_nanos: outcome.cost.0,
+            cost_nanos: outcome.cost.as_nanos(),
             is_byok: outcome.is_byok,
             latency_ms: outcome.first_byte.map(|d| d.as_millis() as i64),
             generation_time_ms: outcome.generation_time.map(|d| d.as_millis() as i64),

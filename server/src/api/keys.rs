@@ -47,7 +47,7 @@ impl KeyFigures {
     pub fn new(key: &api_key::Model) -> Self {
         let usage = KeyUsage::of(key);
         KeyFigures {
-            limit: key.limit_nanos.map(Nanos),
+            limit: key.limit_nanos.map(Nanos::from_nanos),
             limit_remaining: usage.limit_remaining(key),
             limit_reset: key.limit_reset.as_deref().and_then(LimitReset::parse),
             include_byok_in_limit: key.include_byok_in_limit,

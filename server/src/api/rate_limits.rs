@@ -28,7 +28,7 @@ pub fn admit(state: &AppState, key: &AuthKey, is_free: bool) -> Result<Admission
     let caller = Caller {
         key: &key.key.hash,
         org_id,
-        purchased: limits::lifetime_purchased(org_id),
+        purchased: state.credit.lifetime_purchased(org_id),
     };
     Ok(state.limits.admit(&caller, is_free, Utc::now())?)
 }
@@ -85,7 +85,7 @@ fn view(
     row: Option<entity::rate_limit_policy::Model>,
     overrides: Option<Override>,
 ) -> RateLimitPolicyResponse {
-    let purchased = limits::lifetime_purchased(org_id);
+    let purchased = state.credit.lifetime_purchased(org_id);
     RateLimitPolicyResponse {
         data: RateLimitPolicy {
             organization_id: org_id.to_owned(),

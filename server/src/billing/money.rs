@@ -1,18 +1,24 @@
 //! Money is an integer count of nano-dollars (1e-9 USD) in an `i64` (range ±9.2 billion USD).
+//! The field is private: amounts are made with [`Nanos::from_nanos`] (a stored column) or
+//! parsed, and combined only through the checked or saturating methods here. How USD text
+//! rounds to nano-dollars is written in `billing`'s module documentation.
 //!
-//! Rounding rule: amounts given in USD with more than nine decimals are rounded half away from
-//! zero to the nearest nano-dollar. JSON numbers are converted through their shortest decimal
-//! representation, so `0.1` becomes exactly 100,000,000 nanos; no float arithmetic touches money.
 //! Floats appear only when rendering a USD figure into a JSON number, as OpenRouter's API does.
 
 use std::fmt;
 
 use serde::{Serialize, Serializer};
 
-pub const NANOS_PER_USD: i64 = 1_000_000_000;
+use super::decimal::{self, DecimalError, Fixed, Notation};
+
+/// Decimal places of a USD amount held in nano-dollars.
+pub const USD_DECIMALS: u32 = 9;
+/// Nano-dollars in one USD: the one place this number is written.
+pub const NANOS_PER_USD: i64 = 10_i64.pow(USD_DECIMALS);
+const NANOS_PER_CENT: i64 = NANOS_PER_USD / 100;
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct Nanos(pub i64);
+pub struct Nanos(i64);
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum MoneyError {
@@ -26,41 +32,50 @@ pub enum MoneyError {
     Malformed,
 }
 
+impl From<DecimalError> for MoneyError {
+    fn from(e: DecimalError) -> Self {
+        match e {
+            DecimalError::Negative => MoneyError::Negative,
+            DecimalError::TooLarge => MoneyError::TooLarge,
+            // `Rounded` notation never refuses precision; empty text is malformed here.
+            DecimalError::Empty | DecimalError::Malformed | DecimalError::TooPrecise { .. } => {
+                MoneyError::Malformed
+            }
+        }
+    }
+}
+
 impl Nanos {
     pub const ZERO: Nanos = Nanos(0);
+    pub const MAX: Nanos = Nanos(i64::MAX);
+
+    /// An amount already counted in nano-dollars (a stored `*_nanos` column).
+    pub const fn from_nanos(nanos: i64) -> Nanos {
+        Nanos(nanos)
+    }
+
+    /// The count of nano-dollars, for storing in an integer column.
+    pub const fn as_nanos(self) -> i64 {
+        self.0
+    }
+
+    /// Whole cents (a configured threshold), saturating at [`Nanos::MAX`].
+    pub fn from_cents(cents: u64) -> Nanos {
+        Nanos(
+            i64::try_from(cents)
+                .ok()
+                .and_then(|c| c.checked_mul(NANOS_PER_CENT))
+                .unwrap_or(i64::MAX),
+        )
+    }
 
     /// Parse a USD amount written as a decimal string (`"12"`, `"0.000001"`, `"1e-3"`).
     pub fn from_usd_str(text: &str) -> Result<Nanos, MoneyError> {
-        let text = text.trim();
-        let (negative, unsigned) = match text.strip_prefix('-') {
-            Some(rest) => (true, rest),
-            None => (false, text.strip_prefix('+').unwrap_or(text)),
-        };
-        let (mantissa, exponent) = match unsigned.find(['e', 'E']) {
-            Some(i) => (
-                &unsigned[..i],
-                unsigned[i + 1..]
-                    .parse::<i32>()
-                    .map_err(|_| MoneyError::Malformed)?,
-            ),
-            None => (unsigned, 0),
-        };
-        let (int_part, frac_part) = mantissa.split_once('.').unwrap_or((mantissa, ""));
-        if int_part.is_empty() && frac_part.is_empty()
-            || !int_part.bytes().all(|b| b.is_ascii_digit())
-            || !frac_part.bytes().all(|b| b.is_ascii_digit())
-        {
-            return Err(MoneyError::Malformed);
-        }
-        // All digits as one integer, scaled by 10^(exponent - frac digits + 9).
-        let digits: String = int_part.chars().chain(frac_part.chars()).collect();
-        let digits = digits.trim_start_matches('0');
-        let scale = exponent - frac_part.len() as i32 + 9;
-        let magnitude = scale_digits(digits, scale)?;
-        if negative && magnitude != 0 {
-            return Err(MoneyError::Negative);
-        }
-        Ok(Nanos(magnitude))
+        Ok(Nanos(decimal::parse(
+            text,
+            USD_DECIMALS,
+            Notation::Rounded,
+        )?))
     }
 
     /// Parse a USD amount that arrived as a JSON number.
@@ -84,58 +99,43 @@ impl Nanos {
         self.to_string().parse().unwrap_or(0.0)
     }
 
+    /// `None` when the sum leaves the `i64` range.
+    pub fn checked_add(self, other: Nanos) -> Option<Nanos> {
+        self.0.checked_add(other.0).map(Nanos)
+    }
+
+    /// `None` when the difference leaves the `i64` range.
+    pub fn checked_sub(self, other: Nanos) -> Option<Nanos> {
+        self.0.checked_sub(other.0).map(Nanos)
+    }
+
+    /// For reported figures, where a clamped value beats an error.
+    pub fn saturating_add(self, other: Nanos) -> Nanos {
+        Nanos(self.0.saturating_add(other.0))
+    }
+
     pub fn saturating_sub(self, other: Nanos) -> Nanos {
         Nanos(self.0.saturating_sub(other.0))
     }
-}
 
-/// `digits` (no leading zeros) times 10^scale, rounding half away from zero when scale < 0.
-fn scale_digits(digits: &str, scale: i32) -> Result<i64, MoneyError> {
-    if digits.is_empty() {
-        return Ok(0);
+    /// What is left of `self` after `spent`, never below zero (a limit's remainder).
+    pub fn remaining_after(self, spent: Nanos) -> Nanos {
+        self.saturating_sub(spent).max(Nanos::ZERO)
     }
-    let max_digits = 19;
-    if scale >= 0 {
-        if digits.len() as i32 + scale > max_digits {
-            return Err(MoneyError::TooLarge);
-        }
-        let base: i64 = digits.parse().map_err(|_| MoneyError::TooLarge)?;
-        return base
-            .checked_mul(10i64.pow(scale as u32))
-            .ok_or(MoneyError::TooLarge);
+
+    pub const fn is_positive(self) -> bool {
+        self.0 > 0
     }
-    let drop = (-scale) as usize;
-    if drop > digits.len() {
-        return Ok(0); // below half a nano-dollar (at least two orders of magnitude smaller)
-    }
-    let (kept, dropped) = digits.split_at(digits.len() - drop);
-    if kept.len() as i32 > max_digits {
-        return Err(MoneyError::TooLarge);
-    }
-    let mut value: i64 = if kept.is_empty() {
-        0
-    } else {
-        kept.parse().map_err(|_| MoneyError::TooLarge)?
-    };
-    if dropped.as_bytes().first().is_some_and(|&d| d >= b'5') {
-        value = value.checked_add(1).ok_or(MoneyError::TooLarge)?;
-    }
-    Ok(value)
 }
 
 impl fmt::Display for Nanos {
     /// Exact decimal USD, without trailing zeros: `1.5`, `0.000000001`, `-2`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let sign = if self.0 < 0 { "-" } else { "" };
-        let abs = self.0.unsigned_abs();
-        let whole = abs / NANOS_PER_USD as u64;
-        let frac = abs % NANOS_PER_USD as u64;
-        if frac == 0 {
-            write!(f, "{sign}{whole}")
-        } else {
-            let frac = format!("{frac:09}");
-            write!(f, "{sign}{whole}.{}", frac.trim_end_matches('0'))
+        Fixed {
+            value: self.0,
+            decimals: USD_DECIMALS,
         }
+        .fmt(f)
     }
 }
 
@@ -221,5 +221,37 @@ mod tests {
                 "{nanos}"
             );
         }
+    }
+
+    #[test]
+    fn arithmetic_is_checked_or_saturating() {
+        let one = Nanos::from_nanos(1);
+        assert_eq!(one.checked_add(one), Some(Nanos(2)));
+        assert_eq!(Nanos::MAX.checked_add(one), None);
+        assert_eq!(Nanos::ZERO.checked_sub(one), Some(Nanos(-1)));
+        assert_eq!(Nanos(i64::MIN).checked_sub(one), None);
+        assert_eq!(Nanos::MAX.saturating_add(one), Nanos::MAX);
+        assert_eq!(Nanos(i64::MIN).saturating_sub(one), Nanos(i64::MIN));
+        assert_eq!(Nanos(10).remaining_after(Nanos(3)), Nanos(7));
+        assert_eq!(Nanos(10).remaining_after(Nanos(30)), Nanos::ZERO);
+        assert_eq!(Nanos::from_nanos(42).as_nanos(), 42);
+        assert!(one.is_positive() && !Nanos::ZERO.is_positive() && !Nanos(-1).is_positive());
+    }
+
+    #[test]
+    fn cents_convert_exactly_and_saturate() {
+        assert_eq!(Nanos::from_cents(1_000), Nanos(10 * NANOS_PER_USD));
+        assert_eq!(Nanos::from_cents(1), Nanos(10_000_000));
+        assert_eq!(Nanos::from_cents(u64::MAX), Nanos::MAX);
+        assert_eq!(
+            Nanos::from_cents(i64::MAX as u64 / 10_000_000 + 1),
+            Nanos::MAX
+        );
+    }
+
+    #[test]
+    fn renders_costs_as_exact_usd_text() {
+        assert_eq!(Nanos(1_500_000).to_string(), "0.0015");
+        assert_eq!(Nanos(-1).to_string(), "-0.000000001");
     }
 }

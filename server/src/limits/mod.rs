@@ -27,7 +27,7 @@ use serde_json::{Value, json};
 
 use self::buckets::{Buckets, Rate, Scope};
 use self::daily::DailyCounters;
-pub use self::policy::{Limits, Override, Plan, is_free_request, lifetime_purchased};
+pub use self::policy::{Limits, Override, Plan, is_free_request};
 use crate::billing::money::Nanos;
 use crate::config::Config;
 
@@ -139,7 +139,7 @@ pub struct Caller<'a> {
     /// The API key's hash (its id in memory).
     pub key: &'a str,
     pub org_id: &'a str,
-    /// Lifetime credit purchases of the organization (see [`lifetime_purchased`]).
+    /// Lifetime credit purchases of the organization (from `billing::credit::CreditView`).
     pub purchased: Nanos,
 }
 
@@ -246,7 +246,7 @@ impl RateLimits {
             }
         }
         // OpenRouter's hint on the daily cap: buying credits would raise it.
-        let unlocks = (caller.purchased.0 < self.plan.free_unlock_purchase.0
+        let unlocks = (caller.purchased < self.plan.free_unlock_purchase
             && self.plan.free_requests_per_day_purchased > limits.free_requests_per_day
             && limits.free_requests_per_day == self.plan.free_requests_per_day)
             .then_some(self.plan.free_requests_per_day_purchased);

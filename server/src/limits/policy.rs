@@ -34,18 +34,14 @@ impl Plan {
             free_requests_per_window: config.free_model_requests_per_window,
             free_requests_per_day: config.free_model_requests_per_day,
             free_requests_per_day_purchased: config.free_model_requests_per_day_purchased,
-            free_unlock_purchase: Nanos(
-                i64::try_from(config.free_model_unlock_purchase_cents)
-                    .unwrap_or(i64::MAX / 10_000_000)
-                    .saturating_mul(10_000_000),
-            ),
+            free_unlock_purchase: Nanos::from_cents(config.free_model_unlock_purchase_cents),
         }
     }
 
     /// The limits of an organization with this override (if any) and these lifetime purchases.
     pub fn effective(&self, over: Option<&Override>, purchased: Nanos) -> Limits {
         let over = over.cloned().unwrap_or_default();
-        let daily = if purchased.0 >= self.free_unlock_purchase.0 {
+        let daily = if purchased >= self.free_unlock_purchase {
             self.free_requests_per_day_purchased
         } else {
             self.free_requests_per_day
@@ -126,15 +122,6 @@ pub fn is_free_request<S: AsRef<str>>(models: &[S]) -> bool {
     })
 }
 
-/// An organization's lifetime credit purchases, the input of the daily `:free` cap.
-/// Purchases arrive with the money issue; until then no organization has bought anything and
-/// this is zero (so every organization gets `free_model_requests_per_day`). The money issue
-/// must replace this with a lookup in its in-memory credit view (no database round trip: it is
-/// called on the hot path).
-pub fn lifetime_purchased(_org_id: &str) -> Nanos {
-    Nanos::ZERO
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -150,11 +137,11 @@ mod tests {
         assert_eq!(limits.free_requests_per_window, 20);
         assert_eq!(limits.free_requests_per_day, 50);
         // $10 of purchases unlock 1000 per day; $9.99 do not.
-        let ten = Nanos(10 * crate::billing::money::NANOS_PER_USD);
+        let ten = Nanos::from_cents(1_000);
         assert_eq!(plan().effective(None, ten).free_requests_per_day, 1000);
         assert_eq!(
             plan()
-                .effective(None, Nanos(ten.0 - 10_000_000))
+                .effective(None, ten.saturating_sub(Nanos::from_cents(1)))
                 .free_requests_per_day,
             50
         );
@@ -176,7 +163,7 @@ mod tests {
             })
             .unwrap();
         let plan = Plan::from_config(&config);
-        let five_dollars = Nanos(5 * crate::billing::money::NANOS_PER_USD);
+        let five_dollars = Nanos::from_cents(500);
         assert_eq!(
             plan.effective(None, Nanos::ZERO),
             Limits {

@@ -136,7 +136,7 @@ fn purchases_raise_the_daily_cap() {
     let rich = Caller {
         key: "k",
         org_id: "org",
-        purchased: Nanos(10 * crate::billing::money::NANOS_PER_USD),
+        purchased: Nanos::from_cents(1_000),
     };
     assert_eq!(
         limits

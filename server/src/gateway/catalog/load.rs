@@ -3,12 +3,13 @@
 
 use std::collections::{BTreeMap, HashSet};
 
-use super::price::{Price, PriceError};
-use super::pricing::Pricing;
 use super::snapshot::Catalog;
 use super::spec::{CatalogSource, EndpointSpec, ModelSpec, PricingSpec, ProviderSpec};
 use super::types::{Endpoint, Model, Protocol, Provider, Quantization};
 use super::vocab;
+use crate::billing::cost::Pricing;
+use crate::billing::decimal::DecimalError;
+use crate::billing::price::Price;
 use crate::gateway::providers::CompatQuirks;
 
 #[derive(Debug, thiserror::Error)]
@@ -40,7 +41,7 @@ pub enum CatalogError {
         entry: String,
         field: &'static str,
         value: String,
-        source: PriceError,
+        source: DecimalError,
     },
     #[error("{entry}: no pricing (give the endpoint or its model a `pricing` table)")]
     MissingPricing { entry: String },

@@ -8,13 +8,11 @@
 //! [`Catalog::build`] (validation; errors name the bad entry) → a snapshot
 //! the server shares behind an `Arc` and swaps whole.
 //!
-//! Money: every price is an exact [`Price`], an `i64` of nano-dollars per
-//! million units; [`Pricing::cost`] documents the rounding rule. No floats.
+//! Money: every price is an exact `billing::price::Price` and an endpoint's
+//! prices a `billing::cost::Pricing`; billing owns their parsing and costs.
 
 mod live;
 mod load;
-mod price;
-mod pricing;
 mod snapshot;
 mod spec;
 mod types;
@@ -28,8 +26,6 @@ mod tests_views;
 
 pub use live::{LiveProvider, live_providers};
 pub use load::CatalogError;
-pub use price::{Price, PriceError, nanos_to_usd};
-pub use pricing::{GenerationUsage, Pricing};
 pub use snapshot::Catalog;
 pub use spec::{CatalogSource, EndpointSpec, ModelSpec, PricingSpec, ProviderSpec};
 pub use types::{

@@ -4,7 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::pricing::Pricing;
+use crate::billing::cost::Pricing;
 use crate::gateway::providers::CompatQuirks;
 
 /// The wire protocol of a provider: the adapter names in

@@ -11,9 +11,9 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use super::pricing::Pricing;
 use super::snapshot::Catalog;
 use super::types::{DefaultParameters, Endpoint, Model, Provider, Quantization, ReasoningInfo};
+use crate::billing::cost::Pricing;
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ModelsListResponse {

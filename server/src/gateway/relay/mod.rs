@@ -12,12 +12,12 @@ use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
-use super::catalog::{GenerationUsage, Pricing};
 use super::error::{ErrorType, TranslateError, UpstreamError};
 use super::health::{Admission, HealthBoard, Sample};
 use super::providers::{CallContext, CompatQuirks, ProviderAdapter, UpstreamRequest};
 use super::types::{ChatRequest, EmbeddingRequest, Usage};
 use super::upstream::{UpstreamClient, UpstreamResponse};
+use crate::billing::cost::{GenerationUsage, Pricing};
 use crate::billing::money::Nanos;
 
 pub use streaming::{ChunkFormat, StreamHandle, StreamStart};
@@ -107,29 +107,24 @@ impl Target {
         err
     }
 
-    /// Fills `usage.cost`, `cost_details` and `is_byok` from this endpoint's prices, with
-    /// `images` input images (priced per image where the endpoint says so).
-    /// Returns the total in nano-dollars.
+    /// Fills `usage.cost`, `cost_details` and `is_byok` from billing's cost of this usage at
+    /// this endpoint's prices, with `images` input images (priced per image where the
+    /// endpoint says so). Returns the total.
     pub fn price(&self, usage: &mut Usage, images: u64) -> Nanos {
         let counts = GenerationUsage {
             images,
             ..GenerationUsage::from(&*usage)
         };
-        let total = self.pricing.cost(&counts);
-        let prompt_only = self.pricing.cost(&GenerationUsage {
-            completion_tokens: 0,
-            reasoning_tokens: 0,
-            ..counts
-        });
+        let cost = self.pricing.cost_breakdown(&counts);
         usage.total_tokens = usage.prompt_tokens + usage.completion_tokens;
-        usage.cost = serde_json::to_value(Nanos(total)).ok();
+        usage.cost = serde_json::to_value(cost.total).ok();
         usage.is_byok = Some(self.is_byok);
         usage.cost_details = Some(serde_json::json!({
-            "upstream_inference_cost": if self.is_byok { serde_json::to_value(Nanos(total)).ok() } else { None },
-            "upstream_inference_prompt_cost": Nanos(prompt_only),
-            "upstream_inference_completions_cost": Nanos(total - prompt_only),
+            "upstream_inference_cost": if self.is_byok { serde_json::to_value(cost.total).ok() } else { None },
+            "upstream_inference_prompt_cost": cost.prompt,
+            "upstream_inference_completions_cost": cost.completion,
         }));
-        Nanos(total)
+        cost.total
     }
 }
 

@@ -164,7 +164,7 @@ pub fn check(
     }
     if let Some(max) = &prefs.max_price {
         let above =
-            |limit: Option<crate::gateway::catalog::Price>, price| limit.is_some_and(|l| price > l);
+            |limit: Option<crate::billing::price::Price>, price| limit.is_some_and(|l| price > l);
         if above(max.prompt, route.prompt) {
             return Err(Reason::PriceAbove(PriceField::Prompt));
         }

@@ -10,7 +10,9 @@
 use serde::Serialize;
 use serde_json::{Map, Value};
 
-use crate::gateway::catalog::{Price, Quantization};
+use crate::billing::decimal::DecimalError;
+use crate::billing::price::Price;
+use crate::gateway::catalog::Quantization;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{field}: {message}")]
@@ -333,7 +335,7 @@ fn max_price(v: &Value, field: &str) -> Result<MaxPrice, PreferenceError> {
 fn decimal(
     v: &Value,
     field: &str,
-    parse: fn(&str) -> Result<Price, crate::gateway::catalog::PriceError>,
+    parse: fn(&str) -> Result<Price, DecimalError>,
 ) -> Result<Price, PreferenceError> {
     let text = match v {
         Value::String(s) => s.clone(),

@@ -7,7 +7,8 @@ use std::sync::Arc;
 
 use super::auto::AutoRouter;
 use super::needs::ParamSet;
-use crate::gateway::catalog::{Catalog, Endpoint, LiveProvider, Price, Quantization};
+use crate::billing::price::Price;
+use crate::gateway::catalog::{Catalog, Endpoint, LiveProvider, Quantization};
 use crate::gateway::providers::ProviderRegistry;
 use crate::gateway::relay::{Target, TargetSpec};
 
@@ -58,10 +59,7 @@ impl Route {
             completion: p.completion,
             request: p.request,
             image: p.image,
-            price_key: p
-                .prompt
-                .nanos_per_million()
-                .saturating_add(p.completion.nanos_per_million()),
+            price_key: p.list_price().nanos_per_million(),
             free: p.prompt.is_zero()
                 && p.completion.is_zero()
                 && p.request.is_zero()

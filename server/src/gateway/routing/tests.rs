@@ -5,7 +5,8 @@ use rand::rngs::StdRng;
 use serde_json::{Value, json};
 
 use super::*;
-use crate::gateway::catalog::{Catalog, CatalogSource, LiveProvider, Price};
+use crate::billing::price::Price;
+use crate::gateway::catalog::{Catalog, CatalogSource, LiveProvider};
 use crate::gateway::types::ChatRequest;
 
 /// alpha: keeps nothing, any ZDR; beta: retains prompts; gamma: trains on prompts, no ZDR,

@@ -3,6 +3,8 @@
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use crate::billing::cost::GenerationUsage;
+
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Usage {
     pub prompt_tokens: u64,
@@ -65,4 +67,60 @@ pub struct CompletionTokensDetails {
     pub accepted_prediction_tokens: Option<u64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rejected_prediction_tokens: Option<u64>,
+}
+
+impl From<&Usage> for GenerationUsage {
+    /// One request; images are counted by the caller, who saw the request.
+    fn from(u: &Usage) -> Self {
+        GenerationUsage {
+            prompt_tokens: u.prompt_tokens,
+            completion_tokens: u.completion_tokens,
+            cached_tokens: u.cached_tokens(),
+            cache_write_tokens: u.cache_write_tokens(),
+            reasoning_tokens: u.reasoning_tokens(),
+            images: 0,
+            requests: 1,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::billing::cost::Pricing;
+    use crate::billing::price::Price;
+
+    fn gpt4o_mini() -> Pricing {
+        let per_m = |s| Price::parse_usd_per_million(s).unwrap();
+        Pricing {
+            prompt: per_m("0.15"),
+            completion: per_m("0.60"),
+            cache_read: Some(per_m("0.075")),
+            ..Pricing::default()
+        }
+    }
+
+    #[test]
+    fn from_canonical_usage() {
+        let usage = Usage {
+            prompt_tokens: 1_000,
+            completion_tokens: 200,
+            total_tokens: 1_200,
+            prompt_tokens_details: Some(PromptTokensDetails {
+                cached_tokens: 800,
+                cache_write_tokens: Some(100),
+                audio_tokens: None,
+            }),
+            completion_tokens_details: Some(CompletionTokensDetails {
+                reasoning_tokens: 50,
+                ..Default::default()
+            }),
+            ..Default::default()
+        };
+        let g = GenerationUsage::from(&usage);
+        assert_eq!((g.cached_tokens, g.cache_write_tokens), (800, 100));
+        assert_eq!((g.reasoning_tokens, g.requests), (50, 1));
+        // 100 fresh × 0.15 + 800 × 0.075 + 100 × 0.15 + 200 × 0.60 = 210 µUSD.
+        assert_eq!(gpt4o_mini().cost(&g).as_nanos(), 210_000);
+    }
 }

@@ -1,17 +1,10 @@
-//! An endpoint's prices and the cost of one generation.
-//!
-//! **Rounding rule.** The cost of a generation is computed once: every token
-//! (or image, or request) count is multiplied by its [`Price`] (nano-dollars
-//! per million units) and the products are summed exactly in `i128`; the sum
-//! is then divided by 1,000,000 and rounded **half up** to whole nano-dollars.
-//! Rounding happens once per generation, never per component, so splitting a
-//! prompt into cached and uncached parts never moves the total by more than
-//! the single final rounding.
+//! An endpoint's prices and the cost of one generation, by the cost rounding rule in
+//! `billing`'s module documentation: counts × prices summed exactly, rounded once.
 
 use serde::Serialize;
 
+use super::money::Nanos;
 use super::price::Price;
-use crate::gateway::types::Usage;
 
 /// All prices of one endpoint. Optional prices fall back as documented on
 /// [`Pricing::cost`].
@@ -39,7 +32,7 @@ pub struct Pricing {
 
 /// The billable counts of one generation.
 ///
-/// Conventions follow the canonical [`Usage`] (OpenAI's): `prompt_tokens`
+/// Conventions follow the canonical usage (OpenAI's): `prompt_tokens`
 /// *includes* the cached and cache-written tokens, `completion_tokens`
 /// *includes* the reasoning tokens.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -53,23 +46,45 @@ pub struct GenerationUsage {
     pub requests: u64,
 }
 
-impl From<&Usage> for GenerationUsage {
-    /// One request; images are counted by the caller, who saw the request.
-    fn from(u: &Usage) -> Self {
-        GenerationUsage {
-            prompt_tokens: u.prompt_tokens,
-            completion_tokens: u.completion_tokens,
-            cached_tokens: u.cached_tokens(),
-            cache_write_tokens: u.cache_write_tokens(),
-            reasoning_tokens: u.reasoning_tokens(),
-            images: 0,
-            requests: 1,
-        }
+/// The cost of one generation and its two parts, as OpenRouter reports them.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct CostBreakdown {
+    pub total: Nanos,
+    /// What the generation would cost without its output: prompt, cache, image and
+    /// request charges, rounded on their own.
+    pub prompt: Nanos,
+    /// `total - prompt`, so the parts always add up to the total.
+    pub completion: Nanos,
+}
+
+/// Σ count × price before rounding, in nano-dollars × 1e6: exact in `i128`, saturating
+/// instead of wrapping (a cost that large is a bug upstream).
+#[derive(Clone, Copy, Default)]
+struct Exact(i128);
+
+impl Exact {
+    fn of(terms: &[(u64, Price)]) -> Exact {
+        terms.iter().fold(Exact(0), |acc, &(count, price)| {
+            acc.plus(Exact(
+                (count as i128).saturating_mul(price.nanos_per_million() as i128),
+            ))
+        })
+    }
+
+    fn plus(self, other: Exact) -> Exact {
+        Exact(self.0.saturating_add(other.0))
+    }
+
+    /// ÷ 1e6 rounded half up to whole nano-dollars; saturates at [`Nanos::MAX`].
+    fn round(self) -> Nanos {
+        // Prices are never negative, so "half up" is simply + 500,000 then floor.
+        let nanos = self.0.saturating_add(500_000) / 1_000_000;
+        i64::try_from(nanos).map_or(Nanos::MAX, Nanos::from_nanos)
     }
 }
 
 impl Pricing {
-    /// Cost in nano-dollars (see the module's rounding rule).
+    /// Cost in nano-dollars (see `billing`'s cost rounding rule).
     ///
     /// Cached tokens are charged at `cache_read`, written ones at
     /// `cache_write`, the rest of the prompt at `prompt`; a missing cache
@@ -77,7 +92,26 @@ impl Pricing {
     /// `reasoning` when set, else as completion tokens. Counts that exceed
     /// their total (more cached than prompt tokens) are clamped to it, so a
     /// confused upstream can never make a token cost twice or go negative.
-    pub fn cost(&self, u: &GenerationUsage) -> i64 {
+    pub fn cost(&self, u: &GenerationUsage) -> Nanos {
+        let (prompt, completion) = self.exact_parts(u);
+        prompt.plus(completion).round()
+    }
+
+    /// [`Pricing::cost`] with its prompt and completion parts, computed in one pass.
+    pub fn cost_breakdown(&self, u: &GenerationUsage) -> CostBreakdown {
+        let (prompt, completion) = self.exact_parts(u);
+        let total = prompt.plus(completion).round();
+        let prompt = prompt.round();
+        CostBreakdown {
+            total,
+            prompt,
+            // Rounding is monotone and both sums are non-negative, so this never clamps.
+            completion: total.saturating_sub(prompt).max(Nanos::ZERO),
+        }
+    }
+
+    /// The unrounded prompt-side (prompt, cache, image, request) and output-side sums.
+    fn exact_parts(&self, u: &GenerationUsage) -> (Exact, Exact) {
         let cached = u.cached_tokens.min(u.prompt_tokens);
         let written = u.cache_write_tokens.min(u.prompt_tokens - cached);
         let fresh = u.prompt_tokens - cached - written;
@@ -88,31 +122,39 @@ impl Pricing {
             }
             None => (0, u.completion_tokens),
         };
-        let terms = [
+        let prompt = Exact::of(&[
             (fresh, self.prompt),
             (cached, self.cache_read.unwrap_or(self.prompt)),
             (written, self.cache_write.unwrap_or(self.prompt)),
-            (output, self.completion),
-            (reasoning, self.reasoning.unwrap_or(self.completion)),
             (u.images, self.image),
             (u.requests, self.request),
-        ];
-        round_per_million(&terms)
+        ]);
+        let completion = Exact::of(&[
+            (output, self.completion),
+            (reasoning, self.reasoning.unwrap_or(self.completion)),
+        ]);
+        (prompt, completion)
     }
 
     /// The most a request can cost before its usage is known: every prompt
     /// token at the dearer of the prompt and cache-write prices, every
     /// output token at the dearer of the completion and reasoning prices.
     /// Used to reserve credit up front.
-    pub fn worst_case_cost(&self, prompt_tokens: u64, max_output_tokens: u64, images: u64) -> i64 {
+    pub fn worst_case_cost(
+        &self,
+        prompt_tokens: u64,
+        max_output_tokens: u64,
+        images: u64,
+    ) -> Nanos {
         let input = self.prompt.max(self.cache_write.unwrap_or(Price::ZERO));
         let output = self.completion.max(self.reasoning.unwrap_or(Price::ZERO));
-        round_per_million(&[
+        Exact::of(&[
             (prompt_tokens, input),
             (max_output_tokens, output),
             (images, self.image),
             (1, self.request),
         ])
+        .round()
     }
 
     pub fn is_free(&self) -> bool {
@@ -123,23 +165,17 @@ impl Pricing {
             .chain(self.reasoning.iter())
             .all(|p| p.is_zero())
     }
-}
 
-/// Σ count × price, exact in `i128`, then ÷ 1e6 rounded half up; saturates
-/// at `i64::MAX` instead of wrapping (a cost that large is a bug upstream).
-fn round_per_million(terms: &[(u64, Price)]) -> i64 {
-    let sum = terms.iter().fold(0_i128, |acc, &(count, price)| {
-        acc.saturating_add((count as i128).saturating_mul(price.nanos_per_million() as i128))
-    });
-    // Prices are never negative, so "half up" is simply + 500,000 then floor.
-    let nanos = sum.saturating_add(500_000) / 1_000_000;
-    i64::try_from(nanos).unwrap_or(i64::MAX)
+    /// Prompt plus completion price per million tokens: the key that orders endpoints by
+    /// price (saturating; a ranking, never a charge).
+    pub fn list_price(&self) -> Price {
+        self.prompt.saturating_add(self.completion)
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::gateway::types::{CompletionTokensDetails, PromptTokensDetails};
 
     fn per_m(s: &str) -> Price {
         Price::parse_usd_per_million(s).unwrap()
@@ -162,7 +198,7 @@ mod tests {
             ..Default::default()
         };
         // 1000 × 0.15e-6 + 500 × 0.60e-6 USD = 0.00045 USD = 450,000 nanos.
-        assert_eq!(gpt4o_mini().cost(&u), 450_000);
+        assert_eq!(gpt4o_mini().cost(&u).as_nanos(), 450_000);
     }
 
     #[test]
@@ -176,6 +212,7 @@ mod tests {
                 prompt_tokens: tokens,
                 ..Default::default()
             })
+            .as_nanos()
         };
         // 0.0004 USD/M = 0.4 nanos per token.
         assert_eq!(prompt_cost("0.0004", 1), 0);
@@ -198,7 +235,7 @@ mod tests {
             cached_tokens: 1,
             ..Default::default()
         };
-        assert_eq!(split.cost(&u), 1);
+        assert_eq!(split.cost(&u).as_nanos(), 1);
     }
 
     #[test]
@@ -224,7 +261,7 @@ mod tests {
         // Tokens: 3000×3 + 6000×0.30 + 1000×3.75 + 1500×15 + 500×20 =
         // 47,050 µUSD = 47,050,000 nanos; 2 images at 0.001 USD; one
         // request at 0.0001 USD.
-        assert_eq!(p.cost(&u), 47_050_000 + 2_000_000 + 100_000);
+        assert_eq!(p.cost(&u).as_nanos(), 47_050_000 + 2_000_000 + 100_000);
     }
 
     #[test]
@@ -242,7 +279,7 @@ mod tests {
             reasoning_tokens: 99,
             ..Default::default()
         };
-        assert_eq!(p.cost(&u), 100 * 1_000 + 10 * 2_000);
+        assert_eq!(p.cost(&u).as_nanos(), 100 * 1_000 + 10 * 2_000);
     }
 
     #[test]
@@ -258,38 +295,14 @@ mod tests {
             completion_tokens: 1_000_000_000_000,
             ..Default::default()
         };
-        assert_eq!(p.cost(&u), 675_000_000 * 1_000_000_000);
+        assert_eq!(p.cost(&u).as_nanos(), 675_000_000 * 1_000_000_000);
         // Absurd counts saturate rather than wrap.
         let u = GenerationUsage {
             prompt_tokens: u64::MAX,
             completion_tokens: u64::MAX,
             ..Default::default()
         };
-        assert_eq!(p.cost(&u), i64::MAX);
-    }
-
-    #[test]
-    fn from_canonical_usage() {
-        let usage = Usage {
-            prompt_tokens: 1_000,
-            completion_tokens: 200,
-            total_tokens: 1_200,
-            prompt_tokens_details: Some(PromptTokensDetails {
-                cached_tokens: 800,
-                cache_write_tokens: Some(100),
-                audio_tokens: None,
-            }),
-            completion_tokens_details: Some(CompletionTokensDetails {
-                reasoning_tokens: 50,
-                ..Default::default()
-            }),
-            ..Default::default()
-        };
-        let g = GenerationUsage::from(&usage);
-        assert_eq!((g.cached_tokens, g.cache_write_tokens), (800, 100));
-        assert_eq!((g.reasoning_tokens, g.requests), (50, 1));
-        // 100 fresh × 0.15 + 800 × 0.075 + 100 × 0.15 + 200 × 0.60 = 210 µUSD.
-        assert_eq!(gpt4o_mini().cost(&g), 210_000);
+        assert_eq!(p.cost(&u).as_nanos(), i64::MAX);
     }
 
     #[test]
@@ -301,8 +314,77 @@ mod tests {
             cache_write: Some(per_m("3.75")),
             ..Pricing::default()
         };
-        assert_eq!(p.worst_case_cost(1_000, 100, 0), 3_750_000 + 1_500_000);
+        assert_eq!(
+            p.worst_case_cost(1_000, 100, 0).as_nanos(),
+            3_750_000 + 1_500_000
+        );
         assert!(!p.is_free());
         assert!(Pricing::default().is_free());
+    }
+
+    #[test]
+    fn breakdown_parts_add_up_to_the_total() {
+        let p = Pricing {
+            prompt: per_m("0.0003"),
+            completion: per_m("0.0003"),
+            request: Price::parse_usd_per_unit("0.0000000002").unwrap(),
+            ..Pricing::default()
+        };
+        let u = GenerationUsage {
+            prompt_tokens: 1,
+            completion_tokens: 1,
+            requests: 1,
+            ..Default::default()
+        };
+        // Prompt side 0.3 + 0.2 = 0.5 nanos rounds to 1; the total 0.8 rounds to 1 as well.
+        let b = p.cost_breakdown(&u);
+        assert_eq!(b.total, p.cost(&u));
+        assert_eq!(b.total.as_nanos(), 1);
+        assert_eq!(b.prompt.as_nanos(), 1);
+        assert_eq!(b.completion, Nanos::ZERO);
+        // The prompt part is the cost of the same generation without output.
+        let no_output = GenerationUsage {
+            completion_tokens: 0,
+            reasoning_tokens: 0,
+            ..u
+        };
+        assert_eq!(b.prompt, p.cost(&no_output));
+
+        let big = gpt4o_mini().cost_breakdown(&GenerationUsage {
+            prompt_tokens: 1_000,
+            cached_tokens: 400,
+            completion_tokens: 500,
+            ..Default::default()
+        });
+        // 600 × 0.15 + 400 × 0.075 = 120 µUSD; 500 × 0.60 = 300 µUSD.
+        assert_eq!(
+            (big.total, big.prompt, big.completion),
+            (
+                Nanos::from_nanos(420_000),
+                Nanos::from_nanos(120_000),
+                Nanos::from_nanos(300_000)
+            )
+        );
+        let saturated = gpt4o_mini().cost_breakdown(&GenerationUsage {
+            prompt_tokens: u64::MAX,
+            completion_tokens: u64::MAX,
+            ..Default::default()
+        });
+        assert_eq!(
+            (saturated.total, saturated.prompt),
+            (Nanos::MAX, Nanos::MAX)
+        );
+        assert_eq!(saturated.completion, Nanos::ZERO);
+    }
+
+    #[test]
+    fn list_price_orders_by_prompt_plus_completion() {
+        assert_eq!(gpt4o_mini().list_price(), per_m("0.75"));
+        let absurd = Pricing {
+            prompt: Price::from_nanos_per_million(i64::MAX),
+            completion: per_m("1"),
+            ..Pricing::default()
+        };
+        assert_eq!(absurd.list_price().nanos_per_million(), i64::MAX);
     }
 }
