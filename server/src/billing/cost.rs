@@ -173,30 +173,58 @@ impl Pricing {
     }
 }
 
+/// Prices and counts the tests of billing and of its callers share.
 #[cfg(test)]
-mod tests {
+pub(crate) mod fixtures {
     use super::*;
 
-    fn per_m(s: &str) -> Price {
+    pub fn per_m(s: &str) -> Price {
         Price::parse_usd_per_million(s).unwrap()
     }
 
-    fn gpt4o_mini() -> Pricing {
+    /// Token prices only, in USD per million.
+    pub fn token_prices(prompt: &str, completion: &str) -> Pricing {
         Pricing {
-            prompt: per_m("0.15"),
-            completion: per_m("0.60"),
-            cache_read: Some(per_m("0.075")),
+            prompt: per_m(prompt),
+            completion: per_m(completion),
             ..Pricing::default()
         }
     }
 
+    /// Anthropic-like: cache reads and writes priced apart.
+    pub fn sonnet() -> Pricing {
+        Pricing {
+            cache_read: Some(per_m("0.30")),
+            cache_write: Some(per_m("3.75")),
+            ..token_prices("3", "15")
+        }
+    }
+
+    pub fn gpt4o_mini() -> Pricing {
+        Pricing {
+            cache_read: Some(per_m("0.075")),
+            ..token_prices("0.15", "0.60")
+        }
+    }
+
+    /// Plain prompt and completion tokens, no cache, reasoning, images or request.
+    pub fn tokens(prompt_tokens: u64, completion_tokens: u64) -> GenerationUsage {
+        GenerationUsage {
+            prompt_tokens,
+            completion_tokens,
+            ..GenerationUsage::default()
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::fixtures::*;
+    use super::*;
+
     #[test]
     fn plain_token_cost() {
-        let u = GenerationUsage {
-            prompt_tokens: 1_000,
-            completion_tokens: 500,
-            ..Default::default()
-        };
+        let u = tokens(1_000, 500);
         // 1000 × 0.15e-6 + 500 × 0.60e-6 USD = 0.00045 USD = 450,000 nanos.
         assert_eq!(gpt4o_mini().cost(&u).as_nanos(), 450_000);
     }
@@ -241,13 +269,10 @@ mod tests {
     #[test]
     fn cache_and_reasoning_prices_apply_to_their_share() {
         let p = Pricing {
-            prompt: per_m("3"),
-            completion: per_m("15"),
-            cache_read: Some(per_m("0.30")),
-            cache_write: Some(per_m("3.75")),
             reasoning: Some(per_m("20")),
             image: Price::parse_usd_per_unit("0.001").unwrap(),
             request: Price::parse_usd_per_unit("0.0001").unwrap(),
+            ..sonnet()
         };
         let u = GenerationUsage {
             prompt_tokens: 10_000,
@@ -266,11 +291,7 @@ mod tests {
 
     #[test]
     fn missing_cache_price_falls_back_to_prompt_and_counts_are_clamped() {
-        let p = Pricing {
-            prompt: per_m("1"),
-            completion: per_m("2"),
-            ..Pricing::default()
-        };
+        let p = token_prices("1", "2");
         let u = GenerationUsage {
             prompt_tokens: 100,
             cached_tokens: 150,
@@ -284,36 +305,18 @@ mod tests {
 
     #[test]
     fn huge_counts_do_not_overflow() {
-        let p = Pricing {
-            prompt: per_m("75"),
-            completion: per_m("600"),
-            ..Pricing::default()
-        };
+        let p = token_prices("75", "600");
         // 10^12 tokens × 600 USD/M = 600 million USD: fits in i64 nanos.
-        let u = GenerationUsage {
-            prompt_tokens: 1_000_000_000_000,
-            completion_tokens: 1_000_000_000_000,
-            ..Default::default()
-        };
+        let u = tokens(1_000_000_000_000, 1_000_000_000_000);
         assert_eq!(p.cost(&u).as_nanos(), 675_000_000 * 1_000_000_000);
         // Absurd counts saturate rather than wrap.
-        let u = GenerationUsage {
-            prompt_tokens: u64::MAX,
-            completion_tokens: u64::MAX,
-            ..Default::default()
-        };
+        let u = tokens(u64::MAX, u64::MAX);
         assert_eq!(p.cost(&u).as_nanos(), i64::MAX);
     }
 
     #[test]
     fn worst_case_covers_every_outcome() {
-        let p = Pricing {
-            prompt: per_m("3"),
-            completion: per_m("15"),
-            cache_read: Some(per_m("0.30")),
-            cache_write: Some(per_m("3.75")),
-            ..Pricing::default()
-        };
+        let p = sonnet();
         assert_eq!(
             p.worst_case_cost(1_000, 100, 0).as_nanos(),
             3_750_000 + 1_500_000
@@ -365,11 +368,7 @@ mod tests {
                 Nanos::from_nanos(300_000)
             )
         );
-        let saturated = gpt4o_mini().cost_breakdown(&GenerationUsage {
-            prompt_tokens: u64::MAX,
-            completion_tokens: u64::MAX,
-            ..Default::default()
-        });
+        let saturated = gpt4o_mini().cost_breakdown(&tokens(u64::MAX, u64::MAX));
         assert_eq!(
             (saturated.total, saturated.prompt),
             (Nanos::MAX, Nanos::MAX)

@@ -141,38 +141,40 @@ mod tests {
     use super::*;
 
     #[test]
-    fn plain_scales_exactly_and_rejects_excess_precision() {
-        let p = |s| parse(s, 9, Notation::Plain);
-        assert_eq!(p("0.15"), Ok(150_000_000));
-        assert_eq!(p(".5"), Ok(500_000_000));
-        assert_eq!(p("7."), Ok(7_000_000_000));
-        assert_eq!(p("0.0000000010"), Ok(1));
-        assert_eq!(p("0.0000000011"), Err(DecimalError::TooPrecise { max: 9 }));
-        assert_eq!(p("+1"), Err(DecimalError::Malformed));
-        assert_eq!(p("-0"), Err(DecimalError::Negative));
-        assert_eq!(p("1e3"), Err(DecimalError::Malformed));
-        assert_eq!(p("9223372036.854775807"), Ok(i64::MAX));
-        assert_eq!(p("9223372036.854775808"), Err(DecimalError::TooLarge));
-    }
-
-    #[test]
-    fn rounded_takes_signs_and_exponents_and_rounds_half_away_from_zero() {
-        let r = |s| parse(s, 9, Notation::Rounded);
-        assert_eq!(r("+1e-9"), Ok(1));
-        assert_eq!(r("1E+1"), Ok(10_000_000_000));
-        assert_eq!(r("0.0000000005"), Ok(1));
-        assert_eq!(r("5e-10"), Ok(1));
-        assert_eq!(r("5e-11"), Ok(0));
-        assert_eq!(r("0.00000000049999"), Ok(0));
-        assert_eq!(r("0.00000000000000000001"), Ok(0));
-        assert_eq!(r("000.0000000025"), Ok(3));
-        assert_eq!(r("0e999999999"), Ok(0));
-        assert_eq!(r("1e999999999"), Err(DecimalError::TooLarge));
-        assert_eq!(r("1e-2147483648"), Ok(0));
-        assert_eq!(r("-0.0000000001"), Ok(0));
-        assert_eq!(r("-0.000000001"), Err(DecimalError::Negative));
-        assert_eq!(r("-x"), Err(DecimalError::Malformed));
-        assert_eq!(r("9223372036.8547758075"), Err(DecimalError::TooLarge));
+    fn parses_exactly_by_notation() {
+        use DecimalError::*;
+        use Notation::*;
+        for (notation, text, expected) in [
+            // Plain: prices, exact, excess precision refused.
+            (Plain, "0.15", Ok(150_000_000)),
+            (Plain, ".5", Ok(500_000_000)),
+            (Plain, "7.", Ok(7_000_000_000)),
+            (Plain, "0.0000000010", Ok(1)),
+            (Plain, "0.0000000011", Err(TooPrecise { max: 9 })),
+            (Plain, "+1", Err(Malformed)),
+            (Plain, "-0", Err(Negative)),
+            (Plain, "1e3", Err(Malformed)),
+            (Plain, "9223372036.854775807", Ok(i64::MAX)),
+            (Plain, "9223372036.854775808", Err(TooLarge)),
+            // Rounded: amounts, signs and exponents, half away from zero.
+            (Rounded, "+1e-9", Ok(1)),
+            (Rounded, "1E+1", Ok(10_000_000_000)),
+            (Rounded, "0.0000000005", Ok(1)),
+            (Rounded, "5e-10", Ok(1)),
+            (Rounded, "5e-11", Ok(0)),
+            (Rounded, "0.00000000049999", Ok(0)),
+            (Rounded, "0.00000000000000000001", Ok(0)),
+            (Rounded, "000.0000000025", Ok(3)),
+            (Rounded, "0e999999999", Ok(0)),
+            (Rounded, "1e999999999", Err(TooLarge)),
+            (Rounded, "1e-2147483648", Ok(0)),
+            (Rounded, "-0.0000000001", Ok(0)),
+            (Rounded, "-0.000000001", Err(Negative)),
+            (Rounded, "-x", Err(Malformed)),
+            (Rounded, "9223372036.8547758075", Err(TooLarge)),
+        ] {
+            assert_eq!(parse(text, 9, notation), expected, "{notation:?} {text}");
+        }
     }
 
     #[test]

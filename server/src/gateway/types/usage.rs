@@ -87,18 +87,7 @@ impl From<&Usage> for GenerationUsage {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::billing::cost::Pricing;
-    use crate::billing::price::Price;
-
-    fn gpt4o_mini() -> Pricing {
-        let per_m = |s| Price::parse_usd_per_million(s).unwrap();
-        Pricing {
-            prompt: per_m("0.15"),
-            completion: per_m("0.60"),
-            cache_read: Some(per_m("0.075")),
-            ..Pricing::default()
-        }
-    }
+    use crate::billing::cost::fixtures::gpt4o_mini;
 
     #[test]
     fn from_canonical_usage() {
