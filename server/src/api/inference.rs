@@ -23,6 +23,7 @@ use crate::gateway::routing::{Plan, PlanContext};
 use crate::gateway::types::{ChatRequest, CompletionRequest, EmbeddingRequest, ReasoningConfig};
 use crate::limits::is_free_request;
 use crate::state::AppState;
+use crate::usage::record::{KeyUsage, UsageRecord};
 
 /// Header names are built at compile time: parsing one (as a `&str` name is, on every use)
 /// shows in the hot path's profile.
@@ -115,7 +116,16 @@ struct Recording {
 }
 
 impl Recording {
-    fn into_record(self, outcome: Outcome) -> entity::generation::Model {
+    /// The request's usage records: its generation and its key's spend.
+    fn into_records(self, outcome: Outcome, records: &mut Vec<UsageRecord>) {
+        let spent = KeyUsage::spent(self.key.key.hash.clone(), outcome.cost, outcome.is_byok);
+        records.push(UsageRecord::Generation(Box::new(
+            self.into_generation(outcome),
+        )));
+        records.push(UsageRecord::KeyUsage(spent));
+    }
+
+    fn into_generation(self, outcome: Outcome) -> entity::generation::Model {
         let (model, provider) = match &outcome.served {
             Some(target) => (target.model_id.clone(), Some(target.provider_name.clone())),
             None => (self.requested_model.clone(), None),
@@ -279,7 +289,7 @@ async fn serve(
         let attempts = result.is_err().then(|| outcome.attempts.clone());
         state
             .usage
-            .record_with(move || recording.into_record(outcome))
+            .record_with(move |records| recording.into_records(outcome, records))
             .await;
         let response = result.map_err(|err| {
             let error = upstream_failure(&err, provider.as_deref(), &attempts.unwrap_or_default());
@@ -330,7 +340,7 @@ async fn serve(
             sticky.remember(key, &target.provider_slug);
         }
         writer
-            .record_with(move || recording.into_record(outcome))
+            .record_with(move |records| recording.into_records(outcome, records))
             .await;
     };
     let frames = if with_metadata {
@@ -427,7 +437,7 @@ pub async fn embeddings(
     let attempts = result.is_err().then(|| outcome.attempts.clone());
     state
         .usage
-        .record_with(move || recording.into_record(outcome))
+        .record_with(move |records| recording.into_records(outcome, records))
         .await;
     let response = result.map_err(|err| {
         upstream_failure(&err, provider.as_deref(), &attempts.unwrap_or_default())

@@ -1,6 +1,9 @@
-//! Usage: the batched writer of generation records, and the queries that read them.
+//! Usage: the batched writer of usage records (generations, key spend), and the queries that
+//! read them.
 
-mod batch_sql;
 pub mod generations;
-mod sqlite_batch;
+pub mod record;
+mod sql;
+#[cfg(test)]
+mod tests;
 pub mod writer;

@@ -1,23 +1,22 @@
-//! The batched, bounded writer of generation records. Requests hand their record over after
-//! the response and never wait for the database; the writer commits up to `BATCH` records per
-//! transaction (the generation rows plus each key's usage counters), at least every
-//! `FLUSH_EVERY`. The queue is bounded: when it is full, senders wait (backpressure) rather
-//! than memory growing or records being dropped. Shutdown drains the queue.
+//! The batched, bounded usage writer. Requests hand their records over after the response and
+//! never wait for the database; the writer commits the records of up to `BATCH` requests per
+//! transaction, at least every `FLUSH_EVERY`. The queue is bounded: when it is full, senders
+//! wait (backpressure) rather than memory growing or records being dropped. Shutdown drains
+//! the queue.
 
-use std::str::FromStr;
+use std::ops::Range;
 use std::sync::Arc;
 use std::time::Duration;
 
-use entity::generation;
-use sea_orm::sqlx::PgPool;
-use sea_orm::sqlx::sqlite::SqliteConnectOptions;
-use sea_orm::{DatabaseBackend, DbErr};
+use sea_orm::DbErr;
 use tokio::sync::{Notify, mpsc, oneshot};
 
-use super::sqlite_batch::SqliteBatches;
+use super::record::UsageRecord;
+use super::sql::Store;
 
 const QUEUE: usize = 8_192;
-const BATCH: usize = 512;
+/// Requests per transaction (each request's records commit together, see [`Batch`]).
+pub(super) const BATCH: usize = 512;
 const FLUSH_EVERY: Duration = Duration::from_millis(100);
 
 enum Control {
@@ -30,9 +29,9 @@ enum Control {
 /// Records travel on their own channel that the writer never waits on: it drains it on its
 /// tick, or when a sender sees a full batch waiting. So handing over a record costs no wake-up
 /// of the writer's thread (a context switch per request, measurable on a busy 2-core host).
-/// A record still to be assembled: the writer's thread builds it, so that assembling (and
-/// serializing the attempts) costs the request nothing.
-type Pending = Box<dyn FnOnce() -> generation::Model + Send>;
+/// A request's records still to be assembled: the writer's thread builds them, straight into
+/// the batch, so that assembling (and serializing the attempts) costs the request nothing.
+type Pending = Box<dyn FnOnce(&mut Vec<UsageRecord>) + Send>;
 
 #[derive(Clone)]
 pub struct UsageWriter {
@@ -92,21 +91,24 @@ impl UsageWriter {
         })
     }
 
-    /// Queues a record that `assemble` builds later, on the writer's thread; waits only if the
-    /// queue is full.
-    pub async fn record_with(&self, assemble: impl FnOnce() -> generation::Model + Send + 'static) {
-        let record: Pending = Box::new(assemble);
-        let sent = match self.records.try_send(record) {
+    /// Queues the records that `assemble` pushes later, on the writer's thread; waits only if
+    /// the queue is full. Everything one call pushes commits in one transaction.
+    pub async fn record_with<F>(&self, assemble: F)
+    where
+        F: FnOnce(&mut Vec<UsageRecord>) + Send + 'static,
+    {
+        let pending: Pending = Box::new(assemble);
+        let sent = match self.records.try_send(pending) {
             Ok(()) => Ok(()),
-            Err(mpsc::error::TrySendError::Full(record)) => {
+            Err(mpsc::error::TrySendError::Full(pending)) => {
                 // Backpressure: wake the writer and wait for room.
                 self.batch_ready.notify_one();
-                self.records.send(record).await.map_err(drop)
+                self.records.send(pending).await.map_err(drop)
             }
             Err(mpsc::error::TrySendError::Closed(_)) => Err(()),
         };
         if sent.is_err() {
-            tracing::error!("usage writer stopped; a generation record was not written");
+            tracing::error!("usage writer stopped; usage records were not written");
             return;
         }
         if QUEUE - self.records.capacity() >= BATCH {
@@ -131,52 +133,13 @@ impl UsageWriter {
     }
 }
 
-/// Where batches go: one connection, as the writer is a single sequential consumer.
-enum Store {
-    /// Written synchronously on the writer's own thread (see [`super::sqlite_batch`]).
-    Sqlite(SqliteBatches),
-    Postgres(PgPool),
-}
-
-impl Store {
-    async fn open(url: &str) -> Result<Store, DbErr> {
-        if url.starts_with("sqlite:") {
-            // The file as sqlx resolves the URL, so both open the same database.
-            let options = SqliteConnectOptions::from_str(url)
-                .map_err(|e| DbErr::Custom(format!("invalid SQLite URL: {e}")))?;
-            let batches = SqliteBatches::open(options.get_filename())
-                .map_err(|e| DbErr::Custom(format!("cannot open the SQLite database: {e}")))?;
-            return Ok(Store::Sqlite(batches));
-        }
-        let db = crate::db::connect(url, 1).await?;
-        match db.get_database_backend() {
-            DatabaseBackend::Postgres => {
-                Ok(Store::Postgres(db.get_postgres_connection_pool().clone()))
-            }
-            other => Err(DbErr::Custom(format!("unsupported database: {other:?}"))),
-        }
-    }
-
-    async fn write(&mut self, batch: &[generation::Model]) -> Result<(), DbErr> {
-        let now = chrono::Utc::now();
-        match self {
-            Store::Sqlite(batches) => batches
-                .write(batch, now)
-                .map_err(|e| DbErr::Custom(e.to_string())),
-            Store::Postgres(pool) => super::batch_sql::write_postgres(pool, batch, now)
-                .await
-                .map_err(|e| DbErr::Custom(e.to_string())),
-        }
-    }
-}
-
 async fn run(
     mut store: Store,
     mut records: mpsc::Receiver<Pending>,
     mut control: mpsc::Receiver<Control>,
     batch_ready: Arc<Notify>,
 ) {
-    let mut batch: Vec<generation::Model> = Vec::with_capacity(BATCH);
+    let mut batch = Batch::default();
     let mut tick = tokio::time::interval(FLUSH_EVERY);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
@@ -212,23 +175,53 @@ async fn run(
     }
 }
 
-/// Writes everything queued now, `BATCH` records per transaction.
-async fn drain(
-    store: &mut Store,
-    records: &mut mpsc::Receiver<Pending>,
-    batch: &mut Vec<generation::Model>,
-) {
-    loop {
-        while batch.len() < BATCH {
-            match records.try_recv() {
-                Ok(assemble) => batch.push(assemble()),
-                Err(_) => break,
+/// The records of up to `BATCH` requests, kept in arrival order with each request's extent,
+/// so that a batch is cut, and retried, only between requests.
+#[derive(Default)]
+struct Batch {
+    records: Vec<UsageRecord>,
+    /// Where each request's records end in `records`.
+    ends: Vec<usize>,
+}
+
+impl Batch {
+    fn requests(&self) -> usize {
+        self.ends.len()
+    }
+
+    /// Takes queued requests until the batch holds `BATCH` of them or the queue is empty.
+    fn fill(&mut self, queue: &mut mpsc::Receiver<Pending>) {
+        while self.requests() < BATCH {
+            let Ok(assemble) = queue.try_recv() else {
+                return;
+            };
+            assemble(&mut self.records);
+            if self.ends.last().copied().unwrap_or(0) < self.records.len() {
+                self.ends.push(self.records.len());
             }
         }
-        if batch.is_empty() {
+    }
+
+    /// Each request's records.
+    fn by_request(&self) -> impl Iterator<Item = Range<usize>> + '_ {
+        let starts = std::iter::once(0).chain(self.ends.iter().copied());
+        starts.zip(self.ends.iter().copied()).map(|(s, e)| s..e)
+    }
+
+    fn clear(&mut self) {
+        self.records.clear();
+        self.ends.clear();
+    }
+}
+
+/// Writes everything queued now, `BATCH` requests per transaction.
+async fn drain(store: &mut Store, queue: &mut mpsc::Receiver<Pending>, batch: &mut Batch) {
+    loop {
+        batch.fill(queue);
+        if batch.records.is_empty() {
             return;
         }
-        let full = batch.len() >= BATCH;
+        let full = batch.requests() >= BATCH;
         write(store, batch).await;
         if !full {
             return;
@@ -252,35 +245,88 @@ fn lower_priority() {
 }
 
 /// Commits the batch, retrying: a record is money, so it is not dropped lightly. After
-/// repeated failures of the whole batch, records are written one by one so that one bad record
-/// cannot block the others; a record that still fails is logged in full for replay.
-async fn write(store: &mut Store, batch: &mut Vec<generation::Model>) {
-    if batch.is_empty() {
+/// repeated failures of the whole batch, each request's records are written on their own (in
+/// one transaction, so a generation never commits without its key usage) so that one bad
+/// record cannot block the others; records that still fail are logged in full for replay.
+async fn write(store: &mut Store, batch: &mut Batch) {
+    if batch.records.is_empty() {
         return;
     }
-    if retry(store, batch, batch.len()).await {
-        batch.clear();
-        return;
-    }
-    for record in batch.drain(..) {
-        let single = std::slice::from_ref(&record);
-        if !retry(store, single, 1).await {
-            tracing::error!(record = ?record, "generation record could not be written");
+    if !retry(store, &batch.records).await {
+        for request in batch.by_request() {
+            let records = &batch.records[request];
+            if !retry(store, records).await {
+                tracing::error!(?records, "usage records could not be written");
+            }
         }
     }
+    batch.clear();
 }
 
-async fn retry(store: &mut Store, batch: &[generation::Model], records: usize) -> bool {
+async fn retry(store: &mut Store, records: &[UsageRecord]) -> bool {
     let mut delay = Duration::from_millis(50);
     for attempt in 1..=5 {
-        match store.write(batch).await {
+        match store.write(records).await {
             Ok(()) => return true,
             Err(err) => {
-                tracing::error!(attempt, records, %err, "writing generation records failed");
+                tracing::error!(attempt, records = records.len(), %err, "writing usage records failed");
                 tokio::time::sleep(delay).await;
                 delay *= 2;
             }
         }
     }
     false
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::billing::money::Nanos;
+    use crate::usage::record::KeyUsage;
+
+    fn spent(cost: i64) -> UsageRecord {
+        UsageRecord::KeyUsage(KeyUsage::spent(
+            "key".into(),
+            Nanos::from_nanos(cost),
+            false,
+        ))
+    }
+
+    /// A batch takes whole requests: `BATCH` of them however many records each pushes, and a
+    /// request that pushes nothing takes no place.
+    #[test]
+    fn a_batch_is_cut_only_between_requests() {
+        let (sender, mut queue) = mpsc::channel::<Pending>(2 * BATCH);
+        for n in 0..BATCH + 5 {
+            let assemble: Pending = Box::new(move |records: &mut Vec<UsageRecord>| {
+                records.extend((0..3).map(|i| spent((3 * n + i) as i64)));
+            });
+            sender.try_send(assemble).ok().unwrap();
+            if n == 7 {
+                sender
+                    .try_send(Box::new(|_: &mut Vec<UsageRecord>| {}))
+                    .ok()
+                    .unwrap();
+            }
+        }
+        let mut batch = Batch::default();
+        batch.fill(&mut queue);
+        assert_eq!(batch.requests(), BATCH);
+        assert_eq!(batch.records.len(), 3 * BATCH);
+        for (n, request) in batch.by_request().enumerate() {
+            let costs: Vec<_> = batch.records[request]
+                .iter()
+                .map(|r| match r {
+                    UsageRecord::KeyUsage(k) => k.usage.as_nanos(),
+                    UsageRecord::Generation(_) => unreachable!(),
+                })
+                .collect();
+            let n = n as i64;
+            assert_eq!(costs, [3 * n, 3 * n + 1, 3 * n + 2]);
+        }
+        batch.clear();
+        batch.fill(&mut queue);
+        assert_eq!(batch.requests(), 5);
+        assert_eq!(batch.records.len(), 15);
+    }
 }

@@ -1,5 +1,5 @@
-//! The usage writer's SQLite store: its own connection to the database file, through rusqlite
-//! (the same SQLite library that sqlx links), driven synchronously on the writer's thread.
+//! SQLite: the usage writer's own connection to the database file, through rusqlite (the same
+//! SQLite library that sqlx links), driven synchronously on the writer's thread.
 //!
 //! Why not the sqlx pool: sqlx runs every SQLite statement on a worker thread of its own and
 //! hands each command and result across threads. For the writer that meant two threads
@@ -17,18 +17,23 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use entity::generation;
 use rusqlite::{Connection, OpenFlags, TransactionBehavior};
 
-use super::batch_sql::{COLUMNS, KEY_USAGE_SQLITE, spend_per_key};
+use super::{ByKind, GENERATION_COLUMNS};
 
-/// Rows per statement, largest first: a batch is cut into these so that only three statement
-/// texts exist and each is prepared once (64 rows bind 1,728 parameters, far under SQLite's
-/// 32,766).
+/// Rows per statement, largest first: a batch's generations are cut into these so that only
+/// three statement texts exist and each is prepared once (64 rows bind 1,728 parameters, far
+/// under SQLite's 32,766).
 const CHUNKS: [usize; 3] = [64, 8, 1];
 
-fn insert(rows: usize) -> String {
-    let one = format!("({})", vec!["?"; COLUMNS.len()].join(","));
+/// One statement per key: SQLite runs in-process, so a prepared update per key costs no round
+/// trip, and it is simpler than an `UPDATE ... FROM (VALUES ...)` in chunk sizes.
+const ADD_KEY_USAGE: &str = "UPDATE api_keys SET usage_nanos = usage_nanos + ?, \
+     byok_usage_nanos = byok_usage_nanos + ?, last_used_at = ? WHERE hash = ?";
+
+fn insert_generations(rows: usize) -> String {
+    let one = format!("({})", vec!["?"; GENERATION_COLUMNS.len()].join(","));
     format!(
         "INSERT INTO generations ({}) VALUES {}",
-        COLUMNS.join(","),
+        GENERATION_COLUMNS.join(","),
         vec![one; rows].join(",")
     )
 }
@@ -57,21 +62,17 @@ impl SqliteBatches {
         conn.pragma_update(None, "foreign_keys", true)?;
         Ok(SqliteBatches {
             conn,
-            inserts: CHUNKS.map(insert),
+            inserts: CHUNKS.map(insert_generations),
         })
     }
 
-    /// Writes the batch's generation rows and each key's usage counters in one transaction.
-    pub fn write(
-        &mut self,
-        batch: &[generation::Model],
-        now: DateTime<Utc>,
-    ) -> rusqlite::Result<()> {
+    /// Writes the batch in one transaction.
+    pub(super) fn write(&mut self, batch: &ByKind<'_>, now: DateTime<Utc>) -> rusqlite::Result<()> {
         // IMMEDIATE: take the write lock at BEGIN (see `db::begin_write`).
         let txn = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let mut rest = batch;
+        let mut rest = batch.generations.as_slice();
         for (size, sql) in CHUNKS.iter().zip(self.inserts.iter()) {
             if rest.len() < *size {
                 continue;
@@ -87,17 +88,20 @@ impl SqliteBatches {
                 rest = tail;
             }
         }
-        let now = timestamp(&now);
-        let mut usage = txn.prepare_cached(KEY_USAGE_SQLITE)?;
-        for (hash, (credit, byok)) in spend_per_key(batch) {
-            usage.execute((credit, byok, now.as_str(), hash))?;
+        if !batch.key_usage.is_empty() {
+            let now = timestamp(&now);
+            let mut add = txn.prepare_cached(ADD_KEY_USAGE)?;
+            for (hash, spend) in &batch.key_usage {
+                let (usage, byok) = (spend.usage.as_nanos(), spend.byok_usage.as_nanos());
+                add.execute((usage, byok, now.as_str(), hash))?;
+            }
         }
-        drop(usage);
         txn.commit()
     }
 }
 
-/// Binds one record's columns in [`COLUMNS`] order from `index`; returns the next index.
+/// Binds one record's columns in [`GENERATION_COLUMNS`] order from `index`; returns the next
+/// index.
 fn bind(
     statement: &mut rusqlite::CachedStatement<'_>,
     mut index: usize,
@@ -143,43 +147,7 @@ mod tests {
     use sea_orm::{EntityTrait, QueryOrder};
 
     use super::*;
-
-    fn record(n: usize, at: DateTime<Utc>) -> generation::Model {
-        generation::Model {
-            id: format!("gen-{n:05}"),
-            org_id: "org-1".into(),
-            api_key_hash: if n.is_multiple_of(2) {
-                "key-a"
-            } else {
-                "key-b"
-            }
-            .into(),
-            requested_model: "openai/gpt-4o-mini".into(),
-            model: "openai/gpt-4o-mini".into(),
-            provider: (!n.is_multiple_of(3)).then(|| "OpenAI".into()),
-            upstream_id: Some(format!("chatcmpl-{n}")),
-            streamed: !n.is_multiple_of(2),
-            cancelled: n.is_multiple_of(5),
-            finish_reason: Some("stop".into()),
-            native_finish_reason: None,
-            tokens_prompt: n as i64,
-            tokens_completion: 2 * n as i64,
-            tokens_reasoning: 0,
-            tokens_cached: 1,
-            tokens_cache_write: 0,
-            cost_nanos: 1_000 + n as i64,
-            is_byok: n.is_multiple_of(4),
-            latency_ms: Some(12),
-            generation_time_ms: None,
-            http_referer: Some("https://app.example".into()),
-            app_title: None,
-            user_agent: Some("it's \"quoted\" ✓".into()),
-            external_user: None,
-            attempts: serde_json::json!([{"provider": "OpenAI", "status": 200}]),
-            error: None,
-            created_at: at + chrono::Duration::microseconds(n as i64 * 1_234),
-        }
-    }
+    use crate::usage::tests::generation;
 
     /// Rows written here read back through SeaORM (sqlx) field for field, across all three
     /// statement sizes.
@@ -195,7 +163,11 @@ mod tests {
         let at = DateTime::parse_from_rfc3339("2026-11-23T01:02:03.000456Z")
             .unwrap()
             .with_timezone(&Utc);
-        let batch: Vec<_> = (0..64 + 8 + 3).map(|n| record(n, at)).collect();
+        let rows: Vec<_> = (0..64 + 8 + 3).map(|n| generation(n, at)).collect();
+        let batch = ByKind {
+            generations: rows.iter().collect(),
+            ..ByKind::default()
+        };
         let mut batches = SqliteBatches::open(&path).unwrap();
         batches.write(&batch, at).unwrap();
 
@@ -204,7 +176,7 @@ mod tests {
             .all(&db)
             .await
             .unwrap();
-        assert_eq!(read, batch);
+        assert_eq!(read, rows);
         std::fs::remove_dir_all(&dir).ok();
     }
 }

@@ -1,0 +1,59 @@
+//! What the usage writer writes: one enum of record kinds. A request's records (say its
+//! generation and its key's spend) are pushed together by one closure and commit in one
+//! transaction. A new kind is one variant here plus one statement in each dialect module
+//! (`super::sql`); the exhaustive match in `sql::ByKind::of` points at the places to add.
+
+use entity::generation;
+
+use crate::billing::money::Nanos;
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum UsageRecord {
+    /// A row of the `generations` table. Boxed: the row is hundreds of bytes, the other kinds
+    /// a few words.
+    Generation(Box<generation::Model>),
+    /// Adds to an API key's spend counters (what `/key` and `/keys` report).
+    KeyUsage(KeyUsage),
+}
+
+/// Spend to add to one API key's counters. The writer sums a batch's spends per key, so a busy
+/// key costs one update per batch; the key's `last_used_at` becomes the batch's commit time.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyUsage {
+    /// The key's hash (its identifier in `api_keys`).
+    pub key_hash: String,
+    /// Spent from the organization's credit (`usage_nanos`).
+    pub usage: Nanos,
+    /// Spent through the caller's own provider key (`byok_usage_nanos`).
+    pub byok_usage: Nanos,
+}
+
+impl KeyUsage {
+    /// A request's cost, counted as BYOK spend when the caller's own provider key served it.
+    pub fn spent(key_hash: String, cost: Nanos, byok: bool) -> KeyUsage {
+        let (usage, byok_usage) = if byok {
+            (Nanos::ZERO, cost)
+        } else {
+            (cost, Nanos::ZERO)
+        };
+        KeyUsage {
+            key_hash,
+            usage,
+            byok_usage,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn byok_cost_goes_to_its_own_counter() {
+        let cost = Nanos::from_nanos(7);
+        let credit = KeyUsage::spent("k".into(), cost, false);
+        assert_eq!((credit.usage, credit.byok_usage), (cost, Nanos::ZERO));
+        let byok = KeyUsage::spent("k".into(), cost, true);
+        assert_eq!((byok.usage, byok.byok_usage), (Nanos::ZERO, cost));
+    }
+}
