@@ -172,6 +172,12 @@ impl TestDatabase {
             .collect()
     }
 
+    /// Everything given to the writer is committed, and nothing else.
+    async fn assert_holds(&self, expected: &Expected) {
+        assert_eq!(self.generations().await, expected.generations);
+        assert_eq!(self.key_counters().await, expected.keys);
+    }
+
     async fn drop(self) {
         self.db.close().await.ok();
         if let Some((admin_url, name)) = self.postgres
@@ -261,13 +267,11 @@ async fn mixed_records_round_trip(database: TestDatabase) {
 
     send(&writer, &mut expected, 0..BATCH + 37).await;
     writer.flush().await;
-    assert_eq!(database.generations().await, expected.generations);
-    assert_eq!(database.key_counters().await, expected.keys);
+    database.assert_holds(&expected).await;
 
     send(&writer, &mut expected, BATCH + 37..3 * BATCH).await;
     writer.stop().await;
-    assert_eq!(database.generations().await, expected.generations);
-    assert_eq!(database.key_counters().await, expected.keys);
+    database.assert_holds(&expected).await;
     database.drop().await;
 }
 
@@ -303,8 +307,7 @@ async fn a_failing_request_commits_nothing_and_blocks_no_other(database: TestDat
         .await;
     send(&writer, &mut expected, 10..20).await;
     writer.stop().await;
-    assert_eq!(database.generations().await, expected.generations);
-    assert_eq!(database.key_counters().await, expected.keys);
+    database.assert_holds(&expected).await;
     database.drop().await;
 }
 
