@@ -59,8 +59,8 @@ pub async fn init(config: Config) -> Result<Data<AppState>, StartError> {
     let org_routing = crate::accounts::routing_defaults::load_all(&db).await?;
     let state = AppState::new(db, config, &jwt_secret, routing, usage)
         .map_err(|e| StartError::Http(e.to_string()))?;
-    state.limits.replace_overrides(limit_overrides);
-    state.org_routing.replace_all(org_routing);
+    state.inference.limits().replace_overrides(limit_overrides);
+    state.inference.org_routing().replace_all(org_routing);
     Ok(Data::new(state))
 }
 
@@ -86,7 +86,7 @@ pub fn serve(
         loop {
             tick.tick().await;
             evicting.throttle.evict_idle();
-            evicting.limits.evict_idle();
+            evicting.inference.limits().evict_idle();
         }
     });
 
@@ -104,7 +104,7 @@ pub fn serve(
         },
         async |watching| match crate::limits::store::load(&watching.db).await {
             Ok(overrides) => {
-                watching.limits.replace_overrides(overrides);
+                watching.inference.limits().replace_overrides(overrides);
                 true
             }
             Err(err) => {
@@ -130,11 +130,8 @@ pub fn serve(
         {
             Ok(Ok(catalog)) => {
                 watching
-                    .routing
-                    .store(std::sync::Arc::new(catalog_store::routing_table(
-                        catalog,
-                        &watching.config,
-                    )));
+                    .inference
+                    .replace_routing(catalog_store::routing_table(catalog, &watching.config));
                 true
             }
             Ok(Err(err)) => {
@@ -161,7 +158,7 @@ pub fn serve(
         },
         async |watching| match crate::accounts::routing_defaults::load_all(&watching.db).await {
             Ok(all) => {
-                watching.org_routing.replace_all(all);
+                watching.inference.org_routing().replace_all(all);
                 true
             }
             Err(err) => {

@@ -13,6 +13,7 @@ pub mod db;
 pub mod fingerprint;
 pub mod gateway;
 pub mod ids;
+pub mod inference;
 pub mod limits;
 pub mod state;
 pub mod usage;

@@ -36,7 +36,7 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
     tracing::info!(%bind, "listening");
     app::serve(state.clone(), listener)?.await?;
     // In-flight requests have finished; their generation records are written before exit.
-    state.usage.stop().await;
+    state.inference.usage().stop().await;
     tracing::info!("stopped");
     Ok(())
 }

@@ -3,8 +3,6 @@
 //! stored with an audit entry, and swapped into the routing table at once (other replicas
 //! pick it up within seconds).
 
-use std::sync::Arc;
-
 use actix_web::{HttpResponse, delete, get, put, web};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -59,10 +57,9 @@ fn swap(state: &AppState, catalog: Catalog, id: String) -> CatalogChanged {
         models: catalog.models().len(),
         providers: catalog.providers().len(),
     };
-    state.routing.store(Arc::new(catalog_store::routing_table(
-        catalog,
-        &state.config,
-    )));
+    state
+        .inference
+        .replace_routing(catalog_store::routing_table(catalog, &state.config));
     changed
 }
 

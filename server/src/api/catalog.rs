@@ -23,7 +23,7 @@ pub struct ModelsQuery {
 #[utoipa::path(tag = "models", params(ModelsQuery), responses((status = 200, description = "OpenRouter's ModelsListResponse")))]
 #[get("/models")]
 pub async fn models(state: web::Data<AppState>, query: web::Query<ModelsQuery>) -> HttpResponse {
-    let table = state.routing.load();
+    let table = state.inference.routing();
     HttpResponse::Ok().json(views::models_list(
         &table.catalog,
         query.offset.unwrap_or(0),
@@ -44,14 +44,14 @@ pub async fn endpoints(
 ) -> Result<HttpResponse, ApiError> {
     let (author, slug) = path.into_inner();
     let id = format!("{author}/{slug}");
-    let table = state.routing.load();
+    let table = state.inference.routing();
     let model = table
         .catalog
         .lookup(&id)
         .ok_or_else(|| ApiError::NotFound(format!("Model {id} not found")))?;
     Ok(
         HttpResponse::Ok().json(views::model_endpoints(&table.catalog, model, |e| {
-            state.relay.health.endpoint_stats(&model.id, &e.tag)
+            state.inference.health().endpoint_stats(&model.id, &e.tag)
         })),
     )
 }
@@ -60,5 +60,5 @@ pub async fn endpoints(
 #[utoipa::path(tag = "models", responses((status = 200, description = "OpenRouter's ListProvidersResponse")))]
 #[get("/providers")]
 pub async fn providers(state: web::Data<AppState>) -> HttpResponse {
-    HttpResponse::Ok().json(views::providers_list(&state.routing.load().catalog))
+    HttpResponse::Ok().json(views::providers_list(&state.inference.routing().catalog))
 }

@@ -106,8 +106,11 @@ async fn current_key(
     let key = api_keys::get_any_kind(&state.db, &caller.0.scope(), &caller.0.key.hash).await?;
     let purchased = state.credit.lifetime_purchased(&key.org_id);
     let rates = RateFigures {
-        limits: state.limits.effective(&key.org_id, purchased),
-        free_used_today: state.limits.free_used_today(&key.org_id, Utc::now()),
+        limits: state.inference.limits().effective(&key.org_id, purchased),
+        free_used_today: state
+            .inference
+            .limits()
+            .free_used_today(&key.org_id, Utc::now()),
         purchased,
     };
     Ok(web::Json(current_key_view(&key, &rates)))

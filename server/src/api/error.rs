@@ -7,9 +7,9 @@ use serde_json::{Value, json};
 
 use crate::accounts::AccountError;
 use crate::accounts::key_cache::KeyAuthError;
-use crate::gateway::UpstreamError;
-use crate::gateway::relay::AttemptRecord;
+use crate::gateway::failure::Failure;
 use crate::gateway::routing::{NoRoute, RouteError};
+use crate::inference::InferenceError;
 use crate::limits::RateLimited;
 
 #[derive(Debug, thiserror::Error)]
@@ -186,61 +186,27 @@ impl From<RouteError> for ApiError {
     }
 }
 
-/// A provider's failure as the client sees it. Failures that are the deployment's business
-/// (its provider key rejected, the provider down or confused) are 502 "Provider returned
-/// error"; the caller's own faults keep their status; the raw upstream body is in metadata.
-pub fn upstream_error(err: &UpstreamError, provider_name: Option<&str>) -> ApiError {
-    use crate::gateway::ErrorType as T;
-    let (status, generic) = match err.error_type {
-        T::Authentication
-        | T::PermissionDenied
-        | T::PaymentRequired
-        | T::NotFound
-        | T::Server
-        | T::ProviderUnavailable => (502, true),
-        T::RateLimitExceeded => (429, false),
-        T::ProviderOverloaded => (503, false),
-        T::Timeout => (408, false),
-        T::InvalidRequest | T::ContextLengthExceeded | T::ContentPolicyViolation => (400, false),
-        T::PayloadTooLarge => (413, false),
-        T::Unprocessable => (422, false),
-    };
-    let message = if generic {
-        "Provider returned error".to_owned()
-    } else {
-        err.message.clone()
-    };
-    let mut metadata =
-        json!({ "error_type": err.error_type.as_str(), "provider_name": provider_name });
-    if let Some(raw) = &err.raw {
-        metadata["raw"] = raw.clone();
-    }
-    if let Some(code) = &err.provider_code {
-        metadata["provider_code"] = json!(code);
-    }
-    if generic {
-        metadata["upstream_message"] = json!(err.message);
-    }
-    ApiError::Detailed {
-        status: StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_GATEWAY),
-        message,
-        metadata,
-        retry_after_secs: err.retry_after.map(|d| d.as_secs().max(1)),
+/// An upstream failure, as the error table reports it before a stream begins.
+impl From<Failure> for ApiError {
+    fn from(failure: Failure) -> Self {
+        ApiError::Detailed {
+            status: StatusCode::from_u16(failure.status).unwrap_or(StatusCode::BAD_GATEWAY),
+            message: failure.message,
+            metadata: Value::Object(failure.metadata),
+            retry_after_secs: failure.retry_after_secs,
+        }
     }
 }
 
-/// [`upstream_error`] for a request that tried endpoints: every attempt (and every endpoint
-/// skipped, with why) goes into `metadata.attempts`.
-pub fn upstream_failure(
-    err: &UpstreamError,
-    provider_name: Option<&str>,
-    attempts: &[AttemptRecord],
-) -> ApiError {
-    let mut error = upstream_error(err, provider_name);
-    if let ApiError::Detailed { metadata, .. } = &mut error {
-        metadata["attempts"] = serde_json::to_value(attempts).unwrap_or(Value::Null);
+impl From<InferenceError> for ApiError {
+    fn from(err: InferenceError) -> Self {
+        match err {
+            InferenceError::Invalid(message) => ApiError::BadRequest(message),
+            InferenceError::RateLimited(limited) => ApiError::RateLimited(limited),
+            InferenceError::Route(route) => route.into(),
+            InferenceError::Upstream(failure) => (*failure).into(),
+        }
     }
-    error
 }
 
 impl From<sea_orm::DbErr> for ApiError {

@@ -180,7 +180,7 @@ pub async fn get_generation(
     let found = match found {
         Some(g) => Some(g),
         None => {
-            state.usage.flush().await;
+            state.inference.usage().flush().await;
             generations::find(&state.db, &caller.0, &query.id).await?
         }
     };

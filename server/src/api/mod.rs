@@ -18,7 +18,6 @@ pub mod openapi;
 pub mod org_routing;
 pub mod organizations;
 pub mod rate_limits;
-pub mod routing_metadata;
 pub mod throttle;
 
 use actix_web::dev::ServiceResponse;

@@ -58,7 +58,7 @@ pub async fn put_routing(
     let scope = organizations::scope_for_member(&state.db, &path, &session.user.id).await?;
     let prefs =
         routing_defaults::put(&state.db, &scope, &session.user.id, body.into_inner()).await?;
-    state.org_routing.set(scope.org_id(), prefs);
+    state.inference.org_routing().set(scope.org_id(), prefs);
     let (preferences, updated_at) = routing_defaults::get(&state.db, &scope).await?;
     Ok(web::Json(RoutingDefaultsView {
         org_id: scope.org_id().to_owned(),

@@ -1,5 +1,5 @@
-//! Inference rate limits over HTTP: the hook the inference handlers call before routing (and
-//! the `X-RateLimit-*` headers it puts on their responses), and the platform admins' routes
+//! Inference rate limits over HTTP: the `X-RateLimit-*` headers on inference responses (the
+//! limits themselves are checked by the inference service), and the platform admins' routes
 //! that override an organization's limits.
 
 use actix_web::http::header::{HeaderName, HeaderValue};
@@ -11,27 +11,8 @@ use utoipa::ToSchema;
 use super::error::ApiError;
 use super::extract::PlatformAdmin;
 use super::openapi::ErrorBody;
-use crate::accounts::key_cache::AuthKey;
-use crate::limits::{self, Admission, Caller, Limits, Override, RateLimited, Standing};
+use crate::limits::{self, Admission, Limits, Override, Standing};
 use crate::state::AppState;
-
-impl From<RateLimited> for ApiError {
-    fn from(limited: RateLimited) -> Self {
-        ApiError::RateLimited(Box::new(limited))
-    }
-}
-
-/// Admits an inference request for `key` (`is_free`: it asks for a free variant), or refuses
-/// it with a 429. In memory only: no database round trip.
-pub fn admit(state: &AppState, key: &AuthKey, is_free: bool) -> Result<Admission, ApiError> {
-    let org_id = key.key.org_id.as_str();
-    let caller = Caller {
-        key: &key.key.hash,
-        org_id,
-        purchased: state.credit.lifetime_purchased(org_id),
-    };
-    Ok(state.limits.admit(&caller, is_free, Utc::now())?)
-}
 
 /// A limit's `X-RateLimit-Limit`, `-Remaining` and `-Reset` (Unix time in milliseconds, as
 /// OpenRouter sends it). The names are built at compile time and the values from integers:
@@ -89,9 +70,13 @@ fn view(
     RateLimitPolicyResponse {
         data: RateLimitPolicy {
             organization_id: org_id.to_owned(),
-            effective: state.limits.plan().effective(overrides.as_ref(), purchased),
+            effective: state
+                .inference
+                .limits()
+                .plan()
+                .effective(overrides.as_ref(), purchased),
             overrides,
-            free_requests_today: state.limits.free_used_today(org_id, Utc::now()),
+            free_requests_today: state.inference.limits().free_used_today(org_id, Utc::now()),
             updated_by_user_id: row.as_ref().map(|r| r.updated_by_user_id.clone()),
             updated_at: row.map(|r| r.updated_at),
         },
@@ -128,7 +113,10 @@ pub async fn put_policy(
     let over: Override = super::json::parse(&body)?;
     over.validate().map_err(ApiError::BadRequest)?;
     let row = limits::store::put(&state.db, &admin.0, &path, &over).await?;
-    state.limits.set_override(&path, Some(over.clone()));
+    state
+        .inference
+        .limits()
+        .set_override(&path, Some(over.clone()));
     Ok(web::Json(view(&state, &path, Some(row), Some(over))))
 }
 
@@ -143,6 +131,6 @@ pub async fn delete_policy(
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     limits::store::remove(&state.db, &admin.0, &path).await?;
-    state.limits.set_override(&path, None);
+    state.inference.limits().set_override(&path, None);
     Ok(HttpResponse::NoContent().finish())
 }

@@ -1,9 +1,11 @@
-//! Typed gateway errors: request translation failures and upstream errors,
-//! plus the one JSON shape every error leaves in.
+//! Typed gateway errors: request translation failures and upstream errors (reported to
+//! clients through the table in [`super::failure`]).
 
 use std::time::Duration;
 
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
+
+use super::failure::{Failure, Reported};
 
 /// A canonical request an adapter cannot express for its upstream.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -60,27 +62,6 @@ impl ErrorType {
             ErrorType::ContentPolicyViolation => "content_policy_violation",
             ErrorType::Server => "server",
             ErrorType::Timeout => "timeout",
-        }
-    }
-
-    /// The HTTP status OpenRouter answers with for this type
-    /// (`error_type_to_http` in fixtures/openrouter/errors.json).
-    pub fn http_status(self) -> u16 {
-        match self {
-            ErrorType::ContextLengthExceeded
-            | ErrorType::InvalidRequest
-            | ErrorType::ContentPolicyViolation => 400,
-            ErrorType::Authentication => 401,
-            ErrorType::PaymentRequired => 402,
-            ErrorType::PermissionDenied => 403,
-            ErrorType::NotFound => 404,
-            ErrorType::PayloadTooLarge => 413,
-            ErrorType::Unprocessable => 422,
-            ErrorType::RateLimitExceeded => 429,
-            ErrorType::Server => 500,
-            ErrorType::ProviderUnavailable => 502,
-            ErrorType::ProviderOverloaded => 503,
-            ErrorType::Timeout => 504,
         }
     }
 
@@ -156,23 +137,14 @@ impl UpstreamError {
         )
     }
 
-    /// The body we send to our client:
-    /// `{"error":{"code":<status>,"message":...,"metadata":{...}}}`.
+    /// The body of an in-band error: `{"error":{"code":<status>,"message":...,"metadata":{...}}}`.
     pub fn to_body(&self) -> Value {
         json!({ "error": self.error_object() })
     }
 
-    /// The inner `error` object, shared by HTTP bodies and stream error chunks.
+    /// The inner `error` object of an in-band error chunk (see [`super::failure`]).
     pub fn error_object(&self) -> Value {
-        let mut metadata = Map::new();
-        metadata.insert("error_type".into(), self.error_type.as_str().into());
-        if let Some(code) = &self.provider_code {
-            metadata.insert("provider_code".into(), code.clone().into());
-        }
-        if let Some(raw) = &self.raw {
-            metadata.insert("raw".into(), raw.clone());
-        }
-        json!({ "code": self.status, "message": self.message, "metadata": metadata })
+        Failure::of(self, None, None, Reported::InBand).error_object()
     }
 }
 

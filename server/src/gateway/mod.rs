@@ -7,6 +7,7 @@
 
 pub mod catalog;
 pub mod error;
+pub mod failure;
 pub mod health;
 pub mod legacy;
 pub mod providers;

@@ -31,7 +31,7 @@ enum Control {
 /// of the writer's thread (a context switch per request, measurable on a busy 2-core host).
 /// A request's records still to be assembled: the writer's thread builds them, straight into
 /// the batch, so that assembling (and serializing the attempts) costs the request nothing.
-type Pending = Box<dyn FnOnce(&mut Vec<UsageRecord>) + Send>;
+pub type Pending = Box<dyn FnOnce(&mut Vec<UsageRecord>) + Send>;
 
 #[derive(Clone)]
 pub struct UsageWriter {
@@ -114,6 +114,47 @@ impl UsageWriter {
         if QUEUE - self.records.capacity() >= BATCH {
             self.batch_ready.notify_one();
         }
+    }
+
+    /// [`Self::record_with`] for a caller that cannot wait (a completion hook fired from
+    /// `Drop`): queued at once when there is room; otherwise a task waits for room, or —
+    /// with no runtime left to run it — the records are lost, loudly.
+    pub fn record_detached<F>(&self, assemble: F)
+    where
+        F: FnOnce(&mut Vec<UsageRecord>) + Send + 'static,
+    {
+        let pending: Pending = Box::new(assemble);
+        match self.records.try_send(pending) {
+            Ok(()) => {}
+            Err(mpsc::error::TrySendError::Full(pending)) => {
+                match tokio::runtime::Handle::try_current() {
+                    Ok(runtime) => {
+                        let writer = self.clone();
+                        runtime.spawn(async move { writer.record_with(pending).await });
+                    }
+                    Err(_) => tracing::error!(
+                        "usage writer full at shutdown; usage records were not written"
+                    ),
+                }
+            }
+            Err(mpsc::error::TrySendError::Closed(_)) => {
+                tracing::error!("usage writer stopped; usage records were not written");
+            }
+        }
+    }
+
+    /// A writer whose queue the caller reads instead of a database (unit tests of what
+    /// requests record).
+    #[cfg(test)]
+    pub fn detached() -> (Self, mpsc::Receiver<Pending>) {
+        let (records, queue) = mpsc::channel(QUEUE);
+        let (control, _) = mpsc::channel(1);
+        let writer = UsageWriter {
+            records,
+            control,
+            batch_ready: Arc::new(Notify::new()),
+        };
+        (writer, queue)
     }
 
     /// Returns once everything queued before the call is committed (tests, shutdown).

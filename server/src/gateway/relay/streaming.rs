@@ -13,6 +13,7 @@ use super::{
     request_images, sample, unix_now,
 };
 use crate::gateway::error::{ErrorType, UpstreamError};
+use crate::gateway::failure::{Failure, Reported};
 use crate::gateway::providers::StreamEvent;
 use crate::gateway::stream::emitter;
 use crate::gateway::types::{ChatChunk, ChatRequest, Usage};
@@ -73,29 +74,52 @@ impl Relay {
         let (done_tx, done) = oneshot::channel();
         let relay = self.clone();
         tokio::spawn(async move {
-            let mut outcome = Outcome {
-                streamed: true,
-                ..Outcome::default()
+            let mut report = Report {
+                outcome: Outcome {
+                    streamed: true,
+                    ..Outcome::default()
+                },
+                done: Some(done_tx),
             };
             let mut run = Run {
                 relay: &relay,
                 emitter: Emitter { tx },
-                outcome: &mut outcome,
+                outcome: &mut report.outcome,
                 generation_id,
                 started,
                 generated_chars: 0,
                 format,
             };
-            if run.go(&targets, &request, start_tx).await.is_err() {
-                run.outcome.cancelled = true;
-            }
-            done_tx.send(outcome).ok();
+            let gone = run.go(&targets, &request, start_tx).await.is_err();
+            report.deliver(gone);
         });
         StreamHandle {
             start,
             frames,
             done,
         }
+    }
+}
+
+/// Hands the stream's outcome to whoever awaits `done`: when the relay ends, or — when its task
+/// is dropped unfinished, as a stopping runtime does — what it relayed so far, as cancelled.
+struct Report {
+    outcome: Outcome,
+    done: Option<oneshot::Sender<Outcome>>,
+}
+
+impl Report {
+    fn deliver(&mut self, cancelled: bool) {
+        if let Some(done) = self.done.take() {
+            self.outcome.cancelled |= cancelled;
+            done.send(std::mem::take(&mut self.outcome)).ok();
+        }
+    }
+}
+
+impl Drop for Report {
+    fn drop(&mut self) {
+        self.deliver(true);
     }
 }
 
@@ -174,11 +198,9 @@ impl Run<'_> {
                     let template =
                         ChatChunk::new(self.generation_id.clone(), created, request.model.clone());
                     self.outcome.error = Some(err.clone());
-                    let mut chunk = emitter::error_chunk(&template, &err);
-                    if let Some(error) = chunk.error.as_mut() {
-                        error["metadata"]["attempts"] =
-                            serde_json::to_value(&self.outcome.attempts).unwrap_or_default();
-                    }
+                    let failure =
+                        Failure::of(&err, None, Some(&self.outcome.attempts), Reported::InBand);
+                    let chunk = emitter::failure_chunk(&template, &failure);
                     // The HTTP layer may have answered with the error already and closed the channel.
                     self.emitter.send(emitter::data(&chunk)).await.ok();
                     return Ok(());

@@ -5,6 +5,7 @@ use bytes::Bytes;
 use serde::Serialize;
 
 use crate::gateway::error::UpstreamError;
+use crate::gateway::failure::{Failure, Reported};
 use crate::gateway::types::{ChatChunk, Delta, FinishReason};
 
 /// The keep-alive comment OpenRouter sends while waiting on an upstream.
@@ -37,6 +38,11 @@ pub fn done() -> Bytes {
 /// (`id`, `created`, `model`, `provider`) of `template`, a top-level `error`
 /// and one choice with an empty delta and `finish_reason: "error"`.
 pub fn error_chunk(template: &ChatChunk, error: &UpstreamError) -> ChatChunk {
+    failure_chunk(template, &Failure::of(error, None, None, Reported::InBand))
+}
+
+/// [`error_chunk`] for a failure already put through the error table.
+pub fn failure_chunk(template: &ChatChunk, failure: &Failure) -> ChatChunk {
     let mut chunk = ChatChunk::new(
         template.id.clone(),
         template.created,
@@ -45,7 +51,7 @@ pub fn error_chunk(template: &ChatChunk, error: &UpstreamError) -> ChatChunk {
     .with_delta(0, Delta::content(""));
     chunk.provider.clone_from(&template.provider);
     chunk.choices[0].finish_reason = Some(FinishReason::Error);
-    chunk.error = Some(error.error_object());
+    chunk.error = Some(failure.error_object());
     chunk
 }
 

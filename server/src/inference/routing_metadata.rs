@@ -2,13 +2,11 @@
 //! the order chosen, the attempts with their errors and timings) as `openrouter_metadata`,
 //! a top-level field of a whole response, or of the final usage chunk of a stream.
 
-use std::future::Future;
-
 use bytes::Bytes;
 use serde_json::Value;
 use tokio::sync::{mpsc, oneshot};
 
-use super::error::ApiError;
+use super::hook::CompletionHook;
 use crate::gateway::relay::Outcome;
 use crate::gateway::routing::Plan;
 use crate::gateway::stream::emitter;
@@ -24,44 +22,15 @@ pub fn of(plan: &Plan, outcome: &Outcome) -> Value {
     )
 }
 
-/// A failed exchange's error with the decision in its metadata (as OpenRouter does when the
-/// header asks for it), so failovers can be read from the error.
-pub fn on_error(error: ApiError, routing: Value) -> ApiError {
-    match error {
-        ApiError::Detailed {
-            status,
-            message,
-            mut metadata,
-            retry_after_secs,
-        } => {
-            if !metadata.is_object() {
-                metadata = Value::Object(Default::default());
-            }
-            metadata["openrouter_metadata"] = routing;
-            ApiError::Detailed {
-                status,
-                message,
-                metadata,
-                retry_after_secs,
-            }
-        }
-        other => other,
-    }
-}
-
 /// Passes a stream's frames on, holding back its final usage chunk until the relay's outcome
-/// (with the attempts) is known and sending it with `openrouter_metadata`; then hands the
-/// outcome to `record`.
-pub fn on_stream<F, Fut>(
+/// (with the attempts) is known; fires the completion hook with the outcome, then sends the
+/// usage chunk with `openrouter_metadata`.
+pub fn on_stream(
     mut upstream: mpsc::Receiver<Bytes>,
     done: oneshot::Receiver<Outcome>,
     plan: Plan,
-    record: F,
-) -> mpsc::Receiver<Bytes>
-where
-    F: FnOnce(Outcome) -> Fut + Send + 'static,
-    Fut: Future<Output = ()> + Send,
-{
+    mut hook: CompletionHook,
+) -> mpsc::Receiver<Bytes> {
     let (tx, frames) = mpsc::channel(16);
     tokio::spawn(async move {
         let mut held = None;
@@ -81,18 +50,15 @@ where
         }
         // Closing our end tells the relay that a departed client is gone.
         drop(upstream);
-        let Ok(outcome) = done.await else {
-            return;
-        };
-        if let Some(frame) = held {
-            tx.send(with_metadata(&frame, of(&plan, &outcome)))
-                .await
-                .ok();
+        let outcome = hook.stream_outcome(done).await;
+        let metadata = held.is_some().then(|| of(&plan, &outcome));
+        hook.complete(outcome).await;
+        if let (Some(frame), Some(metadata)) = (held, metadata) {
+            tx.send(with_metadata(&frame, metadata)).await.ok();
         }
         if finished {
             tx.send(emitter::done()).await.ok();
         }
-        record(outcome).await;
     });
     frames
 }

@@ -1,0 +1,47 @@
+//! Embeddings: validate, admit, route to the model's endpoints, relay; then the hook.
+
+use std::time::Instant;
+
+use super::admission::{admit, validate_embeddings};
+use super::hook::CompletionHook;
+use super::record::{Recording, new_generation_id};
+use super::response::{InferenceError, Served};
+use super::{Caller, Inference};
+use crate::gateway::types::{EmbeddingRequest, EmbeddingResponse};
+use crate::limits::is_free_request;
+
+impl Inference {
+    /// Serves an embeddings request for `caller`; `started` is when it arrived.
+    pub async fn embed(
+        &self,
+        caller: Caller,
+        request: EmbeddingRequest,
+        started: Instant,
+    ) -> Result<Served<EmbeddingResponse>, InferenceError> {
+        validate_embeddings(&request)?;
+        let parts = &*self.0;
+        let model = std::slice::from_ref(&request.model);
+        let admission = admit(
+            &parts.limits,
+            &parts.credit,
+            &caller.key,
+            is_free_request(model),
+        )?;
+        let targets = parts.routing.load().plan_models(model)?;
+        let generation_id = new_generation_id();
+        let recording = Recording::of(
+            &generation_id,
+            caller,
+            &request.model,
+            request.user.as_ref(),
+        );
+        let hook = CompletionHook::arm(self.clone(), recording, None, false);
+        let (result, outcome) = parts.relay.embed(&targets, &request, started).await;
+        let response = hook.complete_whole(result, outcome).await?;
+        Ok(Served {
+            generation_id,
+            admission,
+            answer: response,
+        })
+    }
+}
