@@ -187,16 +187,14 @@ pub async fn embeddings(
 ) -> Result<HttpResponse, ApiError> {
     let started = Instant::now();
     let request: EmbeddingRequest = json::parse(&body)?;
-    let Served {
-        generation_id,
-        admission,
-        answer,
-    } = state
-        .inference
+    let served = (state.inference)
         .embed(caller(&req, key), request, started)
         .await?;
     let response = HttpResponse::Ok()
-        .insert_header((GENERATION_HEADER, generation_id))
-        .json(answer);
-    Ok(super::rate_limits::with_headers(&admission, response))
+        .insert_header((GENERATION_HEADER, served.generation_id))
+        .json(served.answer);
+    Ok(super::rate_limits::with_headers(
+        &served.admission,
+        response,
+    ))
 }

@@ -12,13 +12,12 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::mpsc;
 
-use super::{Attribution, Caller, ChatAnswer, Inference, InferenceError};
+use super::{Attribution, Caller, ChatAnswer, Inference, InferenceError, Served};
 use crate::accounts::key_cache::AuthKey;
 use crate::config::Config;
 use crate::gateway::catalog::{Catalog, CatalogSource, LiveProvider};
 use crate::gateway::relay::ChunkFormat;
 use crate::gateway::routing::RoutingTable;
-use crate::gateway::types::ChatRequest;
 use crate::usage::record::UsageRecord;
 use crate::usage::writer::{Pending, UsageWriter};
 
@@ -197,12 +196,6 @@ fn caller() -> Caller {
     }
 }
 
-fn ask(word: &str, stream: bool) -> ChatRequest {
-    serde_json::from_value(json!({"model": "test/chat", "stream": stream,
-        "messages": [{"role": "user", "content": word}]}))
-    .unwrap()
-}
-
 /// The generations the hook queued: waits for the first request's records, then makes sure
 /// no second request's follow. Each request also queues its key's spend, once.
 async fn recorded(records: &mut mpsc::Receiver<Pending>) -> Vec<generation::Model> {
@@ -234,18 +227,43 @@ async fn recorded(records: &mut mpsc::Receiver<Pending>) -> Vec<generation::Mode
         .collect()
 }
 
+/// Asks the service for a chat completion of `word`, whole or streamed.
+async fn chat(
+    service: &Inference,
+    word: &str,
+    stream: bool,
+) -> Result<Served<ChatAnswer>, InferenceError> {
+    let request = serde_json::from_value(json!({"model": "test/chat", "stream": stream,
+        "messages": [{"role": "user", "content": word}]}))
+    .unwrap();
+    service
+        .chat(caller(), request, ChunkFormat::Chat, Instant::now())
+        .await
+}
+
+fn stream_of(served: Served<ChatAnswer>) -> mpsc::Receiver<bytes::Bytes> {
+    match served.answer {
+        ChatAnswer::Stream(frames) => frames,
+        ChatAnswer::Whole { .. } => panic!("a stream"),
+    }
+}
+
+/// A stream whose upstream stalls after its first chunk, once that chunk has arrived.
+async fn stalled_stream(service: &Inference) -> mpsc::Receiver<bytes::Bytes> {
+    let served = chat(service, STALL, true).await.unwrap();
+    let mut frames = stream_of(served);
+    loop {
+        let frame = frames.recv().await.expect("a chunk before the stall");
+        if frame.starts_with(b"data: ") {
+            return frames;
+        }
+    }
+}
+
 #[tokio::test]
 async fn fires_once_on_success_whole_and_streamed() {
     let (service, mut records) = service(upstream().await);
-    let served = service
-        .chat(
-            caller(),
-            ask(WHOLE, false),
-            ChunkFormat::Chat,
-            Instant::now(),
-        )
-        .await
-        .unwrap();
+    let served = chat(&service, WHOLE, false).await.unwrap();
     assert!(matches!(served.answer, ChatAnswer::Whole { .. }));
     let record = recorded(&mut records).await;
     assert_eq!(record.len(), 1);
@@ -256,18 +274,9 @@ async fn fires_once_on_success_whole_and_streamed() {
     );
     assert!(!record[0].cancelled && !record[0].streamed);
 
-    let served = service
-        .chat(
-            caller(),
-            ask(STREAM, true),
-            ChunkFormat::Chat,
-            Instant::now(),
-        )
-        .await
-        .unwrap();
-    let ChatAnswer::Stream(mut frames) = served.answer else {
-        panic!("a stream");
-    };
+    let served = chat(&service, STREAM, true).await.unwrap();
+    let generation_id = served.generation_id.clone();
+    let mut frames = stream_of(served);
     let mut body = Vec::new();
     while let Some(frame) = frames.recv().await {
         body.extend_from_slice(&frame);
@@ -275,7 +284,7 @@ async fn fires_once_on_success_whole_and_streamed() {
     assert!(body.ends_with(b"data: [DONE]\n\n"));
     let record = recorded(&mut records).await;
     assert_eq!(record.len(), 1);
-    assert_eq!(record[0].id, served.generation_id);
+    assert_eq!(record[0].id, generation_id);
     assert!(record[0].streamed && !record[0].cancelled);
     assert_eq!(record[0].tokens_completion, 2);
 }
@@ -283,16 +292,7 @@ async fn fires_once_on_success_whole_and_streamed() {
 #[tokio::test]
 async fn fires_once_on_upstream_failure() {
     let (service, mut records) = service(upstream().await);
-    let err = service
-        .chat(
-            caller(),
-            ask(FAIL, false),
-            ChunkFormat::Chat,
-            Instant::now(),
-        )
-        .await
-        .err()
-        .unwrap();
+    let err = chat(&service, FAIL, false).await.err().unwrap();
     let InferenceError::Upstream(failure) = err else {
         panic!("an upstream failure: {err}");
     };
@@ -302,14 +302,10 @@ async fn fires_once_on_upstream_failure() {
     assert_eq!(record[0].error.as_deref(), Some("boom"));
 
     // Failed before the stream began: the error is the response, recorded once as well.
-    let err = service
-        .chat(caller(), ask(FAIL, true), ChunkFormat::Chat, Instant::now())
-        .await;
+    let err = chat(&service, FAIL, true).await;
     if let Ok(served) = err {
         // The commit deadline passed first: the failure arrived in band.
-        let ChatAnswer::Stream(mut frames) = served.answer else {
-            panic!("a stream");
-        };
+        let mut frames = stream_of(served);
         while frames.recv().await.is_some() {}
     }
     let record = recorded(&mut records).await;
@@ -321,26 +317,8 @@ async fn fires_once_on_upstream_failure() {
 #[tokio::test]
 async fn fires_once_when_the_client_leaves_mid_stream() {
     let (service, mut records) = service(upstream().await);
-    let served = service
-        .chat(
-            caller(),
-            ask(STALL, true),
-            ChunkFormat::Chat,
-            Instant::now(),
-        )
-        .await
-        .unwrap();
-    let ChatAnswer::Stream(mut frames) = served.answer else {
-        panic!("a stream");
-    };
-    // Wait for the first content chunk, then go away.
-    loop {
-        let frame = frames.recv().await.expect("a chunk before the stall");
-        if frame.starts_with(b"data: ") {
-            break;
-        }
-    }
-    drop(frames);
+    // The first content chunk arrives, then the client goes away.
+    drop(stalled_stream(&service).await);
     let record = recorded(&mut records).await;
     assert_eq!(record.len(), 1);
     assert!(record[0].streamed && record[0].cancelled);
@@ -350,12 +328,7 @@ async fn fires_once_when_the_client_leaves_mid_stream() {
 #[tokio::test]
 async fn fires_once_when_a_whole_request_is_dropped() {
     let (service, mut records) = service(upstream().await);
-    let request = service.chat(
-        caller(),
-        ask(SILENT, false),
-        ChunkFormat::Chat,
-        Instant::now(),
-    );
+    let request = chat(&service, SILENT, false);
     // The client leaves while the upstream has not answered: actix drops the handler's future.
     assert!(
         tokio::time::timeout(Duration::from_millis(300), request)
@@ -377,26 +350,7 @@ fn fires_once_when_the_server_stops_mid_stream() {
         .enable_all()
         .build()
         .unwrap();
-    let frames = worker.block_on(async {
-        let served = service
-            .chat(
-                caller(),
-                ask(STALL, true),
-                ChunkFormat::Chat,
-                Instant::now(),
-            )
-            .await
-            .unwrap();
-        let ChatAnswer::Stream(mut frames) = served.answer else {
-            panic!("a stream");
-        };
-        loop {
-            let frame = frames.recv().await.expect("a chunk before the stall");
-            if frame.starts_with(b"data: ") {
-                break frames;
-            }
-        }
-    });
+    let frames = worker.block_on(stalled_stream(&service));
     drop(worker);
     let record = upstream_runtime.block_on(recorded(&mut records));
     assert_eq!(record.len(), 1);
