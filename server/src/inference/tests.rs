@@ -167,25 +167,7 @@ fn service(base_url: String) -> (Inference, mpsc::Receiver<Pending>) {
 }
 
 fn caller() -> Caller {
-    let now = Utc::now();
-    let key = entity::api_key::Model {
-        hash: "hash".into(),
-        org_id: "org".into(),
-        kind: "inference".into(),
-        name: "test".into(),
-        label: "sk-…".into(),
-        limit_nanos: None,
-        limit_reset: None,
-        include_byok_in_limit: false,
-        disabled: false,
-        expires_at: None,
-        creator_user_id: None,
-        usage_nanos: 0,
-        byok_usage_nanos: 0,
-        last_used_at: None,
-        created_at: now,
-        updated_at: now,
-    };
+    let key = crate::usage::tests::inference_key("hash", "org", Utc::now());
     Caller {
         key: Arc::new(AuthKey {
             key,

@@ -5,5 +5,5 @@ pub mod generations;
 pub mod record;
 mod sql;
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;
 pub mod writer;

@@ -14,6 +14,28 @@ use super::record::{KeyUsage, UsageRecord};
 use super::writer::{BATCH, UsageWriter};
 use crate::billing::money::Nanos;
 
+/// An enabled inference key of `org_id` without limits or spend, made `at`.
+pub(crate) fn inference_key(hash: &str, org_id: &str, at: DateTime<Utc>) -> api_key::Model {
+    api_key::Model {
+        hash: hash.into(),
+        org_id: org_id.into(),
+        kind: "inference".into(),
+        name: hash.into(),
+        label: hash.into(),
+        limit_nanos: None,
+        limit_reset: None,
+        include_byok_in_limit: false,
+        disabled: false,
+        expires_at: None,
+        creator_user_id: None,
+        usage_nanos: 0,
+        byok_usage_nanos: 0,
+        last_used_at: None,
+        created_at: at,
+        updated_at: at,
+    }
+}
+
 /// A generation row whose fields vary with `n` (every column kind, `None`s, quoting, Unicode).
 pub(crate) fn generation(n: usize, at: DateTime<Utc>) -> generation::Model {
     generation::Model {
@@ -120,27 +142,10 @@ impl TestDatabase {
         .exec(&db)
         .await
         .unwrap();
-        let keys = [HOT, IDLE].into_iter().chain(COLD).map(|hash| {
-            api_key::Model {
-                hash: hash.into(),
-                org_id: ORG.into(),
-                kind: "inference".into(),
-                name: hash.into(),
-                label: hash.into(),
-                limit_nanos: None,
-                limit_reset: None,
-                include_byok_in_limit: false,
-                disabled: false,
-                expires_at: None,
-                creator_user_id: None,
-                usage_nanos: 0,
-                byok_usage_nanos: 0,
-                last_used_at: None,
-                created_at: at,
-                updated_at: at,
-            }
-            .into_active_model()
-        });
+        let keys = [HOT, IDLE]
+            .into_iter()
+            .chain(COLD)
+            .map(|hash| inference_key(hash, ORG, at).into_active_model());
         api_key::Entity::insert_many(keys).exec(&db).await.unwrap();
         TestDatabase {
             url,
