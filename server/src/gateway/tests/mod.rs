@@ -3,6 +3,7 @@
 
 mod anthropic;
 mod coverage;
+mod empty_tool_arguments;
 mod gemini;
 mod openai;
 mod openrouter;

@@ -2,7 +2,8 @@
 //!
 //! message_start -> role chunk; text_delta -> content; thinking_delta and
 //! signature_delta -> reasoning + reasoning_details; tool_use blocks ->
-//! tool_calls whose `input_json_delta` fragments become argument deltas;
+//! tool_calls whose `input_json_delta` fragments become argument deltas (a call
+//! with none gets its start `input`, `{}`, at content_block_stop);
 //! message_delta -> finish chunk; `event: error` -> an in-band error.
 
 use std::collections::HashMap;
@@ -23,8 +24,11 @@ enum Block {
     Text,
     /// Index among this message's reasoning details.
     Thinking(u32),
-    /// Index among this message's tool calls.
-    ToolUse(u32),
+    /// Index among this message's tool calls, and the arguments still owed to the client:
+    /// the block's start `input` (`{}` when empty) until an `input_json_delta` fragment says
+    /// more. A call with no arguments streams only an empty fragment (or none), and `""` is
+    /// not JSON; the non-streamed answer gives `{}`, so the stop sends what is owed.
+    ToolUse(u32, Option<String>),
     Other,
 }
 
@@ -107,7 +111,11 @@ impl StreamHandler {
                                 Some(s(cb, "name")),
                                 String::new(),
                             );
-                            (Block::ToolUse(n), Some(d))
+                            let owed = match cb.get("input") {
+                                Some(input @ Value::Object(_)) => input.to_string(),
+                                _ => "{}".to_string(),
+                            };
+                            (Block::ToolUse(n, Some(owed)), Some(d))
                         }
                         _ => (Block::Other, None),
                     };
@@ -118,7 +126,7 @@ impl StreamHandler {
                     let index = v["index"].as_u64().unwrap_or_default();
                     let d = &v["delta"];
                     let delta = match (
-                        self.blocks.get(&index),
+                        self.blocks.get_mut(&index),
                         d["type"].as_str().unwrap_or_default(),
                     ) {
                         (_, "text_delta") => Some(Delta::content(s(d, "text"))),
@@ -135,10 +143,23 @@ impl StreamHandler {
                             detail.signature = Some(s(d, "signature"));
                             Some(reasoning_delta(None, detail))
                         }
-                        (Some(Block::ToolUse(n)), "input_json_delta") => {
+                        (Some(Block::ToolUse(n, owed)), "input_json_delta") => {
                             let frag = s(d, "partial_json");
                             // The first fragment is always "": nothing to say.
-                            (!frag.is_empty()).then(|| tool_delta(*n, None, None, frag))
+                            (!frag.is_empty()).then(|| {
+                                *owed = None;
+                                tool_delta(*n, None, None, frag)
+                            })
+                        }
+                        _ => None,
+                    };
+                    delta.map(|d| self.chunk(d))
+                }
+                "content_block_stop" => {
+                    let index = v["index"].as_u64().unwrap_or_default();
+                    let delta = match self.blocks.get_mut(&index) {
+                        Some(Block::ToolUse(n, owed)) => {
+                            owed.take().map(|args| tool_delta(*n, None, None, args))
                         }
                         _ => None,
                     };
@@ -165,7 +186,7 @@ impl StreamHandler {
                     self.done = true;
                     return Err(super::error::in_stream(v.clone()));
                 }
-                _ => None, // ping, content_block_stop, future event types
+                _ => None, // ping, future event types
             },
         )
     }

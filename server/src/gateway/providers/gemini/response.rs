@@ -36,7 +36,11 @@ pub(super) fn candidate_parts(cand: &Value, next_detail: &mut u32) -> CandidateP
         let mut call_id = None;
         if let Some(fc) = p.get("functionCall") {
             let id = new_tool_call_id();
-            let args = fc.get("args").map_or_else(|| "{}".into(), Value::to_string);
+            // No arguments (absent or null) is `{}`: `null` would not be an arguments object.
+            let args = fc
+                .get("args")
+                .filter(|a| !a.is_null())
+                .map_or_else(|| "{}".into(), Value::to_string);
             let name = fc.get("name").and_then(Value::as_str).unwrap_or_default();
             out.tool_calls
                 .push(ToolCall::function(id.clone(), name, args));

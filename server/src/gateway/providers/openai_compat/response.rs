@@ -4,13 +4,17 @@
 //! those do not fit (an in-band error, a mistyped field) is normalized on the
 //! JSON value before typing it, which also explains what is wrong with it.
 
+use std::collections::HashMap;
+
 use serde_json::{Map, Value};
 
 use crate::gateway::error::UpstreamError;
 use crate::gateway::providers::sse_decoder::EventHandler;
 use crate::gateway::providers::{CallContext, StreamEvent};
 use crate::gateway::stream::SseEvent;
-use crate::gateway::types::{ChatChunk, ChatResponse, FinishReason, Usage};
+use crate::gateway::types::{
+    ChatChunk, ChatResponse, FinishReason, FunctionCallDelta, ToolCallDelta, Usage,
+};
 
 use super::{PROTOCOL, error};
 
@@ -119,6 +123,10 @@ pub(super) struct StreamHandler {
     model: String,
     usage: Option<Usage>,
     finished: bool,
+    /// Per (choice, tool call) index: whether any argument text was streamed. Some hosts
+    /// stream a call without arguments as `arguments: ""` and nothing more, which is not JSON;
+    /// such a call gets `{}` on its choice's finish chunk.
+    tool_args: HashMap<(u32, u32), bool>,
 }
 
 impl StreamHandler {
@@ -128,6 +136,7 @@ impl StreamHandler {
             model: ctx.model.clone(),
             usage: None,
             finished: false,
+            tool_args: HashMap::new(),
         }
     }
 
@@ -171,9 +180,53 @@ impl StreamHandler {
                 self.finished = true;
             }
         }
-        serde_json::from_value(v)
-            .map(Some)
-            .map_err(|e| UpstreamError::malformed(PROTOCOL, e))
+        let mut chunk: ChatChunk =
+            serde_json::from_value(v).map_err(|e| UpstreamError::malformed(PROTOCOL, e))?;
+        self.owe_empty_arguments(&mut chunk);
+        Ok(Some(chunk))
+    }
+
+    /// Tracks which tool calls received argument text, and closes those that did not with
+    /// `{}` on their choice's finish chunk.
+    fn owe_empty_arguments(&mut self, chunk: &mut ChatChunk) {
+        for choice in &mut chunk.choices {
+            for tc in choice.delta.tool_calls.iter().flatten() {
+                let has_text = tc
+                    .function
+                    .as_ref()
+                    .and_then(|f| f.arguments.as_deref())
+                    .is_some_and(|a| !a.is_empty());
+                *self.tool_args.entry((choice.index, tc.index)).or_default() |= has_text;
+            }
+            if choice.finish_reason.is_none() {
+                continue;
+            }
+            let mut owed: Vec<u32> = Vec::new();
+            self.tool_args.retain(|&(c, t), has_text| {
+                let ours = c == choice.index;
+                if ours && !*has_text {
+                    owed.push(t);
+                }
+                !ours
+            });
+            owed.sort_unstable();
+            if owed.is_empty() {
+                continue;
+            }
+            choice
+                .delta
+                .tool_calls
+                .get_or_insert_with(Vec::new)
+                .extend(owed.into_iter().map(|index| ToolCallDelta {
+                    index,
+                    id: None,
+                    kind: None,
+                    function: Some(FunctionCallDelta {
+                        name: None,
+                        arguments: Some("{}".into()),
+                    }),
+                }));
+        }
     }
 }
 
