@@ -69,8 +69,16 @@ pub struct Config {
     pub provider_env: std::collections::BTreeMap<String, String>,
     /// Seconds until an upstream connection is established.
     pub upstream_connect_timeout_secs: u64,
-    /// Seconds until an upstream's response headers arrive.
+    /// Seconds until an upstream's response headers arrive, for a whole (non-stream) answer.
     pub upstream_first_byte_timeout_secs: u64,
+    /// Seconds until the response headers of an upstream *stream* arrive (capped by
+    /// `upstream_first_byte_timeout_secs`). Providers send a stream's headers when they accept
+    /// the request, before the model generates (or thinks): OpenAI, Anthropic and Gemini answer
+    /// them in well under a second, a few seconds at worst under load. 15 s is several times
+    /// that worst case, so a healthy but busy provider is not abandoned, while a provider that
+    /// accepted the connection and hangs is skipped for the next endpoint within seconds rather
+    /// than after the whole answer's 120 s.
+    pub upstream_stream_first_byte_timeout_secs: u64,
     /// Seconds an upstream stream may stay silent.
     pub upstream_idle_timeout_secs: u64,
     /// Seconds for a whole upstream exchange.
@@ -145,6 +153,7 @@ impl Default for Config {
             provider_env: Default::default(),
             upstream_connect_timeout_secs: 10,
             upstream_first_byte_timeout_secs: 120,
+            upstream_stream_first_byte_timeout_secs: 15,
             upstream_idle_timeout_secs: 120,
             upstream_total_timeout_secs: 900,
             stream_keep_alive_ms: 10_000,
@@ -266,6 +275,10 @@ impl Config {
         }
         if let Some(v) = text("UPSTREAM_FIRST_BYTE_TIMEOUT_SECS") {
             self.upstream_first_byte_timeout_secs = parsed("UPSTREAM_FIRST_BYTE_TIMEOUT_SECS", v)?;
+        }
+        if let Some(v) = text("UPSTREAM_STREAM_FIRST_BYTE_TIMEOUT_SECS") {
+            self.upstream_stream_first_byte_timeout_secs =
+                parsed("UPSTREAM_STREAM_FIRST_BYTE_TIMEOUT_SECS", v)?;
         }
         if let Some(v) = text("UPSTREAM_IDLE_TIMEOUT_SECS") {
             self.upstream_idle_timeout_secs = parsed("UPSTREAM_IDLE_TIMEOUT_SECS", v)?;

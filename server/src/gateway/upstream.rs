@@ -43,12 +43,29 @@ const MAX_ERROR_BODY: usize = 256 * 1024;
 #[derive(Clone, Copy, Debug)]
 pub struct Timeouts {
     pub connect: Duration,
-    /// Until the upstream's response headers arrive.
+    /// Until the upstream's response headers arrive, for a whole (non-stream) answer: a
+    /// reasoning model may think for minutes before it sends them.
     pub first_byte: Duration,
+    /// Until the response headers of a stream arrive. Providers send a stream's headers as soon
+    /// as they accept the request, before generating anything, so this can be short: a provider
+    /// that accepts the connection and then says nothing is skipped within seconds instead of
+    /// holding the client on keep-alive comments. Never longer than `first_byte`.
+    pub stream_first_byte: Duration,
     /// Between two chunks of a streamed body.
     pub idle: Duration,
     /// The whole upstream exchange.
     pub total: Duration,
+}
+
+impl Timeouts {
+    /// The wait for response headers: short for a stream, long for a whole answer.
+    pub fn first_byte(&self, stream: bool) -> Duration {
+        if stream {
+            self.stream_first_byte.min(self.first_byte)
+        } else {
+            self.first_byte
+        }
+    }
 }
 
 impl Default for Timeouts {
@@ -56,6 +73,7 @@ impl Default for Timeouts {
         Timeouts {
             connect: Duration::from_secs(10),
             first_byte: Duration::from_secs(120),
+            stream_first_byte: Duration::from_secs(15),
             idle: Duration::from_secs(120),
             total: Duration::from_secs(900),
         }
@@ -422,6 +440,18 @@ mod tests {
 
     fn client() -> UpstreamClient {
         UpstreamClient::new(Timeouts::default()).unwrap()
+    }
+
+    #[test]
+    fn streams_wait_less_for_headers_than_whole_answers_and_never_longer() {
+        let t = Timeouts::default();
+        assert_eq!(t.first_byte(false), Duration::from_secs(120));
+        assert_eq!(t.first_byte(true), Duration::from_secs(15));
+        let short = Timeouts {
+            first_byte: Duration::from_secs(5),
+            ..t
+        };
+        assert_eq!(short.first_byte(true), Duration::from_secs(5));
     }
 
     #[tokio::test]

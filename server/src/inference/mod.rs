@@ -81,6 +81,7 @@ impl Inference {
         let timeouts = Timeouts {
             connect: Duration::from_secs(config.upstream_connect_timeout_secs),
             first_byte: Duration::from_secs(config.upstream_first_byte_timeout_secs),
+            stream_first_byte: Duration::from_secs(config.upstream_stream_first_byte_timeout_secs),
             idle: Duration::from_secs(config.upstream_idle_timeout_secs),
             total: Duration::from_secs(config.upstream_total_timeout_secs),
         };

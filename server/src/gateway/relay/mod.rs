@@ -246,13 +246,16 @@ impl Relay {
     /// Endpoints whose breaker is open or that cool after a rate limit are skipped — unless no
     /// attempt succeeded otherwise, then the one free soonest is tried all the same: health
     /// statistics alone never fail a request a provider might answer.
+    /// `stream` chooses the (shorter) wait for a stream's response headers.
     pub(crate) async fn connect(
         &self,
         targets: &[Target],
         build: impl Fn(&Target) -> Result<(UpstreamRequest, CallContext), UpstreamError>,
         attempts: &mut Vec<AttemptRecord>,
         started: Instant,
+        stream: bool,
     ) -> Result<Connected, UpstreamError> {
+        let first_byte = self.client.timeouts.first_byte(stream);
         let deadline = started + self.retry_budget;
         let mut last_error = None;
         let mut tried = false;
@@ -274,7 +277,9 @@ impl Relay {
             };
             tried = true;
             match self
-                .attempt(index, target, &build, attempts, started, deadline, probe)
+                .attempt(
+                    index, target, &build, attempts, started, deadline, first_byte, probe,
+                )
                 .await
             {
                 Tried::Connected(connected) => return Ok(connected),
@@ -293,7 +298,9 @@ impl Relay {
             let target = &targets[index];
             tracing::info!(provider = %target.provider_slug, endpoint = %target.endpoint_tag, "every candidate unavailable or failed; trying the one free soonest");
             match self
-                .attempt(index, target, &build, attempts, started, deadline, false)
+                .attempt(
+                    index, target, &build, attempts, started, deadline, first_byte, false,
+                )
                 .await
             {
                 Tried::Connected(connected) => return Ok(connected),
@@ -313,6 +320,7 @@ impl Relay {
         attempts: &mut Vec<AttemptRecord>,
         started: Instant,
         deadline: Instant,
+        first_byte: Duration,
         probe: bool,
     ) -> Tried {
         let attempt_started = Instant::now();
@@ -341,11 +349,7 @@ impl Relay {
         // The first byte must come within its timeout and within what is left of the budget
         // (the first attempt is made even when routing used the budget up).
         let left = deadline.saturating_duration_since(attempt_started);
-        let first_byte = self
-            .client
-            .timeouts
-            .first_byte
-            .min(left.max(Duration::from_millis(1)));
+        let first_byte = first_byte.min(left.max(Duration::from_millis(1)));
         match self
             .client
             .send(

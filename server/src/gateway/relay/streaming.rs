@@ -168,6 +168,7 @@ impl Run<'_> {
                     |t| t.build(request, created),
                     &mut attempts,
                     self.started,
+                    true,
                 );
                 tokio::pin!(connect);
                 loop {

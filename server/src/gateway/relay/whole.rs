@@ -35,7 +35,13 @@ impl Relay {
                 ctx,
                 attempt_started,
             } = self
-                .connect(&targets[from..], &build, &mut outcome.attempts, started)
+                .connect(
+                    &targets[from..],
+                    &build,
+                    &mut outcome.attempts,
+                    started,
+                    false,
+                )
                 .await?;
             let index = from + index;
             let headers_at = Instant::now();
