@@ -1,6 +1,7 @@
 //! Gemini `POST /v1beta/models/{model}:{generateContent|streamGenerateContent|countTokens}`:
 //! `x-goog-api-key` (or `?key=`), Google error bodies, function calls with thought signatures,
 //! thought parts, structured output, and `data: {...}\r\n\r\n` streams without `[DONE]`.
+//! Embeddings: `:embedContent` and `:batchEmbedContents` (see [`embed`]).
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -52,8 +53,12 @@ fn error(
 }
 
 fn not_found(model: &str, version: &str) -> HttpResponse {
+    not_found_for(model, version, "generateContent")
+}
+
+fn not_found_for(model: &str, version: &str, method: &str) -> HttpResponse {
     let message = format!(
-        "models/{model} is not found for API version {version}, or is not supported for generateContent. Call ListModels to see the list of available models and their supported methods."
+        "models/{model} is not found for API version {version}, or is not supported for {method}. Call ListModels to see the list of available models and their supported methods."
     );
     let details = json!([
         {"@type": "type.googleapis.com/google.rpc.DebugInfo",
@@ -356,7 +361,11 @@ pub async fn call(
     }
     if !matches!(
         method,
-        "generateContent" | "streamGenerateContent" | "countTokens"
+        "generateContent"
+            | "streamGenerateContent"
+            | "countTokens"
+            | "embedContent"
+            | "batchEmbedContents"
     ) {
         return error(404, &format!("Method not found: {method}"), None, None);
     }
@@ -364,7 +373,10 @@ pub async fn call(
         return injected(code, model, version, &ctx);
     }
     if ctx.unknown_model(model) {
-        return not_found(model, version);
+        return not_found_for(model, version, method);
+    }
+    if matches!(method, "embedContent" | "batchEmbedContents") {
+        return embed(&ctx, model, version, method);
     }
     if ctx
         .body
@@ -439,4 +451,86 @@ pub async fn call(
             model,
             &response_id,
         ))
+}
+
+/// `embedContent` (`{"content":{"parts":[{"text"}]},"outputDimensionality"?}` ->
+/// `{"embedding":{"values":[...]}}`) and `batchEmbedContents` (`{"requests":[{"model":
+/// "models/{model}",...}]}` -> `{"embeddings":[{"values"}]}`, in request order). Only embedding
+/// models (ids containing `embedding`) embed; vectors are deterministic per text, 3072
+/// dimensions unless `outputDimensionality` asks fewer. The answers carry no token counts, as
+/// Google's do not.
+fn embed(ctx: &Ctx, model: &str, version: &str, method: &str) -> HttpResponse {
+    if !model.contains("embedding") {
+        return not_found_for(model, version, method);
+    }
+    let one = |r: &Value, at: &str| -> Result<Value, HttpResponse> {
+        let text = r
+            .pointer("/content/parts")
+            .and_then(Value::as_array)
+            .filter(|p| !p.is_empty())
+            .map(|_| content_text(&r["content"]["parts"]))
+            .ok_or_else(|| {
+                error(
+                    400,
+                    &format!("* {at}.content: content is not specified\n"),
+                    None,
+                    None,
+                )
+            })?;
+        let dims = match r.get("outputDimensionality").and_then(Value::as_u64) {
+            Some(d @ 1..=3072) => d as usize,
+            Some(d) => {
+                return Err(error(
+                    400,
+                    &format!("* {at}.output_dimensionality: {d} is outside [1, 3072]\n"),
+                    None,
+                    None,
+                ));
+            }
+            None => 3072,
+        };
+        Ok(json!({"values": crate::openai::embedding_vector(&text, dims)}))
+    };
+    let answer = if method == "embedContent" {
+        one(&ctx.body, "EmbedContentRequest").map(|e| json!({ "embedding": e }))
+    } else {
+        let Some(requests) = ctx
+            .body
+            .get("requests")
+            .and_then(Value::as_array)
+            .filter(|r| !r.is_empty())
+        else {
+            return error(
+                400,
+                "* BatchEmbedContentsRequest.requests: requests is not specified\n",
+                None,
+                None,
+            );
+        };
+        let expected = format!("models/{model}");
+        requests
+            .iter()
+            .enumerate()
+            .map(|(i, r)| {
+                let at = format!("BatchEmbedContentsRequest.requests[{i}]");
+                if r.get("model").and_then(Value::as_str) != Some(expected.as_str()) {
+                    return Err(error(
+                        400,
+                        &format!("* {at}.model: must be {expected}, the model of the URL\n"),
+                        None,
+                        None,
+                    ));
+                }
+                one(r, &at)
+            })
+            .collect::<Result<Vec<Value>, HttpResponse>>()
+            .map(|es| json!({ "embeddings": es }))
+    };
+    match answer {
+        Ok(body) => HttpResponse::Ok()
+            .content_type("application/json; charset=UTF-8")
+            .insert_header(("vary", "Origin, X-Origin, Referer"))
+            .json(body),
+        Err(response) => response,
+    }
 }

@@ -84,6 +84,7 @@ impl Default for EmulatorConfig {
                 "gemini-2.5-flash",
                 "gemini-2.5-pro",
                 "gemini-2.0-flash",
+                "gemini-embedding-001",
             ]
             .into_iter()
             .map(String::from)

@@ -11,7 +11,9 @@ use std::fmt;
 use serde_json::Value;
 
 use crate::gateway::error::{TranslateError, UpstreamError};
-use crate::gateway::types::{ChatChunk, ChatRequest, ChatResponse, EmbeddingRequest, Usage};
+use crate::gateway::types::{
+    ChatChunk, ChatRequest, ChatResponse, EmbeddingRequest, EmbeddingResponse, Usage,
+};
 
 pub use openai_compat::CompatQuirks;
 pub use registry::ProviderRegistry;
@@ -184,8 +186,8 @@ pub trait ProviderAdapter: Send + Sync {
     /// A non-2xx answer (stream or not).
     fn parse_error(&self, status: u16, headers: &http::HeaderMap, body: &[u8]) -> UpstreamError;
 
-    /// An embeddings request; protocols without an OpenAI-style embeddings API refuse it
-    /// (routing then tries the next endpoint).
+    /// An embeddings request; protocols without an embeddings API refuse it (routing then
+    /// tries the next endpoint).
     fn build_embeddings(
         &self,
         req: &EmbeddingRequest,
@@ -196,5 +198,16 @@ pub trait ProviderAdapter: Send + Sync {
             provider: self.protocol(),
             feature: "embeddings".into(),
         })
+    }
+
+    /// A 2xx embeddings body, in OpenAI's shape (what OpenAI-style upstreams answer already).
+    fn parse_embeddings(
+        &self,
+        body: &[u8],
+        req: &EmbeddingRequest,
+        ctx: &CallContext,
+    ) -> Result<EmbeddingResponse, UpstreamError> {
+        let _ = (req, ctx);
+        serde_json::from_slice(body).map_err(|e| UpstreamError::malformed(self.protocol(), e))
     }
 }

@@ -1,4 +1,4 @@
-//! The embeddings exchange (OpenAI-style `/embeddings` upstreams).
+//! The embeddings exchange; each adapter builds and reads its protocol's embeddings call.
 
 use std::time::Instant;
 
@@ -27,10 +27,7 @@ impl Relay {
             .fetch_whole(
                 targets,
                 |t| t.build_embeddings(request, created),
-                |t, body, _| {
-                    serde_json::from_slice::<EmbeddingResponse>(body)
-                        .map_err(|e| UpstreamError::malformed(t.adapter.protocol(), e))
-                },
+                |t, body, ctx| t.adapter.parse_embeddings(body, request, ctx),
                 &mut outcome,
                 started,
             )

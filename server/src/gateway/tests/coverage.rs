@@ -53,6 +53,7 @@ const COVERED: &[(&str, &[&str])] = &[
             "error_400_api_key_invalid.json",
             "error_403_api_not_enabled.json",
             "error_404_unknown_model.json",
+            "embeddings_documented.json",
             "recording_countTokens.json",
             "recording_generateContent_functionCall_parameters_OBJECT_schema.json",
             "recording_generateContent_functionCall_thoughtSignature.json",

@@ -5,6 +5,7 @@ mod anthropic;
 mod coverage;
 mod empty_tool_arguments;
 mod gemini;
+mod gemini_embeddings;
 mod openai;
 mod openrouter;
 mod support;

@@ -5,6 +5,7 @@ mod chat;
 mod legacy;
 
 pub use chat::chat;
+pub(crate) use legacy::embedding_vector;
 pub use legacy::{completions, embeddings, models};
 
 use actix_web::http::StatusCode;

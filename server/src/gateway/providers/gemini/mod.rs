@@ -1,5 +1,7 @@
-//! Google Gemini API (`generateContent` / `streamGenerateContent?alt=sse`).
+//! Google Gemini API (`generateContent` / `streamGenerateContent?alt=sse`, and
+//! `embedContent` / `batchEmbedContents` for embeddings).
 
+mod embeddings;
 mod error;
 mod request;
 mod response;
@@ -10,8 +12,8 @@ use serde_json::Value;
 
 use crate::gateway::error::{TranslateError, UpstreamError};
 use crate::gateway::types::{
-    ChatRequest, ChatResponse, CompletionTokensDetails, FinishReason, PromptTokensDetails,
-    ReasoningDetail, Usage,
+    ChatRequest, ChatResponse, CompletionTokensDetails, EmbeddingRequest, EmbeddingResponse,
+    FinishReason, PromptTokensDetails, ReasoningDetail, Usage,
 };
 
 use super::sse_decoder::SseDecoder;
@@ -58,6 +60,23 @@ impl ProviderAdapter for Gemini {
 
     fn parse_error(&self, status: u16, headers: &http::HeaderMap, body: &[u8]) -> UpstreamError {
         error::parse(status, headers, body)
+    }
+
+    fn build_embeddings(
+        &self,
+        req: &EmbeddingRequest,
+        ctx: &CallContext,
+    ) -> Result<UpstreamRequest, TranslateError> {
+        embeddings::build(req, ctx)
+    }
+
+    fn parse_embeddings(
+        &self,
+        body: &[u8],
+        req: &EmbeddingRequest,
+        ctx: &CallContext,
+    ) -> Result<EmbeddingResponse, UpstreamError> {
+        embeddings::parse(body, req, ctx)
     }
 }
 
