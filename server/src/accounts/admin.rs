@@ -1,6 +1,11 @@
 //! Platform administration: the cross-tenant views and actions reserved to platform admins.
-//! Every change is written to the audit log in the same transaction.
+//! Every change is written to the audit log in the same transaction. Answers come in the
+//! shared API shapes (`api_types::admin`).
 
+use api_types::admin::{
+    AdminOrganization, AdminOrganizationList, AdminUser, AdminUserList, AuditEntry, AuditList,
+    PageInfo,
+};
 use chrono::Utc;
 use entity::{audit_log, membership, organization, user};
 use sea_orm::{
@@ -9,6 +14,7 @@ use sea_orm::{
     sea_query::{Expr, ExprTrait, Func},
 };
 
+use super::key_cache::KeyCache;
 use super::{AccountError, audit};
 
 pub const MAX_PER_PAGE: u64 = 100;
@@ -37,6 +43,14 @@ impl Page {
     fn offset(self) -> u64 {
         (self.page - 1) * self.per_page
     }
+
+    fn info(self, total: u64) -> PageInfo {
+        PageInfo {
+            page: self.page,
+            per_page: self.per_page,
+            total,
+        }
+    }
 }
 
 /// `%text%` for LIKE, with the pattern characters in the search text escaped.
@@ -49,16 +63,23 @@ fn like_pattern(text: &str) -> String {
     format!("%{escaped}%")
 }
 
-pub struct OrgRow {
-    pub org: organization::Model,
-    pub member_count: u64,
+fn admin_organization(org: organization::Model, member_count: u64) -> AdminOrganization {
+    AdminOrganization {
+        id: org.id,
+        name: org.name,
+        is_personal: org.is_personal,
+        member_count,
+        suspended_at: org.suspended_at,
+        suspended_reason: org.suspended_reason,
+        created_at: org.created_at,
+    }
 }
 
 pub async fn organizations(
     db: &DatabaseConnection,
     search: Option<&str>,
     page: Page,
-) -> Result<(Vec<OrgRow>, u64), AccountError> {
+) -> Result<AdminOrganizationList, AccountError> {
     let mut query = organization::Entity::find();
     if let Some(q) = search.map(str::trim).filter(|q| !q.is_empty()) {
         let pattern = like_pattern(q);
@@ -85,16 +106,19 @@ pub async fn organizations(
             .filter(membership::Column::OrgId.eq(org.id.clone()))
             .count(db)
             .await?;
-        rows.push(OrgRow { org, member_count });
+        rows.push(admin_organization(org, member_count));
     }
-    Ok((rows, total))
+    Ok(AdminOrganizationList {
+        data: rows,
+        pagination: page.info(total),
+    })
 }
 
 pub async fn users(
     db: &DatabaseConnection,
     search: Option<&str>,
     page: Page,
-) -> Result<(Vec<user::Model>, u64), AccountError> {
+) -> Result<AdminUserList, AccountError> {
     let mut query = user::Entity::find();
     if let Some(q) = search.map(str::trim).filter(|q| !q.is_empty()) {
         let pattern = like_pattern(q);
@@ -113,16 +137,32 @@ pub async fn users(
         .limit(page.per_page)
         .all(db)
         .await?;
-    Ok((users, total))
+    Ok(AdminUserList {
+        data: users
+            .into_iter()
+            .map(|u| AdminUser {
+                id: u.id,
+                email: u.email,
+                name: u.name,
+                is_platform_admin: u.is_platform_admin,
+                personal_organization_id: u.personal_org_id,
+                created_at: u.created_at,
+            })
+            .collect(),
+        pagination: page.info(total),
+    })
 }
 
-/// Suspends (`reason` given) or reactivates (`None`) an organization.
+/// Suspends (`reason` given) or reactivates (`None`) an organization, and drops every cached
+/// key so that the change holds at once on this replica (keys are cached for up to a second).
+/// The answer reports no member count (0).
 pub async fn set_suspended(
     db: &DatabaseConnection,
+    keys: &KeyCache,
     actor: &user::Model,
     org_id: &str,
     suspend: Option<String>,
-) -> Result<organization::Model, AccountError> {
+) -> Result<AdminOrganization, AccountError> {
     let txn = crate::db::begin_write(db).await?;
     let org = organization::Entity::find_by_id(org_id.to_owned())
         .one(&txn)
@@ -150,13 +190,12 @@ pub async fn set_suspended(
     )
     .await?;
     txn.commit().await?;
-    Ok(org)
+    // An organization-wide change; rare, so dropping every cached key is fine.
+    keys.invalidate_all();
+    Ok(admin_organization(org, 0))
 }
 
-pub async fn audit_entries(
-    db: &DatabaseConnection,
-    page: Page,
-) -> Result<(Vec<audit_log::Model>, u64), AccountError> {
+pub async fn audit_entries(db: &DatabaseConnection, page: Page) -> Result<AuditList, AccountError> {
     let query = audit_log::Entity::find();
     let total = query.clone().count(db).await?;
     let rows = query
@@ -166,5 +205,20 @@ pub async fn audit_entries(
         .limit(page.per_page)
         .all(db)
         .await?;
-    Ok((rows, total))
+    Ok(AuditList {
+        data: rows
+            .into_iter()
+            .map(|a: audit_log::Model| AuditEntry {
+                id: a.id,
+                actor_user_id: a.actor_user_id,
+                actor_email: a.actor_email,
+                action: a.action,
+                target_type: a.target_type,
+                target_id: a.target_id,
+                details: a.details,
+                created_at: a.created_at,
+            })
+            .collect(),
+        pagination: page.info(total),
+    })
 }

@@ -1,16 +1,20 @@
 //! API keys: inference keys (call models) and management keys (call the key management API).
 //! Keys look like OpenRouter's, `sk-or-v1-` + 64 hex characters; only their SHA-256 is stored.
+//! The reads and writes here are reachable only inside `accounts`: callers go through
+//! [`super::key_rules`], which checks who may act and invalidates the key cache.
 
 use chrono::{DateTime, Utc};
 use entity::api_key;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
-    QueryOrder, QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, Set,
 };
 
 use super::{AccountError, tenant::OrgScope};
 use crate::billing::money::Nanos;
 use crate::ids::{random_hex_secret, sha256_hex};
+
+pub use api_types::keys::LimitReset;
 
 pub const KEY_PREFIX: &str = "sk-or-v1-";
 pub const MAX_KEY_NAME_CHARS: usize = 200;
@@ -36,49 +40,6 @@ impl KeyKind {
         } else {
             KeyKind::Inference
         }
-    }
-}
-
-#[derive(
-    Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema,
-)]
-#[serde(rename_all = "lowercase")]
-pub enum LimitReset {
-    Daily,
-    Weekly,
-    Monthly,
-}
-
-impl LimitReset {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            LimitReset::Daily => "daily",
-            LimitReset::Weekly => "weekly",
-            LimitReset::Monthly => "monthly",
-        }
-    }
-
-    pub fn parse(text: &str) -> Option<LimitReset> {
-        match text {
-            "daily" => Some(LimitReset::Daily),
-            "weekly" => Some(LimitReset::Weekly),
-            "monthly" => Some(LimitReset::Monthly),
-            _ => None,
-        }
-    }
-
-    /// When the current window ends: next UTC midnight, next Monday, or the 1st of next month.
-    pub fn next_reset(self, now: DateTime<Utc>) -> DateTime<Utc> {
-        use chrono::{Datelike, Days, Months, NaiveTime};
-        let today = now.date_naive();
-        let next_day = match self {
-            LimitReset::Daily => today + Days::new(1),
-            LimitReset::Weekly => {
-                today + Days::new(7 - u64::from(today.weekday().num_days_from_monday()))
-            }
-            LimitReset::Monthly => (today.with_day(1).unwrap_or(today)) + Months::new(1),
-        };
-        next_day.and_time(NaiveTime::MIN).and_utc()
     }
 }
 
@@ -134,7 +95,7 @@ pub fn check_name(name: &str) -> Result<String, AccountError> {
 }
 
 /// Creates a key and returns it with its plaintext, which is never available again.
-pub async fn create(
+pub(super) async fn create(
     db: &impl ConnectionTrait,
     scope: &OrgScope,
     kind: KeyKind,
@@ -170,7 +131,7 @@ pub async fn create(
     Ok((model, plaintext))
 }
 
-pub async fn list(
+pub(super) async fn list(
     db: &impl ConnectionTrait,
     scope: &OrgScope,
     kind: KeyKind,
@@ -192,19 +153,7 @@ pub async fn list(
         .await?)
 }
 
-pub async fn count(
-    db: &impl ConnectionTrait,
-    scope: &OrgScope,
-    kind: KeyKind,
-) -> Result<u64, AccountError> {
-    Ok(api_key::Entity::find()
-        .filter(api_key::Column::OrgId.eq(scope.org_id()))
-        .filter(api_key::Column::Kind.eq(kind.as_str()))
-        .count(db)
-        .await?)
-}
-
-pub async fn get(
+pub(super) async fn get(
     db: &impl ConnectionTrait,
     scope: &OrgScope,
     kind: KeyKind,
@@ -219,7 +168,7 @@ pub async fn get(
 }
 
 /// A key of either kind in the organization (for a key reading its own record).
-pub async fn get_any_kind(
+pub(super) async fn get_any_kind(
     db: &impl ConnectionTrait,
     scope: &OrgScope,
     hash: &str,
@@ -231,15 +180,14 @@ pub async fn get_any_kind(
         .ok_or(AccountError::NotFound("API key"))
 }
 
-pub async fn update(
+/// Applies a patch to a key already read through the caller's scope.
+pub(super) async fn update(
     db: &impl ConnectionTrait,
-    scope: &OrgScope,
-    kind: KeyKind,
-    hash: &str,
+    existing: api_key::Model,
     patch: KeyPatch,
 ) -> Result<api_key::Model, AccountError> {
     let name = patch.name.as_deref().map(check_name).transpose()?;
-    let mut row: api_key::ActiveModel = get(db, scope, kind, hash).await?.into();
+    let mut row: api_key::ActiveModel = existing.into();
     if let Some(name) = name {
         row.name = Set(name);
     }
@@ -259,7 +207,7 @@ pub async fn update(
     Ok(row.update(db).await?)
 }
 
-pub async fn delete(
+pub(super) async fn delete(
     db: &impl ConnectionTrait,
     scope: &OrgScope,
     kind: KeyKind,
@@ -325,32 +273,6 @@ impl KeyUsage {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn reset_windows_end_at_utc_boundaries() {
-        let now = DateTime::parse_from_rfc3339("2026-11-22T18:00:00Z")
-            .unwrap()
-            .to_utc(); // a Sunday
-        assert_eq!(
-            LimitReset::Daily.next_reset(now).to_rfc3339(),
-            "2026-11-23T00:00:00+00:00"
-        );
-        assert_eq!(
-            LimitReset::Weekly.next_reset(now).to_rfc3339(),
-            "2026-11-23T00:00:00+00:00"
-        );
-        assert_eq!(
-            LimitReset::Monthly.next_reset(now).to_rfc3339(),
-            "2026-12-01T00:00:00+00:00"
-        );
-        let monday = DateTime::parse_from_rfc3339("2026-11-23T00:00:00Z")
-            .unwrap()
-            .to_utc();
-        assert_eq!(
-            LimitReset::Weekly.next_reset(monday).to_rfc3339(),
-            "2026-11-30T00:00:00+00:00"
-        );
-    }
 
     #[test]
     fn key_format() {

@@ -6,6 +6,8 @@ pub mod api_keys;
 pub mod audit;
 pub mod bootstrap;
 pub mod key_cache;
+pub mod key_rules;
+pub mod key_views;
 pub mod organizations;
 pub mod passwords;
 pub mod roles;

@@ -2,7 +2,10 @@
 //! - every organization keeps at least one owner; only owners grant or take away ownership;
 //! - admins manage members and admins; anyone may leave (except the last owner);
 //! - personal organizations have exactly their one owner: to collaborate, create an organization.
+//!
+//! What the API shows comes back in the shared shapes (`api_types::organizations`).
 
+use api_types::organizations::{InviteView, MemberView, OrganizationView};
 use chrono::{Duration, Utc};
 use entity::{invite, membership, organization, user};
 use sea_orm::{
@@ -40,7 +43,38 @@ pub async fn scope_for_member(
     }
 }
 
-pub async fn get(
+/// The organization as its member sees it (with their role).
+fn view(org: &organization::Model, role: Role) -> OrganizationView {
+    OrganizationView {
+        id: org.id.clone(),
+        name: org.name.clone(),
+        is_personal: org.is_personal,
+        role,
+        suspended: org.suspended_at.is_some(),
+        created_at: org.created_at,
+    }
+}
+
+fn invite_view(i: invite::Model) -> InviteView {
+    InviteView {
+        id: i.id,
+        email: i.email,
+        role: i.role,
+        invited_by_user_id: i.invited_by_user_id,
+        created_at: i.created_at,
+        expires_at: i.expires_at,
+    }
+}
+
+/// The caller's organization as they see it.
+pub async fn describe(
+    db: &impl ConnectionTrait,
+    scope: &OrgScope,
+) -> Result<OrganizationView, AccountError> {
+    Ok(view(&get(db, scope).await?, scope.role()))
+}
+
+async fn get(
     db: &impl ConnectionTrait,
     scope: &OrgScope,
 ) -> Result<organization::Model, AccountError> {
@@ -50,11 +84,12 @@ pub async fn get(
         .ok_or(AccountError::NotFound("Organization"))
 }
 
+/// Creates an organization owned by `owner`.
 pub async fn create(
     db: &DatabaseConnection,
     owner: &user::Model,
     name: Option<String>,
-) -> Result<organization::Model, AccountError> {
+) -> Result<OrganizationView, AccountError> {
     let name = users::normalize_name(name, "name")?
         .ok_or_else(|| AccountError::invalid("name: required"))?;
     let now = Utc::now();
@@ -80,28 +115,28 @@ pub async fn create(
     .insert(&txn)
     .await?;
     txn.commit().await?;
-    Ok(org)
+    Ok(view(&org, Role::Owner))
 }
 
 pub async fn rename(
     db: &DatabaseConnection,
     scope: &OrgScope,
     name: Option<String>,
-) -> Result<organization::Model, AccountError> {
+) -> Result<OrganizationView, AccountError> {
     require_manager(scope)?;
     let name = users::normalize_name(name, "name")?
         .ok_or_else(|| AccountError::invalid("name: required"))?;
     let mut org: organization::ActiveModel = get(db, scope).await?.into();
     org.name = Set(name);
     org.updated_at = Set(Utc::now());
-    Ok(org.update(db).await?)
+    Ok(view(&org.update(db).await?, scope.role()))
 }
 
 /// The organizations a user belongs to, with their role, personal organization first.
 pub async fn list_for_user(
     db: &impl ConnectionTrait,
     user_id: &str,
-) -> Result<Vec<(organization::Model, Role)>, AccountError> {
+) -> Result<Vec<OrganizationView>, AccountError> {
     let rows = membership::Entity::find()
         .filter(membership::Column::UserId.eq(user_id))
         .find_also_related(organization::Entity)
@@ -113,19 +148,13 @@ pub async fn list_for_user(
         .filter_map(|(m, org)| Some((org?, Role::parse(&m.role)?)))
         .collect();
     orgs.sort_by_key(|(org, _)| !org.is_personal);
-    Ok(orgs)
-}
-
-pub struct Member {
-    pub user: user::Model,
-    pub role: Role,
-    pub joined_at: chrono::DateTime<Utc>,
+    Ok(orgs.iter().map(|(org, role)| view(org, *role)).collect())
 }
 
 pub async fn members(
     db: &impl ConnectionTrait,
     scope: &OrgScope,
-) -> Result<Vec<Member>, AccountError> {
+) -> Result<Vec<MemberView>, AccountError> {
     let rows = membership::Entity::find()
         .filter(membership::Column::OrgId.eq(scope.org_id()))
         .find_also_related(user::Entity)
@@ -135,10 +164,13 @@ pub async fn members(
     Ok(rows
         .into_iter()
         .filter_map(|(m, u)| {
-            Some(Member {
+            let user = u?;
+            Some(MemberView {
+                user_id: user.id,
+                email: user.email,
+                name: user.name,
                 role: Role::parse(&m.role)?,
                 joined_at: m.created_at,
-                user: u?,
             })
         })
         .collect())
@@ -241,7 +273,7 @@ pub async fn invite(
     inviter: &user::Model,
     email: &str,
     role: Role,
-) -> Result<invite::Model, AccountError> {
+) -> Result<InviteView, AccountError> {
     require_manager(scope)?;
     let email = users::normalize_email(email)?;
     if role == Role::Owner && scope.role() != Role::Owner {
@@ -270,7 +302,7 @@ pub async fn invite(
         .filter(invite::Column::AcceptedAt.is_null())
         .exec(db)
         .await?;
-    Ok(invite::ActiveModel {
+    let invite = invite::ActiveModel {
         id: Set(new_id("inv")),
         org_id: Set(scope.org_id().to_owned()),
         email: Set(email),
@@ -282,20 +314,22 @@ pub async fn invite(
         accepted_by_user_id: Set(None),
     }
     .insert(db)
-    .await?)
+    .await?;
+    Ok(invite_view(invite))
 }
 
 pub async fn pending_invites(
     db: &impl ConnectionTrait,
     scope: &OrgScope,
-) -> Result<Vec<invite::Model>, AccountError> {
-    Ok(invite::Entity::find()
+) -> Result<Vec<InviteView>, AccountError> {
+    let invites = invite::Entity::find()
         .filter(invite::Column::OrgId.eq(scope.org_id()))
         .filter(invite::Column::AcceptedAt.is_null())
         .filter(invite::Column::ExpiresAt.gt(Utc::now()))
         .order_by_desc(invite::Column::CreatedAt)
         .all(db)
-        .await?)
+        .await?;
+    Ok(invites.into_iter().map(invite_view).collect())
 }
 
 pub async fn revoke_invite(

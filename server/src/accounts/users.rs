@@ -1,5 +1,6 @@
 //! Sign-up and password authentication.
 
+use api_types::account::UserView;
 use chrono::Utc;
 use entity::{membership, organization, user};
 use sea_orm::{
@@ -16,6 +17,18 @@ pub struct SignupInput {
     pub email: String,
     pub password: String,
     pub name: Option<String>,
+}
+
+/// The user as the API shows them (to themselves).
+pub fn view(user: &user::Model) -> UserView {
+    UserView {
+        id: user.id.clone(),
+        email: user.email.clone(),
+        name: user.name.clone(),
+        is_platform_admin: user.is_platform_admin,
+        personal_organization_id: user.personal_org_id.clone(),
+        created_at: user.created_at,
+    }
 }
 
 /// Trims and lower-cases an email, and checks it has a plausible shape.

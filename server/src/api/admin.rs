@@ -1,10 +1,10 @@
 //! Platform admin routes: tenants, users, suspension, audit log.
 
 use actix_web::{get, post, web};
-use chrono::{DateTime, Utc};
-use entity::{audit_log, organization};
-use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
+use api_types::admin::{
+    AdminOrganization, AdminOrganizationList, AdminUserList, AuditList, SuspendRequest,
+};
+use serde::Deserialize;
 
 use super::error::ApiError;
 use super::extract::PlatformAdmin;
@@ -30,100 +30,6 @@ pub struct PageQuery {
     pub per_page: Option<u64>,
 }
 
-#[derive(Serialize, ToSchema)]
-pub struct PageInfo {
-    pub page: u64,
-    pub per_page: u64,
-    pub total: u64,
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct AdminOrganization {
-    pub id: String,
-    pub name: String,
-    pub is_personal: bool,
-    pub member_count: u64,
-    pub suspended_at: Option<DateTime<Utc>>,
-    pub suspended_reason: Option<String>,
-    pub created_at: DateTime<Utc>,
-}
-
-impl AdminOrganization {
-    fn new(org: organization::Model, member_count: u64) -> Self {
-        AdminOrganization {
-            id: org.id,
-            name: org.name,
-            is_personal: org.is_personal,
-            member_count,
-            suspended_at: org.suspended_at,
-            suspended_reason: org.suspended_reason,
-            created_at: org.created_at,
-        }
-    }
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct AdminOrganizationList {
-    pub data: Vec<AdminOrganization>,
-    pub pagination: PageInfo,
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct AdminUser {
-    pub id: String,
-    pub email: String,
-    pub name: Option<String>,
-    pub is_platform_admin: bool,
-    pub personal_organization_id: String,
-    pub created_at: DateTime<Utc>,
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct AdminUserList {
-    pub data: Vec<AdminUser>,
-    pub pagination: PageInfo,
-}
-
-#[derive(Deserialize, ToSchema, Default)]
-#[serde(deny_unknown_fields)]
-pub struct SuspendRequest {
-    /// Shown to the organization's callers in the 403 message.
-    pub reason: Option<String>,
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct AuditEntry {
-    pub id: String,
-    pub actor_user_id: String,
-    pub actor_email: String,
-    pub action: String,
-    pub target_type: String,
-    pub target_id: String,
-    pub details: serde_json::Value,
-    pub created_at: DateTime<Utc>,
-}
-
-impl From<audit_log::Model> for AuditEntry {
-    fn from(a: audit_log::Model) -> Self {
-        AuditEntry {
-            id: a.id,
-            actor_user_id: a.actor_user_id,
-            actor_email: a.actor_email,
-            action: a.action,
-            target_type: a.target_type,
-            target_id: a.target_id,
-            details: a.details,
-            created_at: a.created_at,
-        }
-    }
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct AuditList {
-    pub data: Vec<AuditEntry>,
-    pub pagination: PageInfo,
-}
-
 /// All organizations, newest first, with search and paging.
 #[utoipa::path(tag = "admin", params(SearchQuery), responses(
     (status = 200, body = AdminOrganizationList), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
@@ -134,18 +40,9 @@ pub async fn organizations(
     query: web::Query<SearchQuery>,
 ) -> Result<web::Json<AdminOrganizationList>, ApiError> {
     let page = Page::new(query.page, query.per_page)?;
-    let (rows, total) = admin::organizations(&state.db, query.q.as_deref(), page).await?;
-    Ok(web::Json(AdminOrganizationList {
-        data: rows
-            .into_iter()
-            .map(|r| AdminOrganization::new(r.org, r.member_count))
-            .collect(),
-        pagination: PageInfo {
-            page: page.page,
-            per_page: page.per_page,
-            total,
-        },
-    }))
+    Ok(web::Json(
+        admin::organizations(&state.db, query.q.as_deref(), page).await?,
+    ))
 }
 
 /// All users, newest first, with search and paging.
@@ -158,25 +55,9 @@ pub async fn users(
     query: web::Query<SearchQuery>,
 ) -> Result<web::Json<AdminUserList>, ApiError> {
     let page = Page::new(query.page, query.per_page)?;
-    let (rows, total) = admin::users(&state.db, query.q.as_deref(), page).await?;
-    Ok(web::Json(AdminUserList {
-        data: rows
-            .into_iter()
-            .map(|u| AdminUser {
-                id: u.id,
-                email: u.email,
-                name: u.name,
-                is_platform_admin: u.is_platform_admin,
-                personal_organization_id: u.personal_org_id,
-                created_at: u.created_at,
-            })
-            .collect(),
-        pagination: PageInfo {
-            page: page.page,
-            per_page: page.per_page,
-            total,
-        },
-    }))
+    Ok(web::Json(
+        admin::users(&state.db, query.q.as_deref(), page).await?,
+    ))
 }
 
 async fn set_suspended(
@@ -185,10 +66,7 @@ async fn set_suspended(
     org_id: &str,
     reason: Option<String>,
 ) -> Result<AdminOrganization, ApiError> {
-    let org = admin::set_suspended(&state.db, &admin.0, org_id, reason).await?;
-    // Keys are cached for up to a second; drop them so the change holds at once here.
-    state.keys.invalidate_all();
-    Ok(AdminOrganization::new(org, 0))
+    Ok(admin::set_suspended(&state.db, &state.keys, &admin.0, org_id, reason).await?)
 }
 
 /// Suspend an organization: every key of it gets 403 until reactivated.
@@ -237,13 +115,5 @@ pub async fn audit(
     query: web::Query<PageQuery>,
 ) -> Result<web::Json<AuditList>, ApiError> {
     let page = Page::new(query.page, query.per_page)?;
-    let (rows, total) = admin::audit_entries(&state.db, page).await?;
-    Ok(web::Json(AuditList {
-        data: rows.into_iter().map(AuditEntry::from).collect(),
-        pagination: PageInfo {
-            page: page.page,
-            per_page: page.per_page,
-            total,
-        },
-    }))
+    Ok(web::Json(admin::audit_entries(&state.db, page).await?))
 }

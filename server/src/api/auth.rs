@@ -2,56 +2,16 @@
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, post, web};
-use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
+use api_types::account::{AuthResponse, LoginRequest, RefreshRequest, SignupRequest};
 
 use super::cookies;
 use super::error::ApiError;
 use super::extract::{SessionUser, check_csrf, client_ip, state};
 use super::json::Json;
-use super::me::UserView;
 use super::openapi::ErrorBody;
 use crate::accounts::sessions::IssuedSession;
 use crate::accounts::users::{self, SignupInput};
 use crate::state::AppState;
-
-#[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct SignupRequest {
-    #[schema(example = "ada@example.com")]
-    pub email: String,
-    /// At least 10 characters.
-    pub password: String,
-    pub name: Option<String>,
-}
-
-#[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct LoginRequest {
-    pub email: String,
-    pub password: String,
-}
-
-#[derive(Deserialize, ToSchema, Default)]
-#[serde(deny_unknown_fields)]
-pub struct RefreshRequest {
-    /// The refresh token; browsers send it as the `sb_refresh` cookie instead.
-    pub refresh_token: Option<String>,
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct AuthResponse {
-    pub user: UserView,
-    /// Access token for `Authorization: Bearer`; also set as the `sb_access` cookie.
-    pub token: String,
-    pub token_type: &'static str,
-    /// Seconds until `token` expires.
-    pub expires_in: i64,
-    /// Exchange at `/api/v1/auth/refresh` for a new token; single use (rotated).
-    pub refresh_token: String,
-    pub session_expires_at: DateTime<Utc>,
-}
 
 fn session_response(
     status: StatusCode,
@@ -62,9 +22,9 @@ fn session_response(
     let mut builder = HttpResponse::build(status);
     cookies::set_session(&mut builder, &state.config, &issued);
     builder.json(AuthResponse {
-        user: UserView::from(&user),
+        user: users::view(&user),
         token: issued.access_token,
-        token_type: "Bearer",
+        token_type: "Bearer".into(),
         expires_in: issued.access_expires_in,
         refresh_token: issued.refresh_token,
         session_expires_at: issued.session_expires_at,

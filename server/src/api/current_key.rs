@@ -2,79 +2,16 @@
 //! OpenRouter's shape, including the fields its SDKs require (budgets, the legacy rate limit).
 
 use actix_web::{get, web};
-use chrono::{DateTime, Utc};
-use entity::api_key;
-use serde::Serialize;
-use utoipa::ToSchema;
+use api_types::keys::{CurrentKeyResponse, FreeModelDailyRequests, LegacyRateLimit};
+use chrono::Utc;
 
 use super::error::ApiError;
 use super::extract::ApiKeyCaller;
-use super::keys::KeyFigures;
 use super::openapi::ErrorBody;
-use crate::accounts::api_keys::{self, KeyKind, KeyUsage, LimitReset};
-use crate::billing::money::Nanos;
+use crate::accounts::key_rules;
+use crate::accounts::key_views::RateFigures;
 use crate::limits::Limits;
 use crate::state::AppState;
-
-/// The legacy `rate_limit` object: deprecated upstream (where it always says -1), kept because
-/// clients require it. Here it reports the key's real request-rate limit (-1: none).
-#[derive(Serialize, ToSchema)]
-pub struct LegacyRateLimit {
-    pub requests: i64,
-    pub interval: String,
-    pub note: &'static str,
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct FreeModelDailyRequests {
-    pub limit: i64,
-    pub remaining: i64,
-    pub used: i64,
-}
-
-/// One budget layer that enforcement checks; today only the key's own limit.
-#[derive(Serialize, ToSchema, Clone)]
-pub struct KeyBudget {
-    pub budget_id: Option<String>,
-    pub guardrail_id: Option<String>,
-    pub include_byok: bool,
-    #[schema(value_type = f64)]
-    pub limit_usd: Nanos,
-    #[schema(value_type = f64)]
-    pub remaining_usd: Nanos,
-    #[schema(value_type = f64)]
-    pub spend_usd: Nanos,
-    pub reset_interval: Option<LimitReset>,
-    pub resets_at: Option<DateTime<Utc>>,
-    pub scope: &'static str,
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct CurrentKey {
-    pub label: String,
-    pub name: String,
-    #[serde(flatten)]
-    pub figures: KeyFigures,
-    /// True until the organization has bought credits.
-    pub is_free_tier: bool,
-    pub is_management_key: bool,
-    /// OpenRouter's older name for management keys.
-    pub is_provisioning_key: bool,
-    pub creator_user_id: Option<String>,
-    pub expires_at: Option<DateTime<Utc>>,
-    pub organization_id: Option<String>,
-    pub workspace_id: Option<String>,
-    pub allowed_data_regions: Vec<&'static str>,
-    pub budgets: Vec<KeyBudget>,
-    pub effective_budget: Option<KeyBudget>,
-    pub free_model_daily_requests: FreeModelDailyRequests,
-    pub rate_limit: LegacyRateLimit,
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct CurrentKeyResponse {
-    pub data: CurrentKey,
-}
 
 /// The calling key's own data (`Authorization: Bearer sk-or-v1-...`, either kind).
 #[utoipa::path(tag = "keys", responses(
@@ -103,24 +40,18 @@ async fn current_key(
     state: &AppState,
     caller: &ApiKeyCaller,
 ) -> Result<web::Json<CurrentKeyResponse>, ApiError> {
-    let key = api_keys::get_any_kind(&state.db, &caller.0.scope(), &caller.0.key.hash).await?;
-    let purchased = state.credit.lifetime_purchased(&key.org_id);
+    let org_id = &caller.0.key.org_id;
+    let purchased = state.credit.lifetime_purchased(org_id);
+    let limiter = state.inference.limits();
+    let limits = limiter.effective(org_id, purchased);
+    let free_used_today = limiter.free_used_today(org_id, Utc::now());
     let rates = RateFigures {
-        limits: state.inference.limits().effective(&key.org_id, purchased),
-        free_used_today: state
-            .inference
-            .limits()
-            .free_used_today(&key.org_id, Utc::now()),
-        purchased,
+        is_free_tier: !purchased.is_positive(),
+        free_model_daily_requests: free_daily(&limits, free_used_today),
+        rate_limit: legacy_rate_limit(&limits),
     };
-    Ok(web::Json(current_key_view(&key, &rates)))
-}
-
-/// The caller's limits and today's `:free` count, from the in-memory limiter.
-struct RateFigures {
-    limits: Limits,
-    free_used_today: u32,
-    purchased: Nanos,
+    let data = key_rules::own_key(&state.db, &caller.0, &rates).await?;
+    Ok(web::Json(CurrentKeyResponse { data }))
 }
 
 /// `60s` as OpenRouter writes intervals: `1m`, `1h`, `1d` when they divide evenly.
@@ -133,57 +64,22 @@ fn interval(seconds: u64) -> String {
     }
 }
 
-fn current_key_view(key: &api_key::Model, rates: &RateFigures) -> CurrentKeyResponse {
-    let figures = KeyFigures::new(key);
-    let usage = KeyUsage::of(key);
-    let budgets: Vec<KeyBudget> = key
-        .limit_nanos
-        .map(|limit| KeyBudget {
-            budget_id: None,
-            guardrail_id: None,
-            include_byok: key.include_byok_in_limit,
-            limit_usd: Nanos::from_nanos(limit),
-            remaining_usd: usage.limit_remaining(key).unwrap_or(Nanos::ZERO),
-            spend_usd: usage.in_limit_window(key),
-            reset_interval: figures.limit_reset,
-            resets_at: figures.limit_reset.map(|r| r.next_reset(Utc::now())),
-            scope: "key_limit",
-        })
-        .into_iter()
-        .collect();
-    let is_management = KeyKind::of(key) == KeyKind::Management;
-    CurrentKeyResponse {
-        data: CurrentKey {
-            label: key.label.clone(),
-            name: key.name.clone(),
-            figures,
-            is_free_tier: !rates.purchased.is_positive(),
-            is_management_key: is_management,
-            is_provisioning_key: is_management,
-            creator_user_id: key.creator_user_id.clone(),
-            expires_at: key.expires_at,
-            organization_id: Some(key.org_id.clone()),
-            workspace_id: Some(key.org_id.clone()),
-            allowed_data_regions: vec!["global"],
-            effective_budget: budgets.first().cloned(),
-            budgets,
-            free_model_daily_requests: free_daily(rates),
-            rate_limit: LegacyRateLimit {
-                requests: match rates.limits.key_requests_per_window {
-                    0 => -1,
-                    n => i64::from(n),
-                },
-                interval: interval(rates.limits.window_seconds),
-                note: "This field is deprecated and safe to ignore.",
-            },
+/// The key's real request-rate limit in the legacy object's shape (-1: none).
+fn legacy_rate_limit(limits: &Limits) -> LegacyRateLimit {
+    LegacyRateLimit {
+        requests: match limits.key_requests_per_window {
+            0 => -1,
+            n => i64::from(n),
         },
+        interval: interval(limits.window_seconds),
+        note: "This field is deprecated and safe to ignore.".into(),
     }
 }
 
 /// Today's `:free` allowance of the key's organization (-1 for limit and remaining: no cap).
-fn free_daily(rates: &RateFigures) -> FreeModelDailyRequests {
-    let used = i64::from(rates.free_used_today);
-    match i64::from(rates.limits.free_requests_per_day) {
+fn free_daily(limits: &Limits, free_used_today: u32) -> FreeModelDailyRequests {
+    let used = i64::from(free_used_today);
+    match i64::from(limits.free_requests_per_day) {
         0 => FreeModelDailyRequests {
             limit: -1,
             remaining: -1,

@@ -2,161 +2,20 @@
 //! plus management keys (`/management-keys`), which call this API but never inference.
 
 use actix_web::{HttpResponse, delete, get, patch, post, web};
+use api_types::keys::{
+    CreateKeyRequest, CreatedKeyResponse, DeletedResponse, KeyList, KeyResponse, UpdateKeyRequest,
+};
 use chrono::{DateTime, Utc};
-use entity::api_key;
-use serde::{Deserialize, Deserializer, Serialize};
-use utoipa::ToSchema;
+use serde::Deserialize;
 
 use super::error::ApiError;
 use super::extract::OrgCaller;
 use super::json::Json;
 use super::openapi::ErrorBody;
-use crate::accounts::api_keys::{self, KeyKind, KeyPatch, KeyUsage, LimitReset, NewKey};
-use crate::accounts::organizations;
+use crate::accounts::api_keys::{KeyKind, KeyPatch, NewKey};
+use crate::accounts::key_rules::KeyAccess;
 use crate::billing::money::Nanos;
 use crate::state::AppState;
-
-/// A key's limit and spend, shared by the key object and `GET /key`. Money is USD.
-#[derive(Serialize, ToSchema)]
-pub struct KeyFigures {
-    #[schema(value_type = Option<f64>)]
-    pub limit: Option<Nanos>,
-    #[schema(value_type = Option<f64>)]
-    pub limit_remaining: Option<Nanos>,
-    pub limit_reset: Option<LimitReset>,
-    pub include_byok_in_limit: bool,
-    #[schema(value_type = f64)]
-    pub usage: Nanos,
-    #[schema(value_type = f64)]
-    pub usage_daily: Nanos,
-    #[schema(value_type = f64)]
-    pub usage_weekly: Nanos,
-    #[schema(value_type = f64)]
-    pub usage_monthly: Nanos,
-    #[schema(value_type = f64)]
-    pub byok_usage: Nanos,
-    #[schema(value_type = f64)]
-    pub byok_usage_daily: Nanos,
-    #[schema(value_type = f64)]
-    pub byok_usage_weekly: Nanos,
-    #[schema(value_type = f64)]
-    pub byok_usage_monthly: Nanos,
-}
-
-impl KeyFigures {
-    pub fn new(key: &api_key::Model) -> Self {
-        let usage = KeyUsage::of(key);
-        KeyFigures {
-            limit: key.limit_nanos.map(Nanos::from_nanos),
-            limit_remaining: usage.limit_remaining(key),
-            limit_reset: key.limit_reset.as_deref().and_then(LimitReset::parse),
-            include_byok_in_limit: key.include_byok_in_limit,
-            usage: usage.total,
-            usage_daily: usage.daily,
-            usage_weekly: usage.weekly,
-            usage_monthly: usage.monthly,
-            byok_usage: usage.byok_total,
-            byok_usage_daily: usage.byok_daily,
-            byok_usage_weekly: usage.byok_weekly,
-            byok_usage_monthly: usage.byok_monthly,
-        }
-    }
-}
-
-/// OpenRouter's key object.
-#[derive(Serialize, ToSchema)]
-pub struct KeyView {
-    pub hash: String,
-    pub name: String,
-    pub label: String,
-    pub disabled: bool,
-    #[serde(flatten)]
-    pub figures: KeyFigures,
-    pub created_at: DateTime<Utc>,
-    pub updated_at: Option<DateTime<Utc>>,
-    pub expires_at: Option<DateTime<Utc>>,
-    pub last_used_at: Option<DateTime<Utc>>,
-    pub creator_user_id: Option<String>,
-    pub external_user: Option<String>,
-    /// Our workspaces are organizations.
-    pub workspace_id: String,
-}
-
-impl KeyView {
-    pub fn new(key: &api_key::Model) -> Self {
-        KeyView {
-            hash: key.hash.clone(),
-            name: key.name.clone(),
-            label: key.label.clone(),
-            disabled: key.disabled,
-            figures: KeyFigures::new(key),
-            created_at: key.created_at,
-            updated_at: (key.updated_at != key.created_at).then_some(key.updated_at),
-            expires_at: key.expires_at,
-            last_used_at: key.last_used_at,
-            creator_user_id: key.creator_user_id.clone(),
-            external_user: None,
-            workspace_id: key.org_id.clone(),
-        }
-    }
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct KeyResponse {
-    pub data: KeyView,
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct CreatedKeyResponse {
-    pub data: KeyView,
-    /// The key itself. Shown once: only its hash is stored.
-    pub key: String,
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct KeyList {
-    pub data: Vec<KeyView>,
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct DeletedResponse {
-    pub deleted: bool,
-}
-
-#[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct CreateKeyRequest {
-    pub name: String,
-    /// Spending limit in USD; null for none.
-    pub limit: Option<f64>,
-    pub limit_reset: Option<LimitReset>,
-    #[serde(default)]
-    pub include_byok_in_limit: bool,
-    /// ISO 8601 in UTC (`Z` or `+00:00`); other offsets are rejected.
-    pub expires_at: Option<String>,
-    /// A member of the organization to record as the key's creator.
-    pub creator_user_id: Option<String>,
-}
-
-/// Absent fields stay as they are; `null` clears `limit` / `limit_reset`.
-#[derive(Deserialize, ToSchema, Default)]
-#[serde(deny_unknown_fields)]
-pub struct UpdateKeyRequest {
-    pub name: Option<String>,
-    pub disabled: Option<bool>,
-    pub include_byok_in_limit: Option<bool>,
-    #[serde(default, deserialize_with = "present")]
-    #[schema(value_type = Option<f64>)]
-    pub limit: Option<Option<f64>>,
-    #[serde(default, deserialize_with = "present")]
-    #[schema(value_type = Option<LimitReset>)]
-    pub limit_reset: Option<Option<LimitReset>>,
-}
-
-/// Marks a field as present (even when `null`), to tell "clear" from "leave alone".
-fn present<'de, T: Deserialize<'de>, D: Deserializer<'de>>(d: D) -> Result<Option<T>, D::Error> {
-    T::deserialize(d).map(Some)
-}
 
 #[derive(Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
@@ -200,19 +59,24 @@ fn parse_bool_flag(text: Option<&str>, field: &str) -> Result<bool, ApiError> {
     }
 }
 
-/// Members may change their own keys; owners, admins and management keys change any.
-fn ensure_can_modify(caller: &OrgCaller, key: &api_key::Model) -> Result<(), ApiError> {
-    let own = caller
-        .user
-        .as_ref()
-        .is_some_and(|u| key.creator_user_id.as_deref() == Some(u.id.as_str()));
-    if own || caller.scope.role().is_manager() {
-        Ok(())
-    } else {
-        Err(ApiError::Forbidden(
-            "Only the key's creator, an owner or an admin can change this key".into(),
-        ))
-    }
+/// The caller's right to act on keys of `kind` (see `accounts::key_rules`).
+fn access(caller: &OrgCaller, kind: KeyKind) -> Result<KeyAccess<'_>, ApiError> {
+    let user_id = caller.user.as_ref().map(|u| u.id.as_str());
+    Ok(KeyAccess::check(&caller.scope, user_id, kind)?)
+}
+
+async fn list_keys(
+    state: &AppState,
+    caller: &OrgCaller,
+    kind: KeyKind,
+    query: &ListQuery,
+) -> Result<web::Json<KeyList>, ApiError> {
+    let access = access(caller, kind)?;
+    let include_disabled = parse_bool_flag(query.include_disabled.as_deref(), "include_disabled")?;
+    let data = access
+        .list(&state.db, include_disabled, query.offset.unwrap_or(0))
+        .await?;
+    Ok(web::Json(KeyList { data }))
 }
 
 async fn create_key(
@@ -221,39 +85,25 @@ async fn create_key(
     kind: KeyKind,
     body: CreateKeyRequest,
 ) -> Result<HttpResponse, ApiError> {
+    let access = access(caller, kind)?;
     let limit = parse_limit(body.limit)?;
     let expires_at = parse_expiry(body.expires_at.as_deref())?;
-    let creator = match body.creator_user_id {
-        Some(user_id) => {
-            if organizations::role_of(&state.db, caller.scope.org_id(), &user_id)
-                .await?
-                .is_none()
-            {
-                return Err(ApiError::bad_request(
-                    "creator_user_id: not a member of this organization",
-                ));
-            }
-            Some(user_id)
-        }
-        None => caller.user.as_ref().map(|u| u.id.clone()),
-    };
-    let (key, plaintext) = api_keys::create(
-        &state.db,
-        &caller.scope,
-        kind,
-        creator,
-        NewKey {
-            name: body.name,
-            limit,
-            limit_reset: body.limit_reset,
-            include_byok_in_limit: body.include_byok_in_limit,
-            expires_at,
-        },
-    )
-    .await?;
+    let created = access
+        .create(
+            &state.db,
+            body.creator_user_id,
+            NewKey {
+                name: body.name,
+                limit,
+                limit_reset: body.limit_reset,
+                include_byok_in_limit: body.include_byok_in_limit,
+                expires_at,
+            },
+        )
+        .await?;
     Ok(HttpResponse::Created().json(CreatedKeyResponse {
-        data: KeyView::new(&key),
-        key: plaintext,
+        data: created.key,
+        key: created.plaintext,
     }))
 }
 
@@ -264,27 +114,17 @@ async fn update_key(
     hash: &str,
     body: UpdateKeyRequest,
 ) -> Result<web::Json<KeyResponse>, ApiError> {
+    let access = access(caller, kind)?;
     let limit = body.limit.map(parse_limit).transpose()?;
-    let existing = api_keys::get(&state.db, &caller.scope, kind, hash).await?;
-    ensure_can_modify(caller, &existing)?;
-    let key = api_keys::update(
-        &state.db,
-        &caller.scope,
-        kind,
-        hash,
-        KeyPatch {
-            name: body.name,
-            disabled: body.disabled,
-            include_byok_in_limit: body.include_byok_in_limit,
-            limit,
-            limit_reset: body.limit_reset,
-        },
-    )
-    .await?;
-    state.keys.invalidate(hash).await;
-    Ok(web::Json(KeyResponse {
-        data: KeyView::new(&key),
-    }))
+    let patch = KeyPatch {
+        name: body.name,
+        disabled: body.disabled,
+        include_byok_in_limit: body.include_byok_in_limit,
+        limit,
+        limit_reset: body.limit_reset,
+    };
+    let data = access.update(&state.db, &state.keys, hash, patch).await?;
+    Ok(web::Json(KeyResponse { data }))
 }
 
 async fn delete_key(
@@ -293,26 +133,10 @@ async fn delete_key(
     kind: KeyKind,
     hash: &str,
 ) -> Result<web::Json<DeletedResponse>, ApiError> {
-    let existing = api_keys::get(&state.db, &caller.scope, kind, hash).await?;
-    ensure_can_modify(caller, &existing)?;
-    api_keys::delete(&state.db, &caller.scope, kind, hash).await?;
-    state.keys.invalidate(hash).await;
+    access(caller, kind)?
+        .delete(&state.db, &state.keys, hash)
+        .await?;
     Ok(web::Json(DeletedResponse { deleted: true }))
-}
-
-/// Management keys are minted only from a session, by an owner or admin.
-fn require_session_manager(caller: &OrgCaller) -> Result<(), ApiError> {
-    if caller.user.is_none() {
-        return Err(ApiError::Forbidden(
-            "Management keys can only be managed from a user session".into(),
-        ));
-    }
-    if !caller.scope.role().is_manager() {
-        return Err(ApiError::Forbidden(
-            "Managing management keys needs the owner or admin role".into(),
-        ));
-    }
-    Ok(())
 }
 
 /// List the organization's inference keys.
@@ -324,18 +148,7 @@ pub async fn list(
     caller: OrgCaller,
     query: web::Query<ListQuery>,
 ) -> Result<web::Json<KeyList>, ApiError> {
-    let include_disabled = parse_bool_flag(query.include_disabled.as_deref(), "include_disabled")?;
-    let keys = api_keys::list(
-        &state.db,
-        &caller.scope,
-        KeyKind::Inference,
-        include_disabled,
-        query.offset.unwrap_or(0),
-    )
-    .await?;
-    Ok(web::Json(KeyList {
-        data: keys.iter().map(KeyView::new).collect(),
-    }))
+    list_keys(&state, &caller, KeyKind::Inference, &query).await
 }
 
 /// Create an inference key. The response holds the key itself, once.
@@ -359,10 +172,10 @@ pub async fn get_one(
     caller: OrgCaller,
     hash: web::Path<String>,
 ) -> Result<web::Json<KeyResponse>, ApiError> {
-    let key = api_keys::get(&state.db, &caller.scope, KeyKind::Inference, &hash).await?;
-    Ok(web::Json(KeyResponse {
-        data: KeyView::new(&key),
-    }))
+    let data = access(&caller, KeyKind::Inference)?
+        .get(&state.db, &hash)
+        .await?;
+    Ok(web::Json(KeyResponse { data }))
 }
 
 /// Update an inference key (name, disabled, limit, limit_reset, include_byok_in_limit).
@@ -406,19 +219,7 @@ pub async fn list_management(
     caller: OrgCaller,
     query: web::Query<ListQuery>,
 ) -> Result<web::Json<KeyList>, ApiError> {
-    require_session_manager(&caller)?;
-    let include_disabled = parse_bool_flag(query.include_disabled.as_deref(), "include_disabled")?;
-    let keys = api_keys::list(
-        &state.db,
-        &caller.scope,
-        KeyKind::Management,
-        include_disabled,
-        query.offset.unwrap_or(0),
-    )
-    .await?;
-    Ok(web::Json(KeyList {
-        data: keys.iter().map(KeyView::new).collect(),
-    }))
+    list_keys(&state, &caller, KeyKind::Management, &query).await
 }
 
 /// Create a management key: it calls `/keys` for its organization and can never call models.
@@ -430,7 +231,6 @@ pub async fn create_management(
     caller: OrgCaller,
     body: Json<CreateKeyRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    require_session_manager(&caller)?;
     create_key(&state, &caller, KeyKind::Management, body.into_inner()).await
 }
 
@@ -444,7 +244,6 @@ pub async fn update_management(
     hash: web::Path<String>,
     body: Json<UpdateKeyRequest>,
 ) -> Result<web::Json<KeyResponse>, ApiError> {
-    require_session_manager(&caller)?;
     update_key(
         &state,
         &caller,
@@ -464,6 +263,5 @@ pub async fn remove_management(
     caller: OrgCaller,
     hash: web::Path<String>,
 ) -> Result<web::Json<DeletedResponse>, ApiError> {
-    require_session_manager(&caller)?;
     delete_key(&state, &caller, KeyKind::Management, &hash).await
 }

@@ -5,23 +5,9 @@
 use std::sync::Arc;
 
 use actix_web::{HttpResponse, web};
-use serde::Serialize;
+pub use api_types::error::{ErrorBody, ErrorDetail};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
-use utoipa::{Modify, OpenApi, ToSchema};
-
-/// The error shape every endpoint uses.
-#[derive(Serialize, ToSchema)]
-pub struct ErrorBody {
-    pub error: ErrorDetail,
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct ErrorDetail {
-    /// Equals the HTTP status.
-    pub code: u16,
-    pub message: String,
-    pub metadata: Option<serde_json::Value>,
-}
+use utoipa::{Modify, OpenApi};
 
 #[derive(OpenApi)]
 #[openapi(

@@ -2,122 +2,19 @@
 //! first checks that the caller is a member (non-members get 404, so ids do not leak).
 
 use actix_web::{HttpResponse, delete, get, patch, post, web};
-use chrono::{DateTime, Utc};
-use entity::{invite, organization};
-use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
+use api_types::organizations::{
+    InviteList, InviteRequest, InviteView, MemberList, MemberView, OrganizationList,
+    OrganizationRequest, OrganizationView, RoleRequest,
+};
 
 use super::error::ApiError;
 use super::extract::SessionUser;
 use super::json::Json;
 use super::openapi::ErrorBody;
-use crate::accounts::organizations::{self, Member};
+use crate::accounts::organizations;
 use crate::accounts::roles::Role;
 use crate::accounts::tenant::OrgScope;
 use crate::state::AppState;
-
-#[derive(Serialize, ToSchema)]
-pub struct OrganizationView {
-    pub id: String,
-    pub name: String,
-    pub is_personal: bool,
-    /// The caller's role.
-    pub role: Role,
-    pub suspended: bool,
-    pub created_at: DateTime<Utc>,
-}
-
-impl OrganizationView {
-    pub fn new(org: &organization::Model, role: Role) -> Self {
-        OrganizationView {
-            id: org.id.clone(),
-            name: org.name.clone(),
-            is_personal: org.is_personal,
-            role,
-            suspended: org.suspended_at.is_some(),
-            created_at: org.created_at,
-        }
-    }
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct OrganizationList {
-    pub data: Vec<OrganizationView>,
-}
-
-#[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct OrganizationRequest {
-    pub name: String,
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct MemberView {
-    pub user_id: String,
-    pub email: String,
-    pub name: Option<String>,
-    pub role: Role,
-    pub joined_at: DateTime<Utc>,
-}
-
-impl From<Member> for MemberView {
-    fn from(m: Member) -> Self {
-        MemberView {
-            user_id: m.user.id,
-            email: m.user.email,
-            name: m.user.name,
-            role: m.role,
-            joined_at: m.joined_at,
-        }
-    }
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct MemberList {
-    pub data: Vec<MemberView>,
-}
-
-#[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct RoleRequest {
-    pub role: Role,
-}
-
-#[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct InviteRequest {
-    pub email: String,
-    /// Defaults to `member`.
-    pub role: Option<Role>,
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct InviteView {
-    pub id: String,
-    pub email: String,
-    pub role: String,
-    pub invited_by_user_id: String,
-    pub created_at: DateTime<Utc>,
-    pub expires_at: DateTime<Utc>,
-}
-
-impl From<invite::Model> for InviteView {
-    fn from(i: invite::Model) -> Self {
-        InviteView {
-            id: i.id,
-            email: i.email,
-            role: i.role,
-            invited_by_user_id: i.invited_by_user_id,
-            created_at: i.created_at,
-            expires_at: i.expires_at,
-        }
-    }
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct InviteList {
-    pub data: Vec<InviteView>,
-}
 
 async fn member_scope(
     state: &AppState,
@@ -134,13 +31,8 @@ pub async fn list(
     state: web::Data<AppState>,
     session: SessionUser,
 ) -> Result<web::Json<OrganizationList>, ApiError> {
-    let orgs = organizations::list_for_user(&state.db, &session.user.id).await?;
-    Ok(web::Json(OrganizationList {
-        data: orgs
-            .iter()
-            .map(|(o, r)| OrganizationView::new(o, *r))
-            .collect(),
-    }))
+    let data = organizations::list_for_user(&state.db, &session.user.id).await?;
+    Ok(web::Json(OrganizationList { data }))
 }
 
 /// Create an organization; the caller becomes its owner.
@@ -153,7 +45,7 @@ pub async fn create(
     body: Json<OrganizationRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let org = organizations::create(&state.db, &session.user, Some(body.into_inner().name)).await?;
-    Ok(HttpResponse::Created().json(OrganizationView::new(&org, Role::Owner)))
+    Ok(HttpResponse::Created().json(org))
 }
 
 /// One organization the caller belongs to.
@@ -166,8 +58,7 @@ pub async fn get_one(
     path: web::Path<String>,
 ) -> Result<web::Json<OrganizationView>, ApiError> {
     let scope = member_scope(&state, &session, &path).await?;
-    let org = organizations::get(&state.db, &scope).await?;
-    Ok(web::Json(OrganizationView::new(&org, scope.role())))
+    Ok(web::Json(organizations::describe(&state.db, &scope).await?))
 }
 
 /// Rename an organization (owner or admin).
@@ -182,7 +73,7 @@ pub async fn update(
 ) -> Result<web::Json<OrganizationView>, ApiError> {
     let scope = member_scope(&state, &session, &path).await?;
     let org = organizations::rename(&state.db, &scope, Some(body.into_inner().name)).await?;
-    Ok(web::Json(OrganizationView::new(&org, scope.role())))
+    Ok(web::Json(org))
 }
 
 /// Members and their roles.
@@ -195,10 +86,8 @@ pub async fn members(
     path: web::Path<String>,
 ) -> Result<web::Json<MemberList>, ApiError> {
     let scope = member_scope(&state, &session, &path).await?;
-    let members = organizations::members(&state.db, &scope).await?;
-    Ok(web::Json(MemberList {
-        data: members.into_iter().map(MemberView::from).collect(),
-    }))
+    let data = organizations::members(&state.db, &scope).await?;
+    Ok(web::Json(MemberList { data }))
 }
 
 /// Change a member's role. Only owners grant or remove ownership; one owner always remains.
@@ -217,9 +106,9 @@ pub async fn change_role(
     let member = organizations::members(&state.db, &scope)
         .await?
         .into_iter()
-        .find(|m| m.user.id == user_id)
+        .find(|m| m.user_id == user_id)
         .ok_or(ApiError::NotFound("Member not found".into()))?;
-    Ok(web::Json(member.into()))
+    Ok(web::Json(member))
 }
 
 /// Remove a member, or leave (remove yourself).
@@ -247,10 +136,8 @@ pub async fn invites(
     path: web::Path<String>,
 ) -> Result<web::Json<InviteList>, ApiError> {
     let scope = member_scope(&state, &session, &path).await?;
-    let invites = organizations::pending_invites(&state.db, &scope).await?;
-    Ok(web::Json(InviteList {
-        data: invites.into_iter().map(InviteView::from).collect(),
-    }))
+    let data = organizations::pending_invites(&state.db, &scope).await?;
+    Ok(web::Json(InviteList { data }))
 }
 
 /// Invite someone by email; the invite is accepted when they sign up or log in.
@@ -274,7 +161,7 @@ pub async fn create_invite(
         body.role.unwrap_or(Role::Member),
     )
     .await?;
-    Ok(HttpResponse::Created().json(InviteView::from(invite)))
+    Ok(HttpResponse::Created().json(invite))
 }
 
 /// Withdraw a pending invite.

@@ -150,6 +150,13 @@ impl Serialize for Nanos {
     }
 }
 
+/// The API's USD figure (shared with the web app): the same JSON number as [`Nanos`] writes.
+impl From<Nanos> for api_types::Usd {
+    fn from(amount: Nanos) -> Self {
+        api_types::Usd::from_f64(amount.to_usd_f64())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
