@@ -1,5 +1,7 @@
 //! Users, organizations, sessions, API keys and the admin audit log: the data layer for
-//! everything a tenant owns. Tenant data is only reachable through an [`tenant::OrgScope`].
+//! everything a tenant owns. Tenant data is only reachable through an [`tenant::OrgScope`];
+//! API keys only through a [`key_rules::KeyAccess`], whose changes invalidate the key cache.
+//! What the API shows is built here, in the shared `api_types` shapes.
 
 pub mod admin;
 pub mod api_keys;
