@@ -128,6 +128,28 @@ impl UpstreamError {
         }
     }
 
+    /// A provider's error body, classified by its adapter: the message is the body's
+    /// `error.message` (else the HTTP status is named), and the raw body is kept for metadata.
+    pub fn from_provider_body(
+        protocol: &'static str,
+        error_type: ErrorType,
+        raw: Value,
+        status: Option<u16>,
+        provider_code: Option<String>,
+    ) -> Self {
+        let message = raw
+            .get("error")
+            .and_then(|e| e.get("message"))
+            .and_then(Value::as_str)
+            .map(str::to_string)
+            .unwrap_or_else(|| format!("upstream returned HTTP {}", status.unwrap_or(0)));
+        let mut e = UpstreamError::new(protocol, error_type, message);
+        e.upstream_status = status;
+        e.provider_code = provider_code;
+        e.raw = Some(raw);
+        e
+    }
+
     /// An upstream body that is not what the protocol promises.
     pub fn malformed(protocol: &'static str, what: impl std::fmt::Display) -> Self {
         UpstreamError::new(

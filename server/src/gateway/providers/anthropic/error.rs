@@ -40,16 +40,7 @@ fn from_body(raw: Value, status: Option<u16>) -> UpstreamError {
         }
         _ => ty,
     };
-    let message = err
-        .and_then(|e| e.get("message"))
-        .and_then(Value::as_str)
-        .map(str::to_string)
-        .unwrap_or_else(|| format!("upstream returned HTTP {}", status.unwrap_or(0)));
-    let mut e = UpstreamError::new(PROTOCOL, ty, message);
-    e.upstream_status = status;
-    e.provider_code = kind;
-    e.raw = Some(raw);
-    e
+    UpstreamError::from_provider_body(PROTOCOL, ty, raw, status, kind)
 }
 
 pub(super) fn parse(status: u16, headers: &http::HeaderMap, body: &[u8]) -> UpstreamError {

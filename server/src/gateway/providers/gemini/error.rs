@@ -38,14 +38,6 @@ pub(super) fn from_body(raw: Value, status: Option<u16>) -> UpstreamError {
             .map(ErrorType::from_upstream_status)
             .unwrap_or(ErrorType::ProviderUnavailable),
     };
-    let message = err
-        .and_then(|e| e.get("message"))
-        .and_then(Value::as_str)
-        .map(str::to_string)
-        .unwrap_or_else(|| format!("upstream returned HTTP {}", status.unwrap_or(0)));
-    let mut e = UpstreamError::new(PROTOCOL, error_type, message);
-    e.upstream_status = status;
-    e.provider_code = reason.or(grpc).map(str::to_string);
-    e.raw = Some(raw);
-    e
+    let code = reason.or(grpc).map(str::to_string);
+    UpstreamError::from_provider_body(PROTOCOL, error_type, raw, status, code)
 }

@@ -16,14 +16,8 @@ pub(super) fn parse(status: u16, headers: &http::HeaderMap, body: &[u8]) -> Upst
         Some("content_filter" | "content_policy_violation") => ErrorType::ContentPolicyViolation,
         _ => ErrorType::from_upstream_status(status),
     };
-    let message = text("message")
-        .map(str::to_string)
-        .unwrap_or_else(|| format!("upstream returned HTTP {status}"));
-    let mut e = UpstreamError::new(PROTOCOL, error_type, message);
-    e.upstream_status = Some(status);
-    e.provider_code = code;
+    let mut e = UpstreamError::from_provider_body(PROTOCOL, error_type, raw, Some(status), code);
     e.retry_after = retry_after(headers);
-    e.raw = Some(raw);
     e
 }
 
