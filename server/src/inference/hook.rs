@@ -85,7 +85,10 @@ impl CompletionHook {
     /// Waits for a stream relay's outcome and fires the hook with it.
     pub async fn complete_stream(mut self, done: oneshot::Receiver<Outcome>) {
         let outcome = self.stream_outcome(done).await;
-        self.complete(outcome).await;
+        // Boxed: this future lives in a task for the whole stream, and a task's allocation is
+        // sized for its largest state; the completion's state (outcome, record closure, the
+        // writer's send) would otherwise be carried by every open stream.
+        Box::pin(self.complete(outcome)).await;
     }
 
     /// A stream relay's outcome. The hook stays armed while it waits: a task dropped meanwhile
