@@ -2,7 +2,7 @@
 
 use reqwest::Method;
 use serde_json::json;
-use tests::{TestServer, email};
+use tests::{ADMIN_EMAIL, TestServer, email};
 
 #[tokio::test]
 async fn malformed_bodies_content_types_and_sizes() {
@@ -227,4 +227,127 @@ async fn health_ready_and_request_ids() {
     assert_eq!(echoed.headers["x-request-id"], "trace-123");
     let error = api.get("/api/v1/me", None).await;
     assert!(error.headers.contains_key("x-request-id"));
+}
+
+/// Numbers a database cannot bind, or page arithmetic that would wrap, are a 400 naming the
+/// field (they once panicked the worker or answered an empty page).
+#[tokio::test]
+async fn out_of_range_numbers_are_refused_by_name() {
+    let server = TestServer::start().await;
+    let api = server.api();
+    let user = api.signup(&email("numbers")).await;
+    let admin = api.login(ADMIN_EMAIL).await;
+    let past_i64 = "9223372036854775808";
+    for (path, token, field) in [
+        (
+            format!("/api/v1/keys?offset={past_i64}"),
+            &user.token,
+            "offset",
+        ),
+        (
+            format!("/api/v1/management-keys?offset={past_i64}"),
+            &user.token,
+            "offset",
+        ),
+        (
+            format!("/api/v1/admin/users?page={past_i64}"),
+            &admin.token,
+            "page",
+        ),
+        (
+            format!("/api/v1/admin/organizations?page={past_i64}"),
+            &admin.token,
+            "page",
+        ),
+        (
+            format!("/api/v1/admin/audit?page={past_i64}"),
+            &admin.token,
+            "page",
+        ),
+        // (page - 1) * per_page would wrap a u64 to a small offset.
+        (
+            "/api/v1/admin/users?page=15850615744084172800&per_page=100".to_owned(),
+            &admin.token,
+            "page",
+        ),
+        (
+            "/api/v1/admin/audit?per_page=101".to_owned(),
+            &admin.token,
+            "per_page",
+        ),
+        ("/api/v1/keys?offset=-1".to_owned(), &user.token, "offset"),
+        ("/api/v1/keys?offset=ten".to_owned(), &user.token, "offset"),
+        (
+            format!("/api/v1/models?offset={past_i64}"),
+            &user.token,
+            "offset",
+        ),
+        ("/api/v1/models?limit=-5".to_owned(), &user.token, "limit"),
+    ] {
+        let message = api.get(&path, Some(token)).await.expect_error(400);
+        assert!(message.contains(&format!("{field}: ")), "{path}: {message}");
+    }
+    for limit in [
+        json!(1e300),
+        json!(-0.5),
+        json!(9_223_372_036_854_775_808_u64),
+    ] {
+        let message = api
+            .post(
+                "/api/v1/keys",
+                Some(&user.token),
+                json!({ "name": "k", "limit": limit }),
+            )
+            .await
+            .expect_error(400);
+        assert!(message.contains("limit"), "{limit}: {message}");
+    }
+    // The bounds themselves still answer.
+    api.get("/api/v1/keys?offset=1000000000", Some(&user.token))
+        .await
+        .expect(200);
+    let last = api
+        .get(
+            "/api/v1/admin/audit?page=10000000&per_page=100",
+            Some(&admin.token),
+        )
+        .await;
+    assert_eq!(last.expect(200)["data"], json!([]));
+}
+
+/// The caller is judged before the query or body: a non-admin gets 403 on admin routes, and
+/// an inference key 403 on key management, whatever the request holds.
+#[tokio::test]
+async fn authorization_comes_before_validation() {
+    let server = TestServer::start().await;
+    let api = server.api();
+    let user = api.signup(&email("notadmin")).await;
+    let token = Some(user.token.as_str());
+    for path in [
+        "/api/v1/admin/users?page=9223372036854775808",
+        "/api/v1/admin/organizations?per_page=0&sort=name",
+        "/api/v1/admin/audit?page=x",
+    ] {
+        api.get(path, token).await.expect_error(403);
+        api.get(path, None).await.expect_error(401);
+    }
+    api.call(
+        Method::PUT,
+        "/api/v1/admin/catalog/providers/acme",
+        token,
+        Some(json!({ "not": "a provider" })),
+    )
+    .await
+    .expect_error(403);
+    let (inference_key, _) = api.create_key(&user, None, json!({ "name": "k" })).await;
+    let key = Some(inference_key.as_str());
+    api.get("/api/v1/keys?offset=9223372036854775808", key)
+        .await
+        .expect_error(403);
+    api.post("/api/v1/keys", key, json!({ "name": 5 }))
+        .await
+        .expect_error(403);
+    api.get("/api/v1/generation?colour=red", None)
+        .await
+        .expect_error(401);
 }

@@ -23,6 +23,8 @@ pub const MAX_PER_PAGE: u64 = 100;
 pub struct Page {
     pub page: u64,
     pub per_page: u64,
+    /// Rows before this page, computed once with checked arithmetic.
+    offset: u64,
 }
 
 impl Page {
@@ -37,11 +39,22 @@ impl Page {
                 "per_page: must be between 1 and {MAX_PER_PAGE}"
             )));
         }
-        Ok(Page { page, per_page })
+        // The database binds signed 64-bit offsets; a page past them is refused, not wrapped.
+        let offset = (page - 1)
+            .checked_mul(per_page)
+            .filter(|offset| i64::try_from(*offset).is_ok())
+            .ok_or_else(|| {
+                AccountError::invalid(format!("page: too large for {per_page} per page"))
+            })?;
+        Ok(Page {
+            page,
+            per_page,
+            offset,
+        })
     }
 
     fn offset(self) -> u64 {
-        (self.page - 1) * self.per_page
+        self.offset
     }
 
     fn info(self, total: u64) -> PageInfo {
@@ -221,4 +234,22 @@ pub async fn audit_entries(db: &DatabaseConnection, page: Page) -> Result<AuditL
             .collect(),
         pagination: page.info(total),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn page_offsets_are_checked() {
+        let page = Page::new(Some(3), Some(20)).unwrap();
+        assert_eq!(page.offset(), 40);
+        assert_eq!(Page::new(None, None).unwrap().offset(), 0);
+        assert!(Page::new(Some(0), None).is_err());
+        assert!(Page::new(None, Some(MAX_PER_PAGE + 1)).is_err());
+        // 15850615744084172799 × 100 wraps a u64; 2^63 / 100 + 2 pages pass i64::MAX.
+        assert!(Page::new(Some(15_850_615_744_084_172_800), Some(100)).is_err());
+        assert!(Page::new(Some(i64::MAX as u64 / 100 + 2), Some(100)).is_err());
+        assert!(Page::new(Some(u64::MAX), Some(1)).is_err());
+    }
 }

@@ -1,33 +1,49 @@
 //! Platform admin routes: tenants, users, suspension, audit log.
 
-use actix_web::{get, post, web};
+use actix_web::{HttpRequest, get, post, web};
 use api_types::admin::{
     AdminOrganization, AdminOrganizationList, AdminUserList, AuditList, SuspendRequest,
 };
 use serde::Deserialize;
 
-use super::error::ApiError;
+use super::error::{ApiError, extractors};
 use super::extract::PlatformAdmin;
 use super::openapi::ErrorBody;
+use super::paging::{PageNumber, PerPage};
 use crate::accounts::admin::{self, Page};
 use crate::state::AppState;
 
+// The query types are read after the admin check (`extractors::query`): a non-admin gets
+// 403 whatever the query holds. Their bounds are `paging`'s, repeated for the document.
 #[derive(Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
 pub struct SearchQuery {
     /// Case-insensitive substring of the name or email, or an exact id.
     pub q: Option<String>,
     /// 1-based page number.
-    pub page: Option<u64>,
+    #[param(value_type = Option<u64>, minimum = 1, maximum = 10000000)]
+    pub page: Option<PageNumber>,
     /// 1 to 100, default 20.
-    pub per_page: Option<u64>,
+    #[param(value_type = Option<u64>, minimum = 1, maximum = 100)]
+    pub per_page: Option<PerPage>,
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
 pub struct PageQuery {
-    pub page: Option<u64>,
-    pub per_page: Option<u64>,
+    /// 1-based page number.
+    #[param(value_type = Option<u64>, minimum = 1, maximum = 10000000)]
+    pub page: Option<PageNumber>,
+    /// 1 to 100, default 20.
+    #[param(value_type = Option<u64>, minimum = 1, maximum = 100)]
+    pub per_page: Option<PerPage>,
+}
+
+fn page(page: Option<PageNumber>, per_page: Option<PerPage>) -> Result<Page, ApiError> {
+    Ok(Page::new(
+        page.map(PageNumber::get),
+        per_page.map(PerPage::get),
+    )?)
 }
 
 /// All organizations, newest first, with search and paging.
@@ -37,9 +53,10 @@ pub struct PageQuery {
 pub async fn organizations(
     state: web::Data<AppState>,
     _admin: PlatformAdmin,
-    query: web::Query<SearchQuery>,
+    req: HttpRequest,
 ) -> Result<web::Json<AdminOrganizationList>, ApiError> {
-    let page = Page::new(query.page, query.per_page)?;
+    let query: SearchQuery = extractors::query(&req)?;
+    let page = page(query.page, query.per_page)?;
     Ok(web::Json(
         admin::organizations(&state.db, query.q.as_deref(), page).await?,
     ))
@@ -52,9 +69,10 @@ pub async fn organizations(
 pub async fn users(
     state: web::Data<AppState>,
     _admin: PlatformAdmin,
-    query: web::Query<SearchQuery>,
+    req: HttpRequest,
 ) -> Result<web::Json<AdminUserList>, ApiError> {
-    let page = Page::new(query.page, query.per_page)?;
+    let query: SearchQuery = extractors::query(&req)?;
+    let page = page(query.page, query.per_page)?;
     Ok(web::Json(
         admin::users(&state.db, query.q.as_deref(), page).await?,
     ))
@@ -107,13 +125,14 @@ pub async fn reactivate(
 
 /// Every change made by platform admins, newest first.
 #[utoipa::path(tag = "admin", params(PageQuery), responses(
-    (status = 200, body = AuditList), (status = 403, body = ErrorBody)))]
+    (status = 200, body = AuditList), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
 #[get("/admin/audit")]
 pub async fn audit(
     state: web::Data<AppState>,
     _admin: PlatformAdmin,
-    query: web::Query<PageQuery>,
+    req: HttpRequest,
 ) -> Result<web::Json<AuditList>, ApiError> {
-    let page = Page::new(query.page, query.per_page)?;
+    let query: PageQuery = extractors::query(&req)?;
+    let page = page(query.page, query.per_page)?;
     Ok(web::Json(admin::audit_entries(&state.db, page).await?))
 }

@@ -1,16 +1,16 @@
 //! Platform admin routes that change the model catalog (providers, models with their
 //! endpoints and prices) without a restart: a change is validated against the whole catalog,
 //! stored with an audit entry, and swapped into the routing table at once (other replicas
-//! pick it up within seconds).
+//! pick it up within seconds). Bodies are read after the admin check (`json::body`).
 
-use actix_web::{HttpResponse, delete, get, put, web};
+use actix_web::{HttpRequest, HttpResponse, delete, get, put, web};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::error::ApiError;
 use super::extract::PlatformAdmin;
-use super::json::Json;
+use super::json;
 use super::openapi::ErrorBody;
 use crate::catalog_store::{self, CatalogStoreError, Override};
 use crate::gateway::catalog::{Catalog, ModelSpec, ProviderSpec};
@@ -93,9 +93,10 @@ pub async fn put_provider(
     state: web::Data<AppState>,
     admin: PlatformAdmin,
     path: web::Path<String>,
-    body: Json<ProviderSpec>,
+    req: HttpRequest,
+    payload: web::Payload,
 ) -> Result<web::Json<CatalogChanged>, ApiError> {
-    let spec = body.into_inner();
+    let spec: ProviderSpec = json::body(&req, payload).await?;
     if spec.slug != *path {
         return Err(ApiError::bad_request(format!(
             "slug: `{}` does not match the path `{}`",
@@ -115,10 +116,11 @@ pub async fn put_model(
     state: web::Data<AppState>,
     admin: PlatformAdmin,
     path: web::Path<(String, String)>,
-    body: Json<ModelSpec>,
+    req: HttpRequest,
+    payload: web::Payload,
 ) -> Result<web::Json<CatalogChanged>, ApiError> {
     let (author, slug) = path.into_inner();
-    let spec = body.into_inner();
+    let spec: ModelSpec = json::body(&req, payload).await?;
     let id = format!("{author}/{slug}");
     if spec.id != id {
         return Err(ApiError::bad_request(format!(

@@ -5,15 +5,18 @@ use serde::Deserialize;
 
 use super::error::ApiError;
 use super::openapi::ErrorBody;
+use super::paging::{Limit, Offset};
 use crate::gateway::catalog::views;
 use crate::state::AppState;
 
 #[derive(Deserialize, utoipa::IntoParams)]
 pub struct ModelsQuery {
     /// Models to skip.
-    pub offset: Option<usize>,
+    #[param(value_type = Option<u64>, minimum = 0, maximum = 1000000000)]
+    pub offset: Option<Offset>,
     /// Page size (default: all).
-    pub limit: Option<usize>,
+    #[param(value_type = Option<u64>, minimum = 0, maximum = 1000000000)]
+    pub limit: Option<Limit>,
     /// Accepted for compatibility; every model is listed.
     pub category: Option<String>,
     pub supported_parameters: Option<String>,
@@ -24,10 +27,12 @@ pub struct ModelsQuery {
 #[get("/models")]
 pub async fn models(state: web::Data<AppState>, query: web::Query<ModelsQuery>) -> HttpResponse {
     let table = state.inference.routing();
+    // Both bounded far below `usize::MAX` (a 64-bit target), so the conversions are exact.
+    let count = |n: u64| usize::try_from(n).unwrap_or(usize::MAX);
     HttpResponse::Ok().json(views::models_list(
         &table.catalog,
-        query.offset.unwrap_or(0),
-        query.limit,
+        query.offset.map_or(0, |o| count(o.get())),
+        query.limit.map(|l| count(l.get())),
     ))
 }
 

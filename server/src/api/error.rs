@@ -220,6 +220,7 @@ impl From<sea_orm::DbErr> for ApiError {
 pub mod extractors {
     use actix_web::error::{PathError, QueryPayloadError};
     use actix_web::{HttpRequest, web};
+    use serde::de::DeserializeOwned;
 
     use super::ApiError;
 
@@ -230,12 +231,24 @@ pub mod extractors {
     }
 
     pub fn query_config() -> web::QueryConfig {
-        web::QueryConfig::default().error_handler(|err: QueryPayloadError, _req: &HttpRequest| {
-            let message = match err {
-                QueryPayloadError::Deserialize(e) => format!("Invalid query string: {e}"),
-                other => format!("Invalid query string: {other}"),
-            };
-            ApiError::BadRequest(message).into()
-        })
+        web::QueryConfig::default()
+            .error_handler(|err: QueryPayloadError, _req: &HttpRequest| query_error(err).into())
+    }
+
+    fn query_error(err: QueryPayloadError) -> ApiError {
+        let message = match err {
+            QueryPayloadError::Deserialize(e) => format!("Invalid query string: {e}"),
+            other => format!("Invalid query string: {other}"),
+        };
+        ApiError::BadRequest(message)
+    }
+
+    /// The query string as `T`, read inside a handler: extractors run concurrently, so a
+    /// handler that must judge the caller first (403 before 400) takes its query this way
+    /// after its credential extractor has succeeded.
+    pub fn query<T: DeserializeOwned>(req: &HttpRequest) -> Result<T, ApiError> {
+        web::Query::<T>::from_query(req.query_string())
+            .map(web::Query::into_inner)
+            .map_err(query_error)
     }
 }

@@ -1,12 +1,12 @@
 //! `GET /api/v1/generation?id=`: one generation's record, for its own organization only.
 
-use actix_web::{get, web};
+use actix_web::{HttpRequest, get, web};
 use chrono::{DateTime, Utc};
 use entity::generation;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::error::ApiError;
+use super::error::{ApiError, extractors};
 use super::extract::ApiKeyOrOrg;
 use super::openapi::ErrorBody;
 use crate::billing::money::Nanos;
@@ -173,8 +173,10 @@ pub struct GenerationResponse {
 pub async fn get_generation(
     state: web::Data<AppState>,
     caller: ApiKeyOrOrg,
-    query: web::Query<GenerationQuery>,
+    req: HttpRequest,
 ) -> Result<web::Json<GenerationResponse>, ApiError> {
+    // Read after the caller is known: an unauthenticated request gets 401 whatever it asks.
+    let query: GenerationQuery = extractors::query(&req)?;
     let found = generations::find(&state.db, &caller.0, &query.id).await?;
     // The writer commits within ~100 ms of the response; a caller asking right away may race it.
     let found = match found {

@@ -105,15 +105,29 @@ impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
         let req = req.clone();
         let mut payload = payload.take();
-        Box::pin(async move {
-            if !is_json(&req) {
-                return Err(ApiError::UnsupportedMediaType(
-                    "Content-Type must be application/json".into(),
-                )
-                .into());
-            }
-            let body = read_body(&req, &mut payload).await?;
-            Ok(Json(parse(&body)?))
-        })
+        Box::pin(async move { Ok(Json(read_json(&req, &mut payload).await?)) })
     }
+}
+
+async fn read_json<T: DeserializeOwned>(
+    req: &HttpRequest,
+    payload: &mut Payload,
+) -> Result<T, ApiError> {
+    if !is_json(req) {
+        return Err(ApiError::UnsupportedMediaType(
+            "Content-Type must be application/json".into(),
+        ));
+    }
+    let body = read_body(req, payload).await?;
+    parse(&body)
+}
+
+/// The JSON body as `T`, read inside a handler (as [`Json`] would read it): extractors run
+/// concurrently, so a handler that must judge the caller first (403 before 400, 413 or 415)
+/// takes its body this way after its credential extractor has succeeded.
+pub async fn body<T: DeserializeOwned>(
+    req: &HttpRequest,
+    payload: web::Payload,
+) -> Result<T, ApiError> {
+    read_json(req, &mut payload.into_inner()).await
 }

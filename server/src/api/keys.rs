@@ -1,17 +1,18 @@
 //! API key management with OpenRouter's request and response shapes (`/keys`, `/key`),
 //! plus management keys (`/management-keys`), which call this API but never inference.
 
-use actix_web::{HttpResponse, delete, get, patch, post, web};
+use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
 use api_types::keys::{
     CreateKeyRequest, CreatedKeyResponse, DeletedResponse, KeyList, KeyResponse, UpdateKeyRequest,
 };
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 
-use super::error::ApiError;
+use super::error::{ApiError, extractors};
 use super::extract::OrgCaller;
-use super::json::Json;
+use super::json;
 use super::openapi::ErrorBody;
+use super::paging::Offset;
 use crate::accounts::api_keys::{KeyKind, KeyPatch, NewKey};
 use crate::accounts::key_rules::KeyAccess;
 use crate::billing::money::Nanos;
@@ -23,7 +24,8 @@ pub struct ListQuery {
     /// `true` to include disabled keys.
     pub include_disabled: Option<String>,
     /// Keys to skip (pages of 100).
-    pub offset: Option<u64>,
+    #[param(value_type = Option<u64>, minimum = 0, maximum = 1000000000)]
+    pub offset: Option<Offset>,
 }
 
 fn parse_limit(limit: Option<f64>) -> Result<Option<Nanos>, ApiError> {
@@ -69,13 +71,14 @@ async fn list_keys(
     state: &AppState,
     caller: &OrgCaller,
     kind: KeyKind,
-    query: &ListQuery,
+    req: &HttpRequest,
 ) -> Result<web::Json<KeyList>, ApiError> {
     let access = access(caller, kind)?;
+    // Read only now: a caller who may not list these keys gets 403 whatever the query holds.
+    let query: ListQuery = extractors::query(req)?;
     let include_disabled = parse_bool_flag(query.include_disabled.as_deref(), "include_disabled")?;
-    let data = access
-        .list(&state.db, include_disabled, query.offset.unwrap_or(0))
-        .await?;
+    let offset = query.offset.map_or(0, Offset::get);
+    let data = access.list(&state.db, include_disabled, offset).await?;
     Ok(web::Json(KeyList { data }))
 }
 
@@ -83,9 +86,11 @@ async fn create_key(
     state: &AppState,
     caller: &OrgCaller,
     kind: KeyKind,
-    body: CreateKeyRequest,
+    req: &HttpRequest,
+    payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
     let access = access(caller, kind)?;
+    let body: CreateKeyRequest = json::body(req, payload).await?;
     let limit = parse_limit(body.limit)?;
     let expires_at = parse_expiry(body.expires_at.as_deref())?;
     let created = access
@@ -112,9 +117,11 @@ async fn update_key(
     caller: &OrgCaller,
     kind: KeyKind,
     hash: &str,
-    body: UpdateKeyRequest,
+    req: &HttpRequest,
+    payload: web::Payload,
 ) -> Result<web::Json<KeyResponse>, ApiError> {
     let access = access(caller, kind)?;
+    let body: UpdateKeyRequest = json::body(req, payload).await?;
     let limit = body.limit.map(parse_limit).transpose()?;
     let patch = KeyPatch {
         name: body.name,
@@ -146,9 +153,9 @@ async fn delete_key(
 pub async fn list(
     state: web::Data<AppState>,
     caller: OrgCaller,
-    query: web::Query<ListQuery>,
+    req: HttpRequest,
 ) -> Result<web::Json<KeyList>, ApiError> {
-    list_keys(&state, &caller, KeyKind::Inference, &query).await
+    list_keys(&state, &caller, KeyKind::Inference, &req).await
 }
 
 /// Create an inference key. The response holds the key itself, once.
@@ -158,9 +165,10 @@ pub async fn list(
 pub async fn create(
     state: web::Data<AppState>,
     caller: OrgCaller,
-    body: Json<CreateKeyRequest>,
+    req: HttpRequest,
+    payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
-    create_key(&state, &caller, KeyKind::Inference, body.into_inner()).await
+    create_key(&state, &caller, KeyKind::Inference, &req, payload).await
 }
 
 /// One inference key by hash.
@@ -186,16 +194,10 @@ pub async fn update(
     state: web::Data<AppState>,
     caller: OrgCaller,
     hash: web::Path<String>,
-    body: Json<UpdateKeyRequest>,
+    req: HttpRequest,
+    payload: web::Payload,
 ) -> Result<web::Json<KeyResponse>, ApiError> {
-    update_key(
-        &state,
-        &caller,
-        KeyKind::Inference,
-        &hash,
-        body.into_inner(),
-    )
-    .await
+    update_key(&state, &caller, KeyKind::Inference, &hash, &req, payload).await
 }
 
 /// Delete an inference key; it stops working at once.
@@ -217,9 +219,9 @@ pub async fn remove(
 pub async fn list_management(
     state: web::Data<AppState>,
     caller: OrgCaller,
-    query: web::Query<ListQuery>,
+    req: HttpRequest,
 ) -> Result<web::Json<KeyList>, ApiError> {
-    list_keys(&state, &caller, KeyKind::Management, &query).await
+    list_keys(&state, &caller, KeyKind::Management, &req).await
 }
 
 /// Create a management key: it calls `/keys` for its organization and can never call models.
@@ -229,9 +231,10 @@ pub async fn list_management(
 pub async fn create_management(
     state: web::Data<AppState>,
     caller: OrgCaller,
-    body: Json<CreateKeyRequest>,
+    req: HttpRequest,
+    payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
-    create_key(&state, &caller, KeyKind::Management, body.into_inner()).await
+    create_key(&state, &caller, KeyKind::Management, &req, payload).await
 }
 
 /// Update a management key.
@@ -242,16 +245,10 @@ pub async fn update_management(
     state: web::Data<AppState>,
     caller: OrgCaller,
     hash: web::Path<String>,
-    body: Json<UpdateKeyRequest>,
+    req: HttpRequest,
+    payload: web::Payload,
 ) -> Result<web::Json<KeyResponse>, ApiError> {
-    update_key(
-        &state,
-        &caller,
-        KeyKind::Management,
-        &hash,
-        body.into_inner(),
-    )
-    .await
+    update_key(&state, &caller, KeyKind::Management, &hash, &req, payload).await
 }
 
 /// Delete a management key.

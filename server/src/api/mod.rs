@@ -17,6 +17,7 @@ pub mod me;
 pub mod openapi;
 pub mod org_routing;
 pub mod organizations;
+pub mod paging;
 pub mod rate_limits;
 pub mod throttle;
 
