@@ -6,13 +6,13 @@ use std::time::{Duration, Instant};
 use actix_web::dev::Service;
 use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::middleware::ErrorHandlers;
-use actix_web::web::Data;
+use actix_web::web::{Data, ServiceConfig};
 use actix_web::{App, HttpServer};
 use tracing::Instrument;
 use utoipa_actix_web::AppExt;
 
 use crate::accounts::{AccountError, bootstrap};
-use crate::api::{self, error::extractors, openapi::ApiSpec};
+use crate::api::{self, error::extractors, openapi::ApiSpec, panics};
 use crate::catalog_store;
 use crate::config::{Config, ConfigError};
 use crate::fingerprint;
@@ -76,6 +76,16 @@ pub fn listen(config: &Config) -> Result<TcpListener, StartError> {
 pub fn serve(
     state: Data<AppState>,
     listener: TcpListener,
+) -> std::io::Result<actix_web::dev::Server> {
+    serve_with(state, listener, |_| {})
+}
+
+/// [`serve`], with `extra_routes` added before the API's: the test harness mounts routes
+/// that exist only in tests (one that panics, say) through the same middleware.
+pub fn serve_with(
+    state: Data<AppState>,
+    listener: TcpListener,
+    extra_routes: fn(&mut ServiceConfig),
 ) -> std::io::Result<actix_web::dev::Server> {
     let spec = Data::new(ApiSpec::new(&api::document()));
     let config = state.config.clone();
@@ -176,11 +186,12 @@ pub fn serve(
     }
     let mut server = HttpServer::new(move || {
         App::new()
-            // Before the `/api/v1` scope, which would otherwise swallow this path.
+            // Before the `/api/v1` scope, which would otherwise swallow these paths.
             .route(
                 &format!("{}/openapi.json", api::API_PREFIX),
                 actix_web::web::get().to(api::openapi::serve),
             )
+            .configure(extra_routes)
             .into_utoipa_app()
             .configure(api::routes)
             .into_app()
@@ -200,9 +211,10 @@ pub fn serve(
                 let id = request_id(req.headers().get(&REQUEST_ID));
                 let span = tracing::info_span!("request", id = %id, method = %req.method(), path = %req.path());
                 let started = Instant::now();
-                let fut = srv.call(req);
+                // Outermost, so a panic anywhere inside still answers (see `api::panics`).
+                let fut = panics::catch(|| srv.call(req));
                 async move {
-                    let mut res = fut.await?;
+                    let mut res = fut.await.map_err(|panic| panics::answer(panic, &id))??;
                     tracing::info!(status = res.status().as_u16(), micros = started.elapsed().as_micros() as u64, "handled");
                     if let Ok(value) = HeaderValue::from_str(&id) {
                         res.headers_mut().insert(REQUEST_ID, value);

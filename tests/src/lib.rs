@@ -71,6 +71,15 @@ impl TestServer {
 
     /// Starts a server after letting the test adjust the configuration.
     pub async fn start_with(adjust: impl FnOnce(&mut Config)) -> TestServer {
+        Self::start_serving(adjust, |_| {}).await
+    }
+
+    /// Starts a server with routes that exist only in tests, mounted before the API's and
+    /// behind the same middleware (`server::app::serve_with`).
+    pub async fn start_serving(
+        adjust: impl FnOnce(&mut Config),
+        extra_routes: fn(&mut actix_web::web::ServiceConfig),
+    ) -> TestServer {
         let data_dir = std::env::temp_dir().join(format!("switchboard-test-{}", unique_suffix()));
         std::fs::create_dir_all(&data_dir).expect("temp dir");
         let (database_url, pg_db) = if using_postgres() {
@@ -123,7 +132,8 @@ impl TestServer {
                 let listener = server::app::listen(&config).expect("bind");
                 let addr = listener.local_addr().expect("addr");
                 let state = server::app::init(config).await.expect("server init");
-                let running = server::app::serve(state.clone(), listener).expect("serve");
+                let running =
+                    server::app::serve_with(state.clone(), listener, extra_routes).expect("serve");
                 tx.send((addr, running.handle())).expect("report address");
                 running.await.ok();
                 state.db.clone().close().await.ok();

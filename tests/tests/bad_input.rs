@@ -351,3 +351,38 @@ async fn authorization_comes_before_validation() {
         .await
         .expect_error(401);
 }
+
+async fn panics() -> actix_web::HttpResponse {
+    panic!("a deliberate panic in a test-only route")
+}
+
+fn panicking_route(cfg: &mut actix_web::web::ServiceConfig) {
+    cfg.route("/api/v1/test-only/panic", actix_web::web::get().to(panics));
+}
+
+/// A handler that panics answers 500 in the error shape with the request id, on a connection
+/// that stays usable, and the server goes on serving.
+#[tokio::test]
+async fn a_panicking_handler_answers_500_and_the_server_keeps_serving() {
+    let server = TestServer::start_serving(|_| {}, panicking_route).await;
+    let api = server.api();
+    for _ in 0..3 {
+        let reply = api
+            .send(
+                api.request(Method::GET, "/api/v1/test-only/panic", None)
+                    .header("x-request-id", "trace-panic"),
+            )
+            .await;
+        let message = reply.expect_error(500);
+        assert_eq!(message, "Internal server error");
+        assert_eq!(reply.headers["x-request-id"], "trace-panic");
+        assert_eq!(reply.body["error"]["metadata"]["request_id"], "trace-panic");
+        let generated = api.get("/api/v1/test-only/panic", None).await;
+        generated.expect_error(500);
+        let id = generated.headers["x-request-id"].to_str().unwrap();
+        assert!(id.starts_with("req_"), "{id}");
+        assert_eq!(generated.body["error"]["metadata"]["request_id"], json!(id));
+        // The same client (and its pooled connection) is served right after.
+        api.get("/health", None).await.expect(200);
+    }
+}

@@ -18,6 +18,7 @@ pub mod openapi;
 pub mod org_routing;
 pub mod organizations;
 pub mod paging;
+pub mod panics;
 pub mod rate_limits;
 pub mod throttle;
 
