@@ -352,6 +352,123 @@ async fn authorization_comes_before_validation() {
         .expect_error(401);
 }
 
+/// The same on the admin routes with bodies and on the organization routes that need the
+/// owner or admin role: a non-admin, or a plain member, gets 403 whatever the body holds
+/// (malformed, of the wrong type, oversized, or not JSON at all).
+#[tokio::test]
+async fn roles_are_judged_before_bodies() {
+    let server = TestServer::start_with(|c| c.max_body_bytes = 64 * 1024).await;
+    let api = server.api();
+    let owner = api.signup(&email("bodyowner")).await;
+    let org_id = api
+        .post(
+            "/api/v1/organizations",
+            Some(&owner.token),
+            json!({ "name": "Bodies Inc" }),
+        )
+        .await
+        .expect(201)["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let member_email = email("bodymember");
+    api.post(
+        &format!("/api/v1/organizations/{org_id}/invites"),
+        Some(&owner.token),
+        json!({ "email": member_email, "role": "member" }),
+    )
+    .await
+    .expect(201);
+    let member = api.signup(&member_email).await;
+    let oversized = vec![b'x'; 100 * 1024];
+    let bodies: [(Option<&str>, Vec<u8>); 4] = [
+        (Some("application/json"), b"{\"name\": ".to_vec()),
+        (
+            Some("application/json"),
+            b"{\"requests_per_minute\": \"lots\"}".to_vec(),
+        ),
+        (Some("application/json"), oversized),
+        (Some("text/plain"), b"hello".to_vec()),
+    ];
+    let send =
+        |method: Method, path: String, token: Option<&str>, body: &(Option<&str>, Vec<u8>)| {
+            let mut request = api.request(method, &path, token).body(body.1.clone());
+            if let Some(content_type) = body.0 {
+                request = request.header("content-type", content_type);
+            }
+            api.send(request)
+        };
+
+    // The member is no platform admin.
+    let admin_routes = [
+        (
+            Method::PUT,
+            format!("/api/v1/admin/organizations/{org_id}/rate-limits"),
+        ),
+        (
+            Method::POST,
+            format!("/api/v1/admin/organizations/{org_id}/suspend"),
+        ),
+        (
+            Method::POST,
+            format!("/api/v1/admin/organizations/{org_id}/reactivate"),
+        ),
+    ];
+    for (method, path) in &admin_routes {
+        for body in &bodies {
+            send(method.clone(), path.clone(), Some(&member.token), body)
+                .await
+                .expect_error(403);
+            send(method.clone(), path.clone(), None, body)
+                .await
+                .expect_error(401);
+        }
+    }
+
+    // A plain member of the organization may not rename it, change roles, invite or change
+    // its routing defaults.
+    let org_routes = [
+        (Method::PATCH, format!("/api/v1/organizations/{org_id}")),
+        (
+            Method::PATCH,
+            format!("/api/v1/organizations/{org_id}/members/{}", owner.id),
+        ),
+        (
+            Method::POST,
+            format!("/api/v1/organizations/{org_id}/invites"),
+        ),
+        (
+            Method::PUT,
+            format!("/api/v1/organizations/{org_id}/routing"),
+        ),
+    ];
+    for (method, path) in &org_routes {
+        for body in &bodies {
+            send(method.clone(), path.clone(), Some(&member.token), body)
+                .await
+                .expect_error(403);
+        }
+    }
+    // Without a session, creating an organization is 401 whatever the body.
+    for body in &bodies {
+        send(Method::POST, "/api/v1/organizations".to_owned(), None, body)
+            .await
+            .expect_error(401);
+    }
+    // The owner, allowed, is told what is wrong with the body.
+    for (method, path) in &org_routes[..1] {
+        send(method.clone(), path.clone(), Some(&owner.token), &bodies[0])
+            .await
+            .expect_error(400);
+        send(method.clone(), path.clone(), Some(&owner.token), &bodies[2])
+            .await
+            .expect_error(413);
+        send(method.clone(), path.clone(), Some(&owner.token), &bodies[3])
+            .await
+            .expect_error(415);
+    }
+}
+
 async fn panics() -> actix_web::HttpResponse {
     panic!("a deliberate panic in a test-only route")
 }

@@ -384,7 +384,9 @@ pub async fn accept_pending_invites(
     Ok(accepted)
 }
 
-fn require_manager(scope: &OrgScope) -> Result<(), AccountError> {
+/// The caller manages the organization (owner or admin). Handlers call it before reading a
+/// body, so a plain member gets 403 whatever the body holds; the actions check it again.
+pub fn require_manager(scope: &OrgScope) -> Result<(), AccountError> {
     if scope.role().is_manager() {
         Ok(())
     } else {

@@ -83,6 +83,18 @@ pub async fn get(
     })
 }
 
+/// The caller may change the routing defaults (owner or admin). The handler calls it before
+/// reading the body, so a plain member gets 403 whatever the body holds.
+pub fn require_editor(scope: &OrgScope) -> Result<(), AccountError> {
+    if scope.role().is_manager() {
+        Ok(())
+    } else {
+        Err(AccountError::Forbidden(
+            "Changing routing defaults needs the owner or admin role in the organization".into(),
+        ))
+    }
+}
+
 /// Validates and stores the organization's defaults (owner or admin); `{}` clears them.
 /// Returns the parsed defaults for the caller to put in memory.
 pub async fn put(
@@ -91,11 +103,7 @@ pub async fn put(
     actor_user_id: &str,
     value: Value,
 ) -> Result<Option<ProviderPreferences>, AccountError> {
-    if !scope.role().is_manager() {
-        return Err(AccountError::Forbidden(
-            "Changing routing defaults needs the owner or admin role in the organization".into(),
-        ));
-    }
+    require_editor(scope)?;
     let prefs = ProviderPreferences::org_defaults(&value)
         .map_err(|e| AccountError::invalid(e.to_string()))?;
     let empty = prefs == ProviderPreferences::default();

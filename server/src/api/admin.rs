@@ -16,6 +16,7 @@ use crate::state::AppState;
 // The query types are read after the admin check (`extractors::query`): a non-admin gets
 // 403 whatever the query holds. Their bounds are `paging`'s, repeated for the document.
 #[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct SearchQuery {
     /// Case-insensitive substring of the name or email, or an exact id.
@@ -29,6 +30,7 @@ pub struct SearchQuery {
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct PageQuery {
     /// 1-based page number.
@@ -95,8 +97,11 @@ pub async fn suspend(
     state: web::Data<AppState>,
     admin: PlatformAdmin,
     path: web::Path<String>,
-    body: web::Bytes,
+    req: HttpRequest,
+    payload: web::Payload,
 ) -> Result<web::Json<AdminOrganization>, ApiError> {
+    // Read only now, after the admin check: a non-admin gets 403 whatever the body holds.
+    let body = super::json::read_body(&req, &mut payload.into_inner()).await?;
     let request: SuspendRequest = super::json::parse_optional(&body)?;
     let reason = request
         .reason

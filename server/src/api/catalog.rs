@@ -10,6 +10,7 @@ use crate::gateway::catalog::views;
 use crate::state::AppState;
 
 #[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ModelsQuery {
     /// Models to skip.
     #[param(value_type = Option<u64>, minimum = 0, maximum = 1000000000)]

@@ -14,6 +14,7 @@ use crate::state::AppState;
 use crate::usage::generations;
 
 #[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct GenerationQuery {
     /// The `gen-...` id from the response (or its `X-Generation-Id` header).

@@ -19,6 +19,7 @@ use crate::billing::money::Nanos;
 use crate::state::AppState;
 
 #[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct ListQuery {
     /// `true` to include disabled keys.

@@ -120,4 +120,56 @@ mod tests {
         assert!(!template_matches("/api/v1/keys/{hash}", "/api/v1/keys/a/b"));
         assert!(template_matches("/api/v1/keys", "/api/v1/keys/"));
     }
+
+    /// The paging parameters' documented bounds are literals in the handlers' annotations
+    /// (utoipa takes no constants there): they must stay those `paging` enforces.
+    #[test]
+    fn paging_params_document_the_enforced_bounds() {
+        use crate::api::paging::{Bounds, Limit, Offset, PageNumber, PerPage};
+
+        let doc = serde_json::to_value(crate::api::document()).expect("document serializes");
+        let bounds: [Bounds; 4] = [
+            Offset::BOUNDS,
+            PageNumber::BOUNDS,
+            PerPage::BOUNDS,
+            Limit::BOUNDS,
+        ];
+        let mut seen = std::collections::BTreeMap::<&str, usize>::new();
+        let paths = doc["paths"].as_object().expect("paths");
+        for (path, item) in paths {
+            for (method, operation) in item.as_object().expect("path item") {
+                let Some(params) = operation["parameters"].as_array() else {
+                    continue;
+                };
+                for param in params {
+                    let name = param["name"].as_str().expect("parameter name");
+                    let Some(b) = bounds.iter().find(|b| b.field == name) else {
+                        continue;
+                    };
+                    let schema = &param["schema"];
+                    let at = format!("{method} {path} {name}");
+                    assert_eq!(param["in"], "query", "{at}: location");
+                    assert_ne!(param["required"], true, "{at}: optional");
+                    assert_eq!(
+                        schema["minimum"].as_f64(),
+                        Some(b.min as f64),
+                        "{at}: minimum"
+                    );
+                    assert_eq!(
+                        schema["maximum"].as_f64(),
+                        Some(b.max as f64),
+                        "{at}: maximum"
+                    );
+                    *seen.entry(b.field).or_default() += 1;
+                }
+            }
+        }
+        for b in bounds {
+            assert!(
+                seen.contains_key(b.field),
+                "no operation documents `{}`",
+                b.field
+            );
+        }
+    }
 }

@@ -3,7 +3,7 @@
 //! `data_collection`, `zdr` and `sort`; `{}` clears it. Requests of the organization use
 //! these where they do not set the field themselves; the `ignore` list always applies.
 
-use actix_web::{get, put, web};
+use actix_web::{HttpRequest, get, put, web};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::Value;
@@ -11,7 +11,7 @@ use utoipa::ToSchema;
 
 use super::error::ApiError;
 use super::extract::SessionUser;
-use super::json::Json;
+use super::json;
 use super::openapi::ErrorBody;
 use crate::accounts::{organizations, routing_defaults};
 use crate::state::AppState;
@@ -53,11 +53,15 @@ pub async fn put_routing(
     state: web::Data<AppState>,
     session: SessionUser,
     path: web::Path<String>,
-    body: Json<Value>,
+    req: HttpRequest,
+    payload: web::Payload,
 ) -> Result<web::Json<RoutingDefaultsView>, ApiError> {
     let scope = organizations::scope_for_member(&state.db, &path, &session.user.id).await?;
-    let prefs =
-        routing_defaults::put(&state.db, &scope, &session.user.id, body.into_inner()).await?;
+    // The body is read once the caller is known to manage the organization: a plain member
+    // gets 403 whatever it holds.
+    routing_defaults::require_editor(&scope)?;
+    let body: Value = json::body(&req, payload).await?;
+    let prefs = routing_defaults::put(&state.db, &scope, &session.user.id, body).await?;
     state.inference.org_routing().set(scope.org_id(), prefs);
     let (preferences, updated_at) = routing_defaults::get(&state.db, &scope).await?;
     Ok(web::Json(RoutingDefaultsView {

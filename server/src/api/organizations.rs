@@ -1,7 +1,7 @@
 //! Organizations, members and invites. Every route names the organization in its path and
 //! first checks that the caller is a member (non-members get 404, so ids do not leak).
 
-use actix_web::{HttpResponse, delete, get, patch, post, web};
+use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
 use api_types::organizations::{
     InviteList, InviteRequest, InviteView, MemberList, MemberView, OrganizationList,
     OrganizationRequest, OrganizationView, RoleRequest,
@@ -9,12 +9,15 @@ use api_types::organizations::{
 
 use super::error::ApiError;
 use super::extract::SessionUser;
-use super::json::Json;
+use super::json;
 use super::openapi::ErrorBody;
 use crate::accounts::organizations;
 use crate::accounts::roles::Role;
 use crate::accounts::tenant::OrgScope;
 use crate::state::AppState;
+
+// Bodies are read inside the handlers (`json::body`), after the session and, where the action
+// needs it, the owner-or-admin role: the caller is judged before the request.
 
 async fn member_scope(
     state: &AppState,
@@ -22,6 +25,17 @@ async fn member_scope(
     org_id: &str,
 ) -> Result<OrgScope, ApiError> {
     Ok(organizations::scope_for_member(&state.db, org_id, &session.user.id).await?)
+}
+
+/// The caller's scope in an organization they manage (owner or admin), else 403.
+async fn manager_scope(
+    state: &AppState,
+    session: &SessionUser,
+    org_id: &str,
+) -> Result<OrgScope, ApiError> {
+    let scope = member_scope(state, session, org_id).await?;
+    organizations::require_manager(&scope)?;
+    Ok(scope)
 }
 
 /// The organizations the caller belongs to.
@@ -42,9 +56,11 @@ pub async fn list(
 pub async fn create(
     state: web::Data<AppState>,
     session: SessionUser,
-    body: Json<OrganizationRequest>,
+    req: HttpRequest,
+    payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
-    let org = organizations::create(&state.db, &session.user, Some(body.into_inner().name)).await?;
+    let body: OrganizationRequest = json::body(&req, payload).await?;
+    let org = organizations::create(&state.db, &session.user, Some(body.name)).await?;
     Ok(HttpResponse::Created().json(org))
 }
 
@@ -69,10 +85,12 @@ pub async fn update(
     state: web::Data<AppState>,
     session: SessionUser,
     path: web::Path<String>,
-    body: Json<OrganizationRequest>,
+    req: HttpRequest,
+    payload: web::Payload,
 ) -> Result<web::Json<OrganizationView>, ApiError> {
-    let scope = member_scope(&state, &session, &path).await?;
-    let org = organizations::rename(&state.db, &scope, Some(body.into_inner().name)).await?;
+    let scope = manager_scope(&state, &session, &path).await?;
+    let body: OrganizationRequest = json::body(&req, payload).await?;
+    let org = organizations::rename(&state.db, &scope, Some(body.name)).await?;
     Ok(web::Json(org))
 }
 
@@ -98,10 +116,12 @@ pub async fn change_role(
     state: web::Data<AppState>,
     session: SessionUser,
     path: web::Path<(String, String)>,
-    body: Json<RoleRequest>,
+    req: HttpRequest,
+    payload: web::Payload,
 ) -> Result<web::Json<MemberView>, ApiError> {
     let (org_id, user_id) = path.into_inner();
-    let scope = member_scope(&state, &session, &org_id).await?;
+    let scope = manager_scope(&state, &session, &org_id).await?;
+    let body: RoleRequest = json::body(&req, payload).await?;
     organizations::change_role(&state.db, &scope, &user_id, body.role).await?;
     let member = organizations::members(&state.db, &scope)
         .await?
@@ -149,10 +169,11 @@ pub async fn create_invite(
     state: web::Data<AppState>,
     session: SessionUser,
     path: web::Path<String>,
-    body: Json<InviteRequest>,
+    req: HttpRequest,
+    payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
-    let scope = member_scope(&state, &session, &path).await?;
-    let body = body.into_inner();
+    let scope = manager_scope(&state, &session, &path).await?;
+    let body: InviteRequest = json::body(&req, payload).await?;
     let invite = organizations::invite(
         &state.db,
         &scope,

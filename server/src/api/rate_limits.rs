@@ -3,7 +3,7 @@
 //! that override an organization's limits.
 
 use actix_web::http::header::{HeaderName, HeaderValue};
-use actix_web::{HttpResponse, delete, get, put, web};
+use actix_web::{HttpRequest, HttpResponse, delete, get, put, web};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -108,8 +108,11 @@ pub async fn put_policy(
     state: web::Data<AppState>,
     admin: PlatformAdmin,
     path: web::Path<String>,
-    body: web::Bytes,
+    req: HttpRequest,
+    payload: web::Payload,
 ) -> Result<web::Json<RateLimitPolicyResponse>, ApiError> {
+    // Read only now, after the admin check: a non-admin gets 403 whatever the body holds.
+    let body = super::json::read_body(&req, &mut payload.into_inner()).await?;
     let over: Override = super::json::parse(&body)?;
     over.validate().map_err(ApiError::BadRequest)?;
     let row = limits::store::put(&state.db, &admin.0, &path, &over).await?;
