@@ -97,7 +97,11 @@ impl UsageWriter {
     where
         F: FnOnce(&mut Vec<UsageRecord>) + Send + 'static,
     {
-        let pending: Pending = Box::new(assemble);
+        self.send(Box::new(assemble)).await;
+    }
+
+    /// Queues `pending`, waiting for room when the queue is full (backpressure).
+    async fn send(&self, pending: Pending) {
         let sent = match self.records.try_send(pending) {
             Ok(()) => Ok(()),
             Err(mpsc::error::TrySendError::Full(pending)) => {
@@ -111,6 +115,11 @@ impl UsageWriter {
             tracing::error!("usage writer stopped; usage records were not written");
             return;
         }
+        self.wake_if_batch_ready();
+    }
+
+    /// Wakes the writer once a whole batch waits (it otherwise drains on its tick).
+    fn wake_if_batch_ready(&self) {
         if QUEUE - self.records.capacity() >= BATCH {
             self.batch_ready.notify_one();
         }
@@ -125,12 +134,12 @@ impl UsageWriter {
     {
         let pending: Pending = Box::new(assemble);
         match self.records.try_send(pending) {
-            Ok(()) => {}
+            Ok(()) => self.wake_if_batch_ready(),
             Err(mpsc::error::TrySendError::Full(pending)) => {
                 match tokio::runtime::Handle::try_current() {
                     Ok(runtime) => {
                         let writer = self.clone();
-                        runtime.spawn(async move { writer.record_with(pending).await });
+                        runtime.spawn(async move { writer.send(pending).await });
                     }
                     Err(_) => tracing::error!(
                         "usage writer full at shutdown; usage records were not written"
