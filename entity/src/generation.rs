@@ -40,6 +40,9 @@ pub struct Model {
     pub attempts: Json,
     pub error: Option<String>,
     pub created_at: DateTimeUtc,
+    /// The output cap the gateway set because the balance could afford no more (the request
+    /// named no `max_tokens`); `None` when the request went upstream as sent.
+    pub capped_max_tokens: Option<i64>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -5,9 +5,12 @@
 pub mod api_key;
 pub mod audit_log;
 pub mod catalog_override;
+pub mod credit_lease;
 pub mod generation;
 pub mod invite;
+pub mod ledger_entry;
 pub mod membership;
+pub mod org_credit;
 pub mod org_routing_default;
 pub mod organization;
 pub mod rate_limit_policy;
@@ -18,9 +21,12 @@ pub mod prelude {
     pub use super::api_key::Entity as ApiKey;
     pub use super::audit_log::Entity as AuditLog;
     pub use super::catalog_override::Entity as CatalogOverride;
+    pub use super::credit_lease::Entity as CreditLease;
     pub use super::generation::Entity as Generation;
     pub use super::invite::Entity as Invite;
+    pub use super::ledger_entry::Entity as LedgerEntry;
     pub use super::membership::Entity as Membership;
+    pub use super::org_credit::Entity as OrgCredit;
     pub use super::org_routing_default::Entity as OrgRoutingDefault;
     pub use super::organization::Entity as Organization;
     pub use super::rate_limit_policy::Entity as RateLimitPolicy;

@@ -8,6 +8,7 @@ mod m20261122_000002_generations;
 mod m20261122_000003_catalog_overrides;
 mod m20261123_000004_org_routing_defaults;
 mod m20261123_000005_rate_limit_policies;
+mod m20261204_000006_ledger;
 
 pub struct Migrator;
 
@@ -20,6 +21,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000003_catalog_overrides::Migration),
             Box::new(m20261123_000004_org_routing_defaults::Migration),
             Box::new(m20261123_000005_rate_limit_policies::Migration),
+            Box::new(m20261204_000006_ledger::Migration),
         ]
     }
 }

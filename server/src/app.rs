@@ -19,7 +19,7 @@ use crate::fingerprint;
 use crate::gateway::catalog::CatalogError;
 use crate::state::AppState;
 use crate::usage::writer::UsageWriter;
-use entity::{catalog_override, org_routing_default, rate_limit_policy};
+use entity::{catalog_override, org_credit, org_routing_default, rate_limit_policy};
 
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
@@ -60,6 +60,9 @@ pub async fn init(config: Config) -> Result<Data<AppState>, StartError> {
     let state = AppState::new(db, config, &jwt_secret, routing, usage)
         .map_err(|e| StartError::Http(e.to_string()))?;
     state.inference.limits().replace_overrides(limit_overrides);
+    state
+        .credit
+        .replace_all(crate::billing::ledger::purchases(&state.db).await?);
     state.inference.org_routing().replace_all(org_routing);
     Ok(Data::new(state))
 }
@@ -100,7 +103,28 @@ pub fn serve_with(
         }
     });
 
+    let idle = Duration::from_secs(config.credit_lease_idle_secs);
+    state.inference.credit_accounts().spawn_maintenance(idle);
+
     // Changes made on other replicas arrive within seconds (see `fingerprint`).
+    fingerprint::watch(
+        "credit purchases",
+        Duration::from_secs(5),
+        state.clone(),
+        async |watching| {
+            fingerprint::of::<org_credit::Entity>(&watching.db, org_credit::Column::UpdatedAt).await
+        },
+        async |watching| match crate::billing::ledger::purchases(&watching.db).await {
+            Ok(purchases) => {
+                watching.credit.replace_all(purchases);
+                true
+            }
+            Err(err) => {
+                tracing::warn!(%err, "reading credit purchases failed");
+                false
+            }
+        },
+    );
     fingerprint::watch(
         "rate-limit overrides",
         Duration::from_secs(3),

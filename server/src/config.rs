@@ -109,6 +109,11 @@ pub struct Config {
     /// Milliseconds a stream request waits for its first upstream answer before committing
     /// to `200 OK` (a failure known earlier is answered with its real status).
     pub stream_commit_ms: u64,
+    /// Seconds a replica's credit lease lives without renewal (renewed every third of it). A
+    /// crashed replica's leased credit returns to its organizations after at most this long.
+    pub credit_lease_ttl_secs: u64,
+    /// Seconds a lease may sit unused before the replica gives it back to the database.
+    pub credit_lease_idle_secs: u64,
     /// Seconds of the request-rate window; the `*_requests_per_window` limits refill over it.
     pub rate_limit_window_secs: u64,
     /// Requests per window for each API key (0: no limit). Admins override per organization.
@@ -165,6 +170,8 @@ impl Default for Config {
             breaker_max_cooldown_ms: 300_000,
             rate_limit_cooldown_ms: 1_000,
             stream_commit_ms: 2_000,
+            credit_lease_ttl_secs: 30,
+            credit_lease_idle_secs: 10,
             rate_limit_window_secs: 60,
             rate_limit_key_requests_per_window: 600,
             rate_limit_org_requests_per_window: 3_000,
@@ -315,6 +322,12 @@ impl Config {
         }
         if let Some(v) = text("STREAM_COMMIT_MS") {
             self.stream_commit_ms = parsed("STREAM_COMMIT_MS", v)?;
+        }
+        if let Some(v) = text("CREDIT_LEASE_TTL_SECS") {
+            self.credit_lease_ttl_secs = parsed("CREDIT_LEASE_TTL_SECS", v)?;
+        }
+        if let Some(v) = text("CREDIT_LEASE_IDLE_SECS") {
+            self.credit_lease_idle_secs = parsed("CREDIT_LEASE_IDLE_SECS", v)?;
         }
         if let Some(v) = text("RATE_LIMIT_WINDOW_SECS") {
             self.rate_limit_window_secs = parsed("RATE_LIMIT_WINDOW_SECS", v)?;

@@ -8,6 +8,7 @@ pub mod api;
 pub mod app;
 pub mod billing;
 pub mod catalog_store;
+pub mod commands;
 pub mod config;
 pub mod db;
 pub mod fingerprint;

@@ -1,6 +1,7 @@
 //! config -> db -> migrations -> state -> HttpServer; nothing else.
 
 use server::app;
+use server::commands::{self, Command};
 use server::config::Config;
 use tracing_subscriber::EnvFilter;
 
@@ -29,7 +30,14 @@ async fn main() -> std::process::ExitCode {
 }
 
 async fn run() -> Result<(), Box<dyn std::error::Error>> {
+    let command = Command::from_args(std::env::args())?;
     let config = Config::load()?;
+    if !matches!(command, Command::Serve) {
+        return match commands::run(command, config).await? {
+            true => Ok(()),
+            false => Err("the check found problems (see above)".into()),
+        };
+    }
     let listener = app::listen(&config)?;
     let bind = listener.local_addr()?;
     let state = app::init(config).await?;
@@ -37,6 +45,10 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
     app::serve(state.clone(), listener)?.await?;
     // In-flight requests have finished; their generation records are written before exit.
     state.inference.usage().stop().await;
+    // Every debit is written: the leased credit goes back to the organizations.
+    if let Err(err) = state.inference.credit_accounts().release_all().await {
+        tracing::warn!(%err, "releasing credit leases failed (they expire on their own)");
+    }
     tracing::info!("stopped");
     Ok(())
 }

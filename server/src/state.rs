@@ -9,6 +9,7 @@ use crate::accounts::key_cache::KeyCache;
 use crate::accounts::sessions::SessionManager;
 use crate::api::throttle::AuthThrottle;
 use crate::billing::credit::CreditView;
+use crate::billing::reservations::CreditAccounts;
 use crate::config::Config;
 use crate::gateway::routing::RoutingTable;
 use crate::inference::Inference;
@@ -36,8 +37,18 @@ impl AppState {
         usage: UsageWriter,
     ) -> Result<Self, Box<dyn std::error::Error + Send + Sync>> {
         let credit = Arc::new(CreditView::new());
+        let credit_accounts = CreditAccounts::new(
+            db.clone(),
+            Duration::from_secs(config.credit_lease_ttl_secs.max(1)),
+        );
         Ok(AppState {
-            inference: Inference::from_config(&config, routing, usage, credit.clone())?,
+            inference: Inference::from_config(
+                &config,
+                routing,
+                usage,
+                credit.clone(),
+                credit_accounts,
+            )?,
             credit,
             sessions: SessionManager::new(
                 jwt_secret.as_bytes(),

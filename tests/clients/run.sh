@@ -50,7 +50,10 @@ done
 for p in ANTHROPIC GEMINI; do
   provider_env+=("${p}_API_KEY=emulator-key" "${p}_BASE_URL=http://127.0.0.1:$emu_port")
 done
+# The platform admin, who funds each test account (new organizations start at $0).
+export SB_ADMIN_EMAIL="clients-admin@switchboard.test" SB_ADMIN_PASSWORD="correct horse battery staple"
 env "${provider_env[@]}" DATA_DIR="$work/data" BIND="127.0.0.1:$srv_port" WORKERS=2 LOG=warn \
+  ADMIN_EMAIL="$SB_ADMIN_EMAIL" ADMIN_PASSWORD="$SB_ADMIN_PASSWORD" \
   "$SWITCHBOARD_BIN" >"$work/server.log" 2>&1 &
 pids+=($!)
 for _ in $(seq 1 200); do

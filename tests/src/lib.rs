@@ -192,7 +192,10 @@ impl TestServer {
     }
 
     pub fn api(&self) -> Api {
-        Api::new(&self.base)
+        Api {
+            database_url: Some(self.database_url.clone()),
+            ..Api::new(&self.base)
+        }
     }
 
     /// Stops the server and waits for it (and its database clean-up).
@@ -222,7 +225,14 @@ impl Drop for TestServer {
 pub struct Api {
     pub base: String,
     pub http: reqwest::Client,
+    /// The server's database, for [`Api::fund`] (absent for an `Api` made from a bare URL).
+    pub database_url: Option<String>,
 }
+
+/// What [`Api::signup`] grants each new account's personal organization, so that tests of
+/// paid models need no set-up of their own (tests of an empty balance use
+/// [`Api::signup_unfunded`]).
+pub const SIGNUP_FUNDING_USD: &str = "100";
 
 /// A response: status, headers and the JSON body (`Value::Null` when empty).
 #[derive(Debug)]
@@ -278,7 +288,39 @@ impl Api {
                 .timeout(Duration::from_secs(30))
                 .build()
                 .expect("client"),
+            database_url: None,
         }
+    }
+
+    /// Adds `usd` to `org`'s credit through the server's own ledger code, writing the server's
+    /// database (test set-up; the admin grant endpoint has its own tests). Unaudited, so that
+    /// tests counting audit entries see only their own.
+    pub async fn fund(&self, org: &str, usd: &str) {
+        let url = self
+            .database_url
+            .as_deref()
+            .expect("fund needs TestServer::api()");
+        let db = server::db::connect(url, 1)
+            .await
+            .expect("connect to the test database");
+        let posted = server::billing::ledger::post(
+            &db,
+            server::billing::ledger::NewEntry {
+                org_id: org.to_owned(),
+                kind: server::billing::ledger::EntryKind::Grant,
+                amount: server::billing::money::Nanos::from_usd_str(usd).expect("amount"),
+                reference: None,
+                reason: Some("test set-up".into()),
+                actor_user_id: None,
+            },
+        )
+        .await
+        .expect("post the funding");
+        assert!(matches!(
+            posted,
+            server::billing::ledger::Posted::Applied { .. }
+        ));
+        db.close().await.ok();
     }
 
     pub async fn send(&self, request: reqwest::RequestBuilder) -> Reply {
@@ -343,8 +385,18 @@ impl Api {
         self.call(Method::DELETE, path, token, None).await
     }
 
-    /// Signs a new user up and returns their session.
+    /// Signs a new user up and returns their session; their personal organization gets
+    /// [`SIGNUP_FUNDING_USD`] of credit when this `Api` knows the database.
     pub async fn signup(&self, email: &str) -> User {
+        let user = self.signup_unfunded(email).await;
+        if self.database_url.is_some() {
+            self.fund(&user.personal_org, SIGNUP_FUNDING_USD).await;
+        }
+        user
+    }
+
+    /// Signs a new user up; their organization starts at $0, as every new one does.
+    pub async fn signup_unfunded(&self, email: &str) -> User {
         let reply = self
             .post(
                 "/api/v1/auth/signup",

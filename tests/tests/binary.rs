@@ -212,7 +212,14 @@ async fn upstream_requests_go_through_the_environments_proxy() {
                 ("NO_PROXY", no_proxy.to_owned()),
             ],
         );
-        let api = Api::new(&format!("http://127.0.0.1:{port}"));
+        let api = Api {
+            // The binary's default database, which `signup` funds.
+            database_url: Some(format!(
+                "sqlite://{}/switchboard.db?mode=rwc",
+                data_dir.display()
+            )),
+            ..Api::new(&format!("http://127.0.0.1:{port}"))
+        };
         wait_ready(&api).await;
         let user = api.signup(&email("proxy")).await;
         let (key, _) = api.create_key(&user, None, json!({ "name": "p" })).await;
@@ -230,4 +237,59 @@ async fn upstream_requests_go_through_the_environments_proxy() {
         assert!(terminate(&mut child).success());
         std::fs::remove_dir_all(&data_dir).ok();
     }
+}
+
+/// `switchboard reconcile` checks every organization's cached balance against its ledger:
+/// exit 0 when they agree, 1 (naming the organization) when a balance was tampered with.
+#[tokio::test]
+async fn the_reconcile_command_finds_a_balance_that_disagrees_with_its_ledger() {
+    use sea_orm::ConnectionTrait;
+    let data_dir = std::env::temp_dir().join(format!(
+        "switchboard-reconcile-{:08x}",
+        rand::random::<u32>()
+    ));
+    std::fs::create_dir_all(&data_dir).unwrap();
+    let url = format!("sqlite://{}/switchboard.db?mode=rwc", data_dir.display());
+    let api = Api {
+        database_url: Some(url.clone()),
+        ..Api::new("http://127.0.0.1:9")
+    };
+    let db = server::db::connect(&url, 1).await.unwrap();
+    server::db::migrate(&db).await.unwrap();
+    api.fund("org_reconciled", "3.5").await;
+    api.fund("org_tampered", "2").await;
+    let reconcile = || {
+        Command::new(binary())
+            .arg("reconcile")
+            .env_clear()
+            .env("DATA_DIR", &data_dir)
+            .env("LOG", "warn")
+            .output()
+            .expect("run switchboard reconcile")
+    };
+    let clean = reconcile();
+    let printed: serde_json::Value = serde_json::from_slice(&clean.stdout).unwrap();
+    assert!(clean.status.success(), "{printed}");
+    assert_eq!(printed["organizations"], 2);
+    assert_eq!(printed["mismatches"], json!([]));
+
+    db.execute_unprepared(
+        "UPDATE org_credit SET balance_nanos = balance_nanos + 1 WHERE org_id = 'org_tampered'",
+    )
+    .await
+    .unwrap();
+    let tampered = reconcile();
+    let printed: serde_json::Value = serde_json::from_slice(&tampered.stdout).unwrap();
+    assert_eq!(tampered.status.code(), Some(1), "{printed}");
+    assert_eq!(printed["mismatches"][0]["org_id"], "org_tampered");
+    assert_eq!(
+        printed["mismatches"][0]["ledger"]["balance_nanos"],
+        2_000_000_000
+    );
+    assert_eq!(
+        printed["mismatches"][0]["cached"]["balance_nanos"],
+        2_000_000_001
+    );
+    db.close().await.ok();
+    std::fs::remove_dir_all(&data_dir).ok();
 }

@@ -7,6 +7,8 @@ use serde_json::{Value, json};
 
 use crate::accounts::AccountError;
 use crate::accounts::key_cache::KeyAuthError;
+use crate::billing::grants::GrantError;
+use crate::billing::ledger::LedgerError;
 use crate::gateway::failure::Failure;
 use crate::gateway::routing::{NoRoute, RouteError};
 use crate::inference::InferenceError;
@@ -22,6 +24,9 @@ pub enum ApiError {
     Forbidden(String),
     #[error("{0}")]
     NotFound(String),
+    /// Not enough credit (OpenRouter answers 402).
+    #[error("{0}")]
+    PaymentRequired(String),
     #[error("{message}")]
     MethodNotAllowed { message: String, allow: Vec<String> },
     #[error("{0}")]
@@ -82,6 +87,7 @@ impl ResponseError for ApiError {
             ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
+            ApiError::PaymentRequired(_) => StatusCode::PAYMENT_REQUIRED,
             ApiError::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::Conflict(_) => StatusCode::CONFLICT,
             ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
@@ -154,6 +160,26 @@ impl From<AccountError> for ApiError {
     }
 }
 
+impl From<LedgerError> for ApiError {
+    fn from(err: LedgerError) -> Self {
+        match err {
+            LedgerError::Overflow(_) => ApiError::BadRequest(err.to_string()),
+            LedgerError::Db(_) => ApiError::Internal(err.to_string()),
+        }
+    }
+}
+
+impl From<GrantError> for ApiError {
+    fn from(err: GrantError) -> Self {
+        match err {
+            GrantError::Invalid(message) => ApiError::BadRequest(message),
+            GrantError::NoOrganization => ApiError::NotFound(err.to_string()),
+            GrantError::Ledger(err) => err.into(),
+            GrantError::Audit(_) => ApiError::Internal(err.to_string()),
+        }
+    }
+}
+
 impl From<KeyAuthError> for ApiError {
     fn from(err: KeyAuthError) -> Self {
         match err {
@@ -204,6 +230,11 @@ impl From<InferenceError> for ApiError {
             InferenceError::Invalid(message) => ApiError::BadRequest(message),
             InferenceError::RateLimited(limited) => ApiError::RateLimited(limited),
             InferenceError::Route(route) => route.into(),
+            InferenceError::InsufficientCredit(message) => ApiError::PaymentRequired(message),
+            InferenceError::Unavailable(err) => {
+                tracing::error!(error = %err, "credit check failed");
+                ApiError::Unavailable("Credit could not be checked; try again".into())
+            }
             InferenceError::Upstream(failure) => (*failure).into(),
         }
     }

@@ -89,6 +89,9 @@ pub struct GenerationView {
     pub web_search_engine: Option<String>,
     pub workspace_id: String,
     pub provider_responses: Vec<ProviderResponse>,
+    /// The output cap the gateway set because the organization's balance could afford no more
+    /// (the request named no `max_tokens`); `null` when it went upstream as sent.
+    pub capped_max_tokens: Option<i64>,
 }
 
 impl GenerationView {
@@ -157,6 +160,7 @@ impl GenerationView {
             web_search_engine: None,
             workspace_id: g.org_id,
             provider_responses,
+            capped_max_tokens: g.capped_max_tokens,
         }
     }
 }

@@ -5,6 +5,7 @@ pub mod admin_catalog;
 pub mod auth;
 pub mod catalog;
 pub mod cookies;
+pub mod credits;
 pub mod current_key;
 pub mod error;
 pub mod extract;
@@ -78,6 +79,10 @@ pub fn routes(cfg: &mut ServiceConfig) {
             .service(admin::suspend)
             .service(admin::reactivate)
             .service(admin::audit)
+            .service(credits::credits)
+            .service(credits::ledger_entries)
+            .service(credits::grant)
+            .service(credits::reconcile)
             .service(rate_limits::get_policy)
             .service(rate_limits::put_policy)
             .service(rate_limits::delete_policy)

@@ -1,8 +1,9 @@
-//! The in-memory view of each organization's credit that the hot path reads (no database
-//! round trip). Today it knows lifetime purchases, the input of the daily `:free` cap; the
-//! ledger fills it (at start with [`CreditView::replace_all`], then one purchase at a time
-//! with [`CreditView::record_purchase`]) and is where balances and reservations will join.
-//! There is no purchases table yet, so a new view truthfully knows of no purchases.
+//! The in-memory view of each organization's lifetime purchases that the hot path reads (no
+//! database round trip): the input of the free tier and the daily `:free` cap. The ledger
+//! fills it (at start and whenever `org_credit` changes, on any replica, with
+//! [`CreditView::replace_all`]; a purchase on this replica adds itself at once with
+//! [`CreditView::record_purchase`]). Balances are not here: they are leased and reserved
+//! (see [`super::reservations`]).
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -48,8 +49,12 @@ impl CreditView {
         self.snapshot(org_id).lifetime_purchased
     }
 
-    /// Replaces every snapshot (at start, from the ledger, and when another replica wrote).
-    pub fn replace_all(&self, snapshots: HashMap<String, CreditSnapshot>) {
+    /// Replaces every organization's lifetime purchases (from the ledger's cached sums).
+    pub fn replace_all(&self, purchases: impl IntoIterator<Item = (String, Nanos)>) {
+        let snapshots = purchases
+            .into_iter()
+            .map(|(org, lifetime_purchased)| (org, CreditSnapshot { lifetime_purchased }))
+            .collect();
         self.by_org.store(Arc::new(snapshots));
     }
 
@@ -122,7 +127,7 @@ mod tests {
         let snapshot = CreditSnapshot {
             lifetime_purchased: usd("10"),
         };
-        view.replace_all(HashMap::from([("b".to_owned(), snapshot)]));
+        view.replace_all([("b".to_owned(), usd("10"))]);
         assert_eq!(view.lifetime_purchased("a"), Nanos::ZERO);
         assert_eq!(view.snapshot("b"), snapshot);
     }

@@ -21,5 +21,9 @@
 pub mod cost;
 pub mod credit;
 pub mod decimal;
+pub mod grants;
+pub mod leases;
+pub mod ledger;
 pub mod money;
 pub mod price;
+pub mod reservations;

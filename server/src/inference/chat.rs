@@ -4,6 +4,7 @@
 use std::time::Instant;
 
 use super::admission::{admit, is_free_chat, validate_chat};
+use super::funding::fund_chat;
 use super::hook::CompletionHook;
 use super::record::{Recording, new_generation_id};
 use super::response::{ChatAnswer, InferenceError, Served};
@@ -49,6 +50,14 @@ impl Inference {
                 .get_or_insert_with(ReasoningConfig::default)
                 .enabled = Some(true);
         }
+        let funding = fund_chat(
+            &parts.credit_accounts,
+            org_id,
+            &mut request,
+            &plan.targets,
+            &parts.credits_url,
+        )
+        .await?;
         let generation_id = new_generation_id();
         let streamed = request.is_stream();
         let with_metadata = caller.with_metadata;
@@ -58,7 +67,7 @@ impl Inference {
             &request.model,
             request.user.as_ref(),
         );
-        let hook = CompletionHook::arm(self.clone(), recording, plan.sticky_key, streamed);
+        let hook = CompletionHook::arm(self.clone(), recording, funding, plan.sticky_key, streamed);
 
         if !streamed {
             // Boxed, so that this future and the streaming branch's locals do not both inflate

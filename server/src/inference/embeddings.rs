@@ -3,6 +3,7 @@
 use std::time::Instant;
 
 use super::admission::{admit, validate_embeddings};
+use super::funding::fund_embeddings;
 use super::hook::CompletionHook;
 use super::record::{Recording, new_generation_id};
 use super::response::{InferenceError, Served};
@@ -28,6 +29,8 @@ impl Inference {
             is_free_request(model),
         )?;
         let targets = parts.routing.load().plan_models(model)?;
+        let org_id = caller.key.key.org_id.as_str();
+        let funding = fund_embeddings(&parts.credit_accounts, org_id, &request, &targets).await?;
         let generation_id = new_generation_id();
         let recording = Recording::of(
             &generation_id,
@@ -35,7 +38,7 @@ impl Inference {
             &request.model,
             request.user.as_ref(),
         );
-        let hook = CompletionHook::arm(self.clone(), recording, None, false);
+        let hook = CompletionHook::arm(self.clone(), recording, funding, None, false);
         let (result, outcome) = parts.relay.embed(&targets, &request, started).await;
         let response = hook.complete_whole(result, outcome).await?;
         Ok(Served {

@@ -14,12 +14,15 @@
 use tokio::sync::oneshot;
 
 use super::Inference;
+use super::funding::Funding;
 use super::record::Recording;
+use crate::billing::ledger::EntryKind;
+use crate::billing::money::Nanos;
 use crate::gateway::UpstreamError;
 use crate::gateway::failure::{Failure, Reported};
 use crate::gateway::relay::Outcome;
 use crate::gateway::routing::sticky::StickyKey;
-use crate::usage::record::UsageRecord;
+use crate::usage::record::{Debit, UsageRecord};
 
 /// Armed when a request is about to be relayed; fired once.
 pub struct CompletionHook {
@@ -29,6 +32,8 @@ pub struct CompletionHook {
 struct Armed {
     service: Inference,
     recording: Recording,
+    /// The request's credit reservation, settled here.
+    funding: Funding,
     /// Where to remember the provider after a prompt-cache hit.
     sticky_key: Option<StickyKey>,
     streamed: bool,
@@ -39,14 +44,17 @@ struct Armed {
 impl CompletionHook {
     pub(super) fn arm(
         service: Inference,
-        recording: Recording,
+        mut recording: Recording,
+        funding: Funding,
         sticky_key: Option<StickyKey>,
         streamed: bool,
     ) -> Self {
+        recording.capped_max_tokens = funding.capped_max_tokens;
         CompletionHook {
             armed: Some(Armed {
                 service,
                 recording,
+                funding,
                 sticky_key,
                 streamed,
                 done: None,
@@ -133,7 +141,7 @@ impl Armed {
     /// to the usage writer, waiting or not.
     fn conclude(
         self,
-        outcome: Outcome,
+        mut outcome: Outcome,
     ) -> (
         Inference,
         impl FnOnce(&mut Vec<UsageRecord>) + Send + 'static,
@@ -141,12 +149,27 @@ impl Armed {
         let Armed {
             service,
             recording,
+            funding,
             sticky_key,
             ..
         } = self;
-        // Credit: the request's reservation settles here (the money issue), from
-        // `outcome.served`, `outcome.usage`, `outcome.cost` and `outcome.is_byok`; its ledger
-        // debit joins the records below.
+        // Credit: the reservation settles at the charge, and the charge's ledger debit joins
+        // the generation and key records (one transaction).
+        outcome.cost = charge(&outcome);
+        if let Some(reservation) = funding.reservation {
+            reservation.settle(outcome.cost);
+        }
+        let debit = outcome.cost.is_positive().then(|| Debit {
+            org_id: recording.key.key.org_id.clone(),
+            kind: if outcome.is_byok {
+                EntryKind::ByokFee
+            } else {
+                EntryKind::Generation
+            },
+            generation_id: recording.generation_id.clone(),
+            amount: outcome.cost,
+            lease_holder: service.0.credit_accounts.holder().clone(),
+        });
 
         // After a prompt was served from a provider's cache, the same prefix sticks to it.
         if let Some(key) = sticky_key
@@ -156,7 +179,19 @@ impl Armed {
             service.0.sticky.remember(key, &target.provider_slug);
         }
         (service, move |records: &mut Vec<UsageRecord>| {
-            recording.into_records(outcome, records)
+            recording.into_records(outcome, records);
+            records.extend(debit.map(UsageRecord::Debit));
         })
+    }
+}
+
+/// What the request is charged: its cost, except that a generation that ended in an error
+/// without producing a completion token costs nothing (zero-completion insurance). A client
+/// that went away pays for what was generated until then (the relay counted it).
+fn charge(outcome: &Outcome) -> Nanos {
+    if outcome.error.is_some() && outcome.usage.completion_tokens == 0 {
+        Nanos::ZERO
+    } else {
+        outcome.cost
     }
 }

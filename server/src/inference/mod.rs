@@ -9,6 +9,7 @@
 pub mod admission;
 mod chat;
 mod embeddings;
+pub mod funding;
 pub mod hook;
 pub mod record;
 pub mod response;
@@ -25,6 +26,7 @@ use arc_swap::{ArcSwap, Guard};
 use crate::accounts::key_cache::AuthKey;
 use crate::accounts::routing_defaults::OrgRoutingDefaults;
 use crate::billing::credit::CreditView;
+use crate::billing::reservations::CreditAccounts;
 use crate::config::Config;
 use crate::gateway::health::{BreakerConfig, HealthBoard};
 use crate::gateway::relay::Relay;
@@ -56,6 +58,10 @@ struct Parts {
     limits: RateLimits,
     /// Organizations' credit (lifetime purchases raise the `:free` cap).
     credit: Arc<CreditView>,
+    /// Organizations' leased credit, reserved per request and settled by the hook.
+    credit_accounts: CreditAccounts,
+    /// Where a refusal for lack of credit sends the caller.
+    credits_url: String,
     /// How long a stream's 200 waits for the first attempt, so that an early failure gets its
     /// real status.
     stream_commit: Duration,
@@ -77,6 +83,7 @@ impl Inference {
         routing: RoutingTable,
         usage: UsageWriter,
         credit: Arc<CreditView>,
+        credit_accounts: CreditAccounts,
     ) -> Result<Self, BoxError> {
         let timeouts = Timeouts {
             connect: Duration::from_secs(config.upstream_connect_timeout_secs),
@@ -109,6 +116,15 @@ impl Inference {
             org_routing: OrgRoutingDefaults::default(),
             limits: RateLimits::new(config),
             credit,
+            credit_accounts,
+            credits_url: format!(
+                "{}/app/credits",
+                config
+                    .public_url
+                    .as_deref()
+                    .unwrap_or("")
+                    .trim_end_matches('/')
+            ),
             stream_commit: Duration::from_millis(config.stream_commit_ms),
         })))
     }
@@ -136,6 +152,11 @@ impl Inference {
     /// Organizations' routing defaults, set by their admins.
     pub fn org_routing(&self) -> &OrgRoutingDefaults {
         &self.0.org_routing
+    }
+
+    /// Organizations' leased credit (renewed by a maintenance task, released at shutdown).
+    pub fn credit_accounts(&self) -> &CreditAccounts {
+        &self.0.credit_accounts
     }
 
     /// The usage writer, to flush (reads of fresh records) and to stop at shutdown.

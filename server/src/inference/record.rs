@@ -49,6 +49,8 @@ pub(super) struct Recording {
     pub attribution: Attribution,
     /// When the request arrived (the record itself is assembled later).
     pub created_at: DateTime<Utc>,
+    /// The output cap its funding set (the balance could afford no more).
+    pub capped_max_tokens: Option<u64>,
 }
 
 impl Recording {
@@ -67,6 +69,7 @@ impl Recording {
             external_user: external_user.cloned(),
             attribution: caller.attribution,
             created_at: Utc::now(),
+            capped_max_tokens: None,
         }
     }
 
@@ -114,6 +117,7 @@ impl Recording {
             attempts: serde_json::to_value(&outcome.attempts).unwrap_or(Value::Null),
             error: outcome.error.map(|e| e.message),
             created_at: self.created_at,
+            capped_max_tokens: self.capped_max_tokens.map(count),
         }
     }
 }

@@ -43,6 +43,12 @@ pub enum InferenceError {
     /// No endpoint can serve it, or its routing options are invalid.
     #[error(transparent)]
     Route(#[from] RouteError),
+    /// The organization's credit cannot cover the request (402).
+    #[error("{0}")]
+    InsufficientCredit(String),
+    /// The credit could not be checked (the database is unreachable): 503.
+    #[error("{0}")]
+    Unavailable(String),
     /// Every attempt failed before an answer began (see [`crate::gateway::failure`]).
     #[error("{}", .0.message)]
     Upstream(Box<Failure>),

@@ -14,6 +14,8 @@ use tokio::sync::mpsc;
 
 use super::{Attribution, Caller, ChatAnswer, Inference, InferenceError, Served};
 use crate::accounts::key_cache::AuthKey;
+use crate::billing::money::Nanos;
+use crate::billing::reservations::CreditAccounts;
 use crate::config::Config;
 use crate::gateway::catalog::{Catalog, CatalogSource, LiveProvider};
 use crate::gateway::relay::ChunkFormat;
@@ -141,8 +143,27 @@ upstream_model = "m"
 pricing = { prompt = "1", completion = "2" }
 "#;
 
+/// A fresh SQLite database where the test organization holds $100.
+async fn funded_database() -> sea_orm::DatabaseConnection {
+    let dir = std::env::temp_dir().join(format!("hook-{:016x}", rand::random::<u64>()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let url = format!("sqlite://{}/db.sqlite?mode=rwc", dir.display());
+    let db = crate::db::connect(&url, 2).await.unwrap();
+    crate::db::migrate(&db).await.unwrap();
+    let funding = crate::billing::ledger::NewEntry {
+        org_id: "org".into(),
+        kind: crate::billing::ledger::EntryKind::Grant,
+        amount: Nanos::from_usd_str("100").unwrap(),
+        reference: None,
+        reason: None,
+        actor_user_id: None,
+    };
+    crate::billing::ledger::post(&db, funding).await.unwrap();
+    db
+}
+
 /// The service over the local upstream, recording into a queue the test reads.
-fn service(base_url: String) -> (Inference, mpsc::Receiver<Pending>) {
+async fn service(base_url: String) -> (Inference, mpsc::Receiver<Pending>) {
     let catalog = Catalog::build(CatalogSource::from_toml(CATALOG).unwrap()).unwrap();
     let live = vec![LiveProvider {
         slug: "local".into(),
@@ -161,6 +182,7 @@ fn service(base_url: String) -> (Inference, mpsc::Receiver<Pending>) {
         RoutingTable::new(catalog, live),
         writer,
         Default::default(),
+        CreditAccounts::new(funded_database().await, Duration::from_secs(30)),
     )
     .unwrap();
     (service, records)
@@ -195,18 +217,40 @@ async fn recorded(records: &mut mpsc::Receiver<Pending>) -> Vec<generation::Mode
         .map(|assemble| {
             let mut batch = Vec::new();
             assemble(&mut batch);
+            let debit = match batch.pop() {
+                Some(UsageRecord::Debit(debit)) => Some(debit),
+                Some(other) => {
+                    batch.push(other);
+                    None
+                }
+                None => None,
+            };
             let [
                 UsageRecord::Generation(generation),
                 UsageRecord::KeyUsage(spent),
             ] = <[UsageRecord; 2]>::try_from(batch).expect("a generation and a key's spend")
             else {
-                panic!("a generation, then its key's spend");
+                panic!("a generation, then its key's spend, then its debit if it cost anything");
             };
             assert_eq!(spent.key_hash, generation.api_key_hash);
             assert_eq!(spent.usage.as_nanos(), generation.cost_nanos);
+            // Charged exactly its cost, once, in the same transaction; nothing when free.
+            match debit {
+                Some(debit) => {
+                    assert_eq!(debit.amount.as_nanos(), generation.cost_nanos);
+                    assert_eq!(debit.generation_id, generation.id);
+                    assert_eq!(debit.org_id, generation.org_id);
+                }
+                None => assert_eq!(generation.cost_nanos, 0, "a cost without a debit"),
+            }
             *generation
         })
         .collect()
+}
+
+/// The hook settled or released the request's credit reservation, whatever happened.
+fn assert_released(service: &Inference) {
+    assert_eq!(service.credit_accounts().held("org"), Nanos::ZERO);
 }
 
 /// Asks the service for a chat completion of `word`, whole or streamed.
@@ -244,10 +288,11 @@ async fn stalled_stream(service: &Inference) -> mpsc::Receiver<bytes::Bytes> {
 
 #[tokio::test]
 async fn fires_once_on_success_whole_and_streamed() {
-    let (service, mut records) = service(upstream().await);
+    let (service, mut records) = service(upstream().await).await;
     let served = chat(&service, WHOLE, false).await.unwrap();
     assert!(matches!(served.answer, ChatAnswer::Whole { .. }));
     let record = recorded(&mut records).await;
+    assert_released(&service);
     assert_eq!(record.len(), 1);
     assert_eq!(record[0].id, served.generation_id);
     assert_eq!(
@@ -265,6 +310,7 @@ async fn fires_once_on_success_whole_and_streamed() {
     }
     assert!(body.ends_with(b"data: [DONE]\n\n"));
     let record = recorded(&mut records).await;
+    assert_released(&service);
     assert_eq!(record.len(), 1);
     assert_eq!(record[0].id, generation_id);
     assert!(record[0].streamed && !record[0].cancelled);
@@ -273,13 +319,14 @@ async fn fires_once_on_success_whole_and_streamed() {
 
 #[tokio::test]
 async fn fires_once_on_upstream_failure() {
-    let (service, mut records) = service(upstream().await);
+    let (service, mut records) = service(upstream().await).await;
     let err = chat(&service, FAIL, false).await.err().unwrap();
     let InferenceError::Upstream(failure) = err else {
         panic!("an upstream failure: {err}");
     };
     assert_eq!(failure.status, 502);
     let record = recorded(&mut records).await;
+    assert_released(&service);
     assert_eq!(record.len(), 1);
     assert_eq!(record[0].error.as_deref(), Some("boom"));
 
@@ -291,6 +338,7 @@ async fn fires_once_on_upstream_failure() {
         while frames.recv().await.is_some() {}
     }
     let record = recorded(&mut records).await;
+    assert_released(&service);
     assert_eq!(record.len(), 1);
     assert!(record[0].streamed);
     assert_eq!(record[0].error.as_deref(), Some("boom"));
@@ -298,10 +346,11 @@ async fn fires_once_on_upstream_failure() {
 
 #[tokio::test]
 async fn fires_once_when_the_client_leaves_mid_stream() {
-    let (service, mut records) = service(upstream().await);
+    let (service, mut records) = service(upstream().await).await;
     // The first content chunk arrives, then the client goes away.
     drop(stalled_stream(&service).await);
     let record = recorded(&mut records).await;
+    assert_released(&service);
     assert_eq!(record.len(), 1);
     assert!(record[0].streamed && record[0].cancelled);
     assert_eq!(record[0].provider.as_deref(), Some("Local"));
@@ -309,7 +358,7 @@ async fn fires_once_when_the_client_leaves_mid_stream() {
 
 #[tokio::test]
 async fn fires_once_when_a_whole_request_is_dropped() {
-    let (service, mut records) = service(upstream().await);
+    let (service, mut records) = service(upstream().await).await;
     let request = chat(&service, SILENT, false);
     // The client leaves while the upstream has not answered: actix drops the handler's future.
     assert!(
@@ -318,6 +367,7 @@ async fn fires_once_when_a_whole_request_is_dropped() {
             .is_err()
     );
     let record = recorded(&mut records).await;
+    assert_released(&service);
     assert_eq!(record.len(), 1);
     assert!(record[0].cancelled && !record[0].streamed);
 }
@@ -326,7 +376,7 @@ async fn fires_once_when_a_whole_request_is_dropped() {
 fn fires_once_when_the_server_stops_mid_stream() {
     let upstream_runtime = tokio::runtime::Runtime::new().unwrap();
     let base_url = upstream_runtime.block_on(upstream());
-    let (service, mut records) = service(base_url);
+    let (service, mut records) = upstream_runtime.block_on(service(base_url));
     // A worker's runtime: stopping the server drops it with the stream's tasks.
     let worker = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -335,6 +385,7 @@ fn fires_once_when_the_server_stops_mid_stream() {
     let frames = worker.block_on(stalled_stream(&service));
     drop(worker);
     let record = upstream_runtime.block_on(recorded(&mut records));
+    assert_released(&service);
     assert_eq!(record.len(), 1);
     assert!(record[0].streamed && record[0].cancelled);
     drop(frames);

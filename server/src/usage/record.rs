@@ -3,8 +3,11 @@
 //! transaction. A new kind is one variant here plus one statement in each dialect module
 //! (`super::sql`); the exhaustive match in `sql::ByKind::of` points at the places to add.
 
+use std::sync::Arc;
+
 use entity::generation;
 
+use crate::billing::ledger::EntryKind;
 use crate::billing::money::Nanos;
 
 #[derive(Debug, Clone, PartialEq)]
@@ -14,6 +17,23 @@ pub enum UsageRecord {
     Generation(Box<generation::Model>),
     /// Adds to an API key's spend counters (what `/key` and `/keys` report).
     KeyUsage(KeyUsage),
+    /// A generation's charge: a ledger entry, the organization's balance and the lease it was
+    /// spent from, together.
+    Debit(Debit),
+}
+
+/// Credit spent by one generation, debited from its organization.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Debit {
+    pub org_id: String,
+    /// [`EntryKind::Generation`] or [`EntryKind::ByokFee`].
+    pub kind: EntryKind,
+    /// The generation id (the entry's reference).
+    pub generation_id: String,
+    /// What was spent (positive; the ledger entry is its negative).
+    pub amount: Nanos,
+    /// The process whose credit lease the amount was spent from.
+    pub lease_holder: Arc<str>,
 }
 
 /// Spend to add to one API key's counters. The writer sums a batch's spends per key, so a busy

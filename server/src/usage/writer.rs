@@ -368,7 +368,7 @@ mod tests {
                 .iter()
                 .map(|r| match r {
                     UsageRecord::KeyUsage(k) => k.usage.as_nanos(),
-                    UsageRecord::Generation(_) => unreachable!(),
+                    UsageRecord::Generation(_) | UsageRecord::Debit(_) => unreachable!(),
                 })
                 .collect();
             let n = n as i64;

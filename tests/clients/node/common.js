@@ -35,6 +35,13 @@ export function apiKey() {
     const email = `node-sdk-${randomBytes(4).toString("hex")}@example.com`;
     const session = await post("/api/v1/auth/signup", { email, password: "correct horse battery staple" });
     const created = await post("/api/v1/keys", { name: "node sdk" }, session.token);
+    // New organizations start at $0: the platform admin grants the test account credit.
+    const admin = await post("/api/v1/auth/login", {
+      email: process.env.SB_ADMIN_EMAIL,
+      password: process.env.SB_ADMIN_PASSWORD,
+    });
+    const org = session.user.personal_organization_id;
+    await post(`/api/v1/admin/organizations/${org}/credits`, { amount: 50, reason: "client tests" }, admin.token);
     return created.key;
   })();
   return keyPromise;

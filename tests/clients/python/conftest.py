@@ -24,7 +24,17 @@ def api_key():
     email = f"sdk-{secrets.token_hex(4)}@example.com"
     session = _post("/api/v1/auth/signup", {"email": email, "password": "correct horse battery staple"})
     created = _post("/api/v1/keys", {"name": "python sdk"}, session["token"])
+    _fund(session["user"]["personal_organization_id"])
     return created["key"]
+
+
+def _fund(org_id):
+    """New organizations start at $0: the platform admin grants the test account credit."""
+    admin = _post(
+        "/api/v1/auth/login",
+        {"email": os.environ["SB_ADMIN_EMAIL"], "password": os.environ["SB_ADMIN_PASSWORD"]},
+    )
+    _post(f"/api/v1/admin/organizations/{org_id}/credits", {"amount": 50, "reason": "client tests"}, admin["token"])
 
 
 @pytest.fixture(scope="session")

@@ -61,6 +61,10 @@ pub struct TargetSpec {
     pub quirks: Arc<CompatQuirks>,
     pub pricing: Pricing,
     pub is_byok: bool,
+    /// The endpoint's output limit, when the catalog states one (credit reservations).
+    pub max_output_tokens: Option<u64>,
+    /// The endpoint's context length (0: unknown).
+    pub context_length: u64,
 }
 
 impl Target {

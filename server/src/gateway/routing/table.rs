@@ -145,6 +145,8 @@ impl RoutingTable {
                     quirks: std::sync::Arc::new(provider.quirks.clone().unwrap_or_default()),
                     pricing: endpoint.pricing.clone(),
                     is_byok: false,
+                    max_output_tokens: endpoint.max_output_tokens,
+                    context_length: endpoint.context_length,
                 }));
                 let route = Route::new(target, endpoint, &catalog);
                 if route.free && !embeddings {

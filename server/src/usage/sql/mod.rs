@@ -18,11 +18,11 @@ use sea_orm::sqlx::PgPool;
 use sea_orm::sqlx::sqlite::SqliteConnectOptions;
 use sea_orm::{DatabaseBackend, DbErr};
 
-use super::record::UsageRecord;
+use super::record::{Debit, UsageRecord};
 use crate::billing::money::Nanos;
 
 /// The generation table's columns, in bind order (both dialects).
-const GENERATION_COLUMNS: [&str; 27] = [
+const GENERATION_COLUMNS: [&str; 28] = [
     "id",
     "org_id",
     "api_key_hash",
@@ -50,6 +50,7 @@ const GENERATION_COLUMNS: [&str; 27] = [
     "attempts",
     "error",
     "created_at",
+    "capped_max_tokens",
 ];
 
 /// A batch's records grouped by kind, as the dialect modules write them.
@@ -59,6 +60,13 @@ struct ByKind<'a> {
     /// Each key's spend summed over the batch, so that a busy key costs one update. In key
     /// order, so that the statements do not depend on arrival order.
     key_usage: BTreeMap<&'a str, KeySpend>,
+    /// One ledger entry each.
+    debits: Vec<&'a Debit>,
+    /// Each organization's debits summed (its balance and spending change once per batch), in
+    /// organization order: the lease acquisition locks the same rows in the same order.
+    org_spend: BTreeMap<&'a str, Nanos>,
+    /// Each lease's debits summed: (organization, holder) → amount.
+    lease_spend: BTreeMap<(&'a str, &'a str), Nanos>,
 }
 
 /// One key's spend summed over a batch.
@@ -78,6 +86,16 @@ impl<'a> ByKind<'a> {
                     let sum = grouped.key_usage.entry(&spent.key_hash).or_default();
                     sum.usage = sum.usage.saturating_add(spent.usage);
                     sum.byok_usage = sum.byok_usage.saturating_add(spent.byok_usage);
+                }
+                UsageRecord::Debit(debit) => {
+                    grouped.debits.push(debit);
+                    let org = grouped.org_spend.entry(&debit.org_id).or_default();
+                    *org = org.saturating_add(debit.amount);
+                    let lease = grouped
+                        .lease_spend
+                        .entry((&debit.org_id, &debit.lease_holder))
+                        .or_default();
+                    *lease = lease.saturating_add(debit.amount);
                 }
             }
         }

@@ -9,6 +9,7 @@ use entity::generation;
 use sea_orm::sqlx::{self, Executor, Postgres};
 
 use super::{ByKind, GENERATION_COLUMNS};
+use crate::billing::leases::org_key;
 
 /// The PostgreSQL array type a generation column is bound as, for `UNNEST` (a new column of
 /// another type fails the round-trip tests until it is added here).
@@ -16,7 +17,8 @@ fn array_type(column: &str) -> &'static str {
     match column {
         "streamed" | "cancelled" | "is_byok" => "bool[]",
         "tokens_prompt" | "tokens_completion" | "tokens_reasoning" | "tokens_cached"
-        | "tokens_cache_write" | "cost_nanos" | "latency_ms" | "generation_time_ms" => "int8[]",
+        | "tokens_cache_write" | "cost_nanos" | "latency_ms" | "generation_time_ms"
+        | "capped_max_tokens" => "int8[]",
         "created_at" => "timestamptz[]",
         _ => "text[]",
     }
@@ -51,6 +53,27 @@ const ADD_KEY_USAGE: &str = "UPDATE api_keys AS k SET \
      FROM UNNEST($1::text[], $2::int8[], $3::int8[]) AS u(hash, usage, byok_usage) \
      WHERE k.hash = u.hash";
 
+/// One ledger entry per debit (negative amounts: spending).
+const INSERT_DEBITS: &str = "INSERT INTO ledger_entries \
+     (org_id, kind, amount_nanos, reference, created_at) \
+     SELECT o, k, -a, r, $5 FROM UNNEST($1::text[], $2::text[], $3::int8[], $4::text[]) AS u(o, k, a, r)";
+
+/// Each organization's summed debits off its cached balance (a row is created for an
+/// organization spending before any credit, which a lease never allows but a
+/// zero-completion refusal path must not fail on).
+const SPEND_BALANCES: &str = "INSERT INTO org_credit \
+     (org_id, balance_nanos, purchased_nanos, spent_nanos, updated_at) \
+     SELECT o, -s, 0, s, $3 FROM UNNEST($1::text[], $2::int8[]) AS u(o, s) \
+     ON CONFLICT (org_id) DO UPDATE SET \
+     balance_nanos = org_credit.balance_nanos - excluded.spent_nanos, \
+     spent_nanos = org_credit.spent_nanos + excluded.spent_nanos, \
+     updated_at = excluded.updated_at";
+
+/// Each lease's summed debits off the lease they were spent from.
+const SPEND_LEASES: &str = "UPDATE credit_leases AS l SET amount_nanos = l.amount_nanos - u.s \
+     FROM UNNEST($1::text[], $2::text[], $3::int8[]) AS u(subject, holder, s) \
+     WHERE l.subject = u.subject AND l.holder = u.holder";
+
 /// Writes the batch in one transaction.
 pub(super) async fn write(
     pool: &sqlx::PgPool,
@@ -80,7 +103,70 @@ pub(super) async fn write(
             .bind(now);
         txn.execute(query).await?;
     }
+    if !batch.debits.is_empty() {
+        write_debits(&mut txn, batch, now).await?;
+    }
     txn.commit().await
+}
+
+async fn write_debits(
+    txn: &mut sqlx::Transaction<'_, Postgres>,
+    batch: &ByKind<'_>,
+    now: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
+    let debits = &batch.debits;
+    let entries = sqlx::query::<Postgres>(INSERT_DEBITS)
+        .bind(debits.iter().map(|d| d.org_id.as_str()).collect::<Vec<_>>())
+        .bind(debits.iter().map(|d| d.kind.as_str()).collect::<Vec<_>>())
+        .bind(
+            debits
+                .iter()
+                .map(|d| d.amount.as_nanos())
+                .collect::<Vec<_>>(),
+        )
+        .bind(
+            debits
+                .iter()
+                .map(|d| d.generation_id.as_str())
+                .collect::<Vec<_>>(),
+        )
+        .bind(now);
+    txn.execute(entries).await?;
+    let balances = sqlx::query::<Postgres>(SPEND_BALANCES)
+        .bind(batch.org_spend.keys().copied().collect::<Vec<_>>())
+        .bind(
+            batch
+                .org_spend
+                .values()
+                .map(|n| n.as_nanos())
+                .collect::<Vec<_>>(),
+        )
+        .bind(now);
+    txn.execute(balances).await?;
+    let leases = sqlx::query::<Postgres>(SPEND_LEASES)
+        .bind(
+            batch
+                .lease_spend
+                .keys()
+                .map(|(org, _)| org_key(org))
+                .collect::<Vec<_>>(),
+        )
+        .bind(
+            batch
+                .lease_spend
+                .keys()
+                .map(|(_, h)| *h)
+                .collect::<Vec<_>>(),
+        )
+        .bind(
+            batch
+                .lease_spend
+                .values()
+                .map(|n| n.as_nanos())
+                .collect::<Vec<_>>(),
+        );
+    txn.execute(leases).await?;
+    Ok(())
 }
 
 fn insert_generations<'q>(
@@ -128,6 +214,7 @@ fn insert_generations<'q>(
         .bind(attempts)
         .bind(opt(|r| r.error.as_deref()))
         .bind(created)
+        .bind(opt_int(|r| r.capped_max_tokens))
 }
 
 #[cfg(test)]
@@ -137,7 +224,8 @@ mod tests {
     #[test]
     fn the_generation_insert_binds_one_array_per_column() {
         assert!(INSERT_GENERATIONS.contains("$27::timestamptz[]"));
-        assert!(!INSERT_GENERATIONS.contains("$28"));
+        assert!(INSERT_GENERATIONS.contains("$28::int8[]"));
+        assert!(!INSERT_GENERATIONS.contains("$29"));
     }
 
     #[test]
@@ -149,7 +237,7 @@ mod tests {
                 .count()
         };
         assert_eq!(count("bool[]"), 3);
-        assert_eq!(count("int8[]"), 8);
+        assert_eq!(count("int8[]"), 9);
         assert_eq!(count("timestamptz[]"), 1);
         assert_eq!(count("text[]"), 15);
         assert!(

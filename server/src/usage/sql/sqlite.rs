@@ -18,9 +18,10 @@ use entity::generation;
 use rusqlite::{Connection, OpenFlags, TransactionBehavior};
 
 use super::{ByKind, GENERATION_COLUMNS};
+use crate::billing::leases::org_key;
 
 /// Rows per statement, largest first: a batch's generations are cut into these so that only
-/// three statement texts exist and each is prepared once (64 rows bind 1,728 parameters, far
+/// three statement texts exist and each is prepared once (64 rows bind 1,792 parameters, far
 /// under SQLite's 32,766).
 const CHUNKS: [usize; 3] = [64, 8, 1];
 
@@ -28,6 +29,22 @@ const CHUNKS: [usize; 3] = [64, 8, 1];
 /// trip, and it is simpler than an `UPDATE ... FROM (VALUES ...)` in chunk sizes.
 const ADD_KEY_USAGE: &str = "UPDATE api_keys SET usage_nanos = usage_nanos + ?, \
      byok_usage_nanos = byok_usage_nanos + ?, last_used_at = ? WHERE hash = ?";
+
+/// A debit's ledger entry (spending is negative).
+const INSERT_DEBIT: &str = "INSERT INTO ledger_entries \
+     (org_id, kind, amount_nanos, reference, created_at) VALUES (?, ?, -?, ?, ?)";
+
+/// An organization's summed debits off its cached balance.
+const SPEND_BALANCE: &str = "INSERT INTO org_credit \
+     (org_id, balance_nanos, purchased_nanos, spent_nanos, updated_at) VALUES (?1, -?2, 0, ?2, ?3) \
+     ON CONFLICT (org_id) DO UPDATE SET \
+     balance_nanos = org_credit.balance_nanos - excluded.spent_nanos, \
+     spent_nanos = org_credit.spent_nanos + excluded.spent_nanos, \
+     updated_at = excluded.updated_at";
+
+/// A lease's summed debits off the lease they were spent from.
+const SPEND_LEASE: &str =
+    "UPDATE credit_leases SET amount_nanos = amount_nanos - ? WHERE subject = ? AND holder = ?";
 
 fn insert_generations(rows: usize) -> String {
     let one = format!("({})", vec!["?"; GENERATION_COLUMNS.len()].join(","));
@@ -96,6 +113,23 @@ impl SqliteBatches {
                 add.execute((usage, byok, now.as_str(), hash))?;
             }
         }
+        if !batch.debits.is_empty() {
+            let now = timestamp(&now);
+            let mut entry = txn.prepare_cached(INSERT_DEBIT)?;
+            for debit in &batch.debits {
+                let (org, kind) = (debit.org_id.as_str(), debit.kind.as_str());
+                let reference = debit.generation_id.as_str();
+                entry.execute((org, kind, debit.amount.as_nanos(), reference, now.as_str()))?;
+            }
+            let mut balance = txn.prepare_cached(SPEND_BALANCE)?;
+            for (org, spent) in &batch.org_spend {
+                balance.execute((org, spent.as_nanos(), now.as_str()))?;
+            }
+            let mut lease = txn.prepare_cached(SPEND_LEASE)?;
+            for ((org, holder), spent) in &batch.lease_spend {
+                lease.execute((spent.as_nanos(), org_key(org), holder))?;
+            }
+        }
         txn.commit()
     }
 }
@@ -139,6 +173,7 @@ fn bind(
     put(&r.attempts.to_string())?;
     put(&r.error.as_deref())?;
     put(&timestamp(&r.created_at))?;
+    put(&r.capped_max_tokens)?;
     Ok(index)
 }
 

@@ -1,0 +1,156 @@
+//! Money: the append-only credit ledger, each organization's cached balance (derived from the
+//! ledger, checked by the reconcile command), the credit leases that let several replicas
+//! spend one balance without a round trip per request, and the output cap a reservation
+//! applied to a generation.
+//!
+//! No foreign key to `organizations`: money records outlive an organization, and a debit
+//! for a just-deleted organization must not fail the usage writer's whole batch.
+
+use sea_orm_migration::{prelude::*, schema::*};
+
+#[derive(DeriveMigrationName)]
+pub struct Migration;
+
+#[async_trait::async_trait]
+impl MigrationTrait for Migration {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager
+            .create_table(
+                Table::create()
+                    .table(LedgerEntries::Table)
+                    .col(
+                        big_integer(LedgerEntries::Id)
+                            .primary_key()
+                            .auto_increment(),
+                    )
+                    .col(string(LedgerEntries::OrgId))
+                    .col(string(LedgerEntries::Kind))
+                    // Signed: credit positive, debit negative.
+                    .col(big_integer(LedgerEntries::AmountNanos))
+                    // What the entry is about (a Checkout Session, a generation): with `kind`,
+                    // what makes posting it twice harmless.
+                    .col(string_null(LedgerEntries::Reference))
+                    .col(text_null(LedgerEntries::Reason))
+                    .col(string_null(LedgerEntries::ActorUserId))
+                    .col(timestamp_with_time_zone(LedgerEntries::CreatedAt))
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_index(
+                Index::create()
+                    .name("ledger_entries_kind_reference")
+                    .table(LedgerEntries::Table)
+                    .col(LedgerEntries::Kind)
+                    .col(LedgerEntries::Reference)
+                    .unique()
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_index(
+                Index::create()
+                    .name("ledger_entries_org_id")
+                    .table(LedgerEntries::Table)
+                    .col(LedgerEntries::OrgId)
+                    .col(LedgerEntries::Id)
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_table(
+                Table::create()
+                    .table(OrgCredit::Table)
+                    .col(string(OrgCredit::OrgId).primary_key())
+                    .col(big_integer(OrgCredit::BalanceNanos))
+                    .col(big_integer(OrgCredit::PurchasedNanos))
+                    .col(big_integer(OrgCredit::SpentNanos))
+                    .col(timestamp_with_time_zone(OrgCredit::UpdatedAt))
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_table(
+                Table::create()
+                    .table(CreditLeases::Table)
+                    .col(string(CreditLeases::Subject))
+                    .col(string(CreditLeases::Holder))
+                    .col(big_integer(CreditLeases::AmountNanos))
+                    .col(big_integer(CreditLeases::ExpiresAtMs))
+                    .primary_key(
+                        Index::create()
+                            .col(CreditLeases::Subject)
+                            .col(CreditLeases::Holder),
+                    )
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .alter_table(
+                Table::alter()
+                    .table(Generations::Table)
+                    .add_column(big_integer_null(Generations::CappedMaxTokens))
+                    .to_owned(),
+            )
+            .await
+    }
+
+    async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager
+            .alter_table(
+                Table::alter()
+                    .table(Generations::Table)
+                    .drop_column(Generations::CappedMaxTokens)
+                    .to_owned(),
+            )
+            .await?;
+        for table in [
+            CreditLeases::Table.into_iden(),
+            OrgCredit::Table.into_iden(),
+            LedgerEntries::Table.into_iden(),
+        ] {
+            manager
+                .drop_table(Table::drop().table(table).to_owned())
+                .await?;
+        }
+        Ok(())
+    }
+}
+
+#[derive(DeriveIden)]
+enum LedgerEntries {
+    Table,
+    Id,
+    OrgId,
+    Kind,
+    AmountNanos,
+    Reference,
+    Reason,
+    ActorUserId,
+    CreatedAt,
+}
+
+#[derive(DeriveIden)]
+enum OrgCredit {
+    Table,
+    OrgId,
+    BalanceNanos,
+    PurchasedNanos,
+    SpentNanos,
+    UpdatedAt,
+}
+
+#[derive(DeriveIden)]
+enum CreditLeases {
+    Table,
+    Subject,
+    Holder,
+    AmountNanos,
+    ExpiresAtMs,
+}
+
+#[derive(DeriveIden)]
+enum Generations {
+    Table,
+    CappedMaxTokens,
+}

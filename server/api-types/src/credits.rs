@@ -1,0 +1,102 @@
+//! Credit (`/credits`, `/credits/ledger`) and the platform admins' grants and reconcile check.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::money::Usd;
+
+/// `GET /credits`, OpenRouter's shape: the balance is `total_credits - total_usage`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct CreditsResponse {
+    pub data: Credits,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Credits {
+    /// Every credit ever added (purchases net of fees, grants, adjustments, less refunds).
+    #[cfg_attr(feature = "openapi", schema(value_type = f64))]
+    pub total_credits: Usd,
+    /// Every credit ever spent (generations and BYOK fees).
+    #[cfg_attr(feature = "openapi", schema(value_type = f64))]
+    pub total_usage: Usd,
+}
+
+/// One ledger entry as the organization sees it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct LedgerEntry {
+    /// Also the cursor: pass it as `before` for the next page.
+    pub id: i64,
+    /// `purchase`, `purchase_fee`, `refund`, `grant`, `adjustment`, `generation`, `byok_fee`,
+    /// `auto_topup`.
+    pub kind: String,
+    /// Positive adds credit, negative spends it.
+    #[cfg_attr(feature = "openapi", schema(value_type = f64))]
+    pub amount: Usd,
+    /// A generation id, a Checkout Session id, …
+    pub reference: Option<String>,
+    pub reason: Option<String>,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct LedgerPage {
+    /// Newest first.
+    pub data: Vec<LedgerEntry>,
+    /// Pass as `before` for the next (older) page; absent on the last page.
+    pub next_before: Option<i64>,
+}
+
+/// `POST /admin/organizations/{org_id}/credits`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct GrantRequest {
+    /// USD. A `grant` must be positive; an `adjustment` may be negative (not zero).
+    pub amount: f64,
+    /// `grant` (default) or `adjustment`.
+    pub kind: Option<String>,
+    /// Why (required; 1 to 500 characters): shown in the organization's ledger and the audit
+    /// log.
+    pub reason: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct GrantResponse {
+    pub data: LedgerEntry,
+    /// The organization's balance after it.
+    #[cfg_attr(feature = "openapi", schema(value_type = f64))]
+    pub balance: Usd,
+}
+
+/// One organization's credit sums (nano-dollars, exact).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct CreditSumsNanos {
+    pub balance_nanos: i64,
+    pub purchased_nanos: i64,
+    pub spent_nanos: i64,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct CreditMismatch {
+    pub org_id: String,
+    /// What the ledger adds up to.
+    pub ledger: CreditSumsNanos,
+    /// What the cached balance holds.
+    pub cached: CreditSumsNanos,
+}
+
+/// `GET /admin/credits/reconcile`: every organization's cached balance against its ledger.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Reconciliation {
+    pub organizations: u64,
+    /// Empty when every organization agrees.
+    pub mismatches: Vec<CreditMismatch>,
+}

@@ -1,0 +1,208 @@
+//! Credit leases in the database: how several server processes share one balance without a
+//! round trip per request.
+//!
+//! A process (a *holder*) takes a slice of a subject's credit with [`acquire`]: in one write
+//! transaction that first locks the subject's `org_credit` row, it grants at most the balance
+//! minus every other holder's live lease minus its own. It then spends the slice in memory
+//! (`billing::reservations`); each debit the usage writer commits subtracts from the balance
+//! and from the holder's lease together, so "balance − live leases" stays the credit nobody
+//! holds. Leases live `ttl` and are renewed while the holder runs ([`renew`]); a crashed
+//! holder's lease is ignored once expired and deleted by the next acquisition, so its credit
+//! comes back. A holder hands back what it no longer needs with [`give_back`].
+//!
+//! Invariant: at any instant, the live leases of a subject sum to at most its balance at the
+//! moment each was granted, less what has been spent from them since. So together, every
+//! holder can spend at most the balance.
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use sea_orm::sea_query::{Expr, OnConflict};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait,
+    QueryFilter, TransactionTrait,
+};
+
+use entity::{credit_lease, org_credit};
+
+use super::money::Nanos;
+
+/// What a lease is taken from. Only organizations' balances so far.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum Subject {
+    Org(String),
+}
+
+impl Subject {
+    /// The `credit_leases.subject` key.
+    pub fn key(&self) -> String {
+        match self {
+            Subject::Org(id) => org_key(id),
+        }
+    }
+}
+
+/// The lease subject of an organization's balance (the usage writer builds it per debit).
+pub fn org_key(org_id: &str) -> String {
+    format!("org:{org_id}")
+}
+
+/// Unix milliseconds now.
+pub fn now_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64)
+}
+
+/// A grant takes this share of the free credit (at least what the request needs): enough to
+/// serve many requests from memory, while leaving most of it to the other holders.
+pub const SHARE_OF_FREE: i64 = 4;
+
+/// What [`acquire`] granted.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Grant {
+    /// Added to the holder's lease.
+    pub granted: Nanos,
+    /// The credit nobody held before this grant (what a refusal can honestly name).
+    pub free_before: Nanos,
+    /// The holder's lease had expired and was dropped: whatever the holder still counted
+    /// as leased is gone.
+    pub lost_expired: bool,
+}
+
+/// Takes a [`SHARE_OF_FREE`] of `subject`'s free credit for `holder`, at least `need` if
+/// there is that much (else all there is), valid until `ttl_ms` from now.
+pub async fn acquire(
+    db: &DatabaseConnection,
+    subject: &Subject,
+    holder: &str,
+    need: Nanos,
+    ttl_ms: i64,
+) -> Result<Grant, DbErr> {
+    let Subject::Org(org_id) = subject;
+    let key = subject.key();
+    let txn = crate::db::begin_write(db).await?;
+    // Lock the balance row first (the usage writer takes it in the same order, then the
+    // leases): a no-op update takes PostgreSQL's row lock; SQLite's IMMEDIATE transaction
+    // already holds the database.
+    let locked = org_credit::Entity::update_many()
+        .col_expr(
+            org_credit::Column::BalanceNanos,
+            Expr::col(org_credit::Column::BalanceNanos),
+        )
+        .filter(org_credit::Column::OrgId.eq(org_id.as_str()))
+        .exec(&txn)
+        .await?
+        .rows_affected;
+    if locked == 0 {
+        txn.commit().await?;
+        return Ok(Grant {
+            granted: Nanos::ZERO,
+            free_before: Nanos::ZERO,
+            lost_expired: false,
+        });
+    }
+    let balance = org_credit::Entity::find_by_id(org_id.as_str())
+        .one(&txn)
+        .await?
+        .map_or(0, |row| row.balance_nanos);
+    let now = now_ms();
+    let leases = credit_lease::Entity::find()
+        .filter(credit_lease::Column::Subject.eq(key.as_str()))
+        .all(&txn)
+        .await?;
+    let mut held = 0i64;
+    let mut lost_expired = false;
+    for lease in &leases {
+        let live = lease.expires_at_ms > now;
+        if lease.holder == holder && !live {
+            lost_expired = true;
+        }
+        if live {
+            held = held.saturating_add(lease.amount_nanos.max(0));
+        }
+    }
+    if leases.iter().any(|l| l.expires_at_ms <= now) {
+        credit_lease::Entity::delete_many()
+            .filter(credit_lease::Column::Subject.eq(key.as_str()))
+            .filter(credit_lease::Column::ExpiresAtMs.lte(now))
+            .exec(&txn)
+            .await?;
+    }
+    let free = balance.saturating_sub(held).max(0);
+    let granted = (free / SHARE_OF_FREE).max(need.as_nanos()).min(free);
+    if granted > 0 {
+        credit_lease::Entity::insert(credit_lease::ActiveModel {
+            subject: Set(key),
+            holder: Set(holder.to_owned()),
+            amount_nanos: Set(granted),
+            expires_at_ms: Set(now + ttl_ms),
+        })
+        .on_conflict(
+            OnConflict::columns([credit_lease::Column::Subject, credit_lease::Column::Holder])
+                .value(
+                    credit_lease::Column::AmountNanos,
+                    Expr::cust("credit_leases.amount_nanos + excluded.amount_nanos"),
+                )
+                .update_column(credit_lease::Column::ExpiresAtMs)
+                .to_owned(),
+        )
+        .exec(&txn)
+        .await?;
+    }
+    txn.commit().await?;
+    Ok(Grant {
+        granted: Nanos::from_nanos(granted),
+        free_before: Nanos::from_nanos(free),
+        lost_expired,
+    })
+}
+
+/// Returns `amount` of `holder`'s lease on `subject` (the holder stopped counting it first).
+/// A lease left with nothing and no debit in flight is deleted by the holder's next renewal.
+pub async fn give_back(
+    db: &impl ConnectionTrait,
+    subject: &Subject,
+    holder: &str,
+    amount: Nanos,
+) -> Result<(), DbErr> {
+    if amount.as_nanos() <= 0 {
+        return Ok(());
+    }
+    credit_lease::Entity::update_many()
+        .col_expr(
+            credit_lease::Column::AmountNanos,
+            sea_orm::sea_query::ExprTrait::sub(
+                Expr::col(credit_lease::Column::AmountNanos),
+                amount.as_nanos(),
+            ),
+        )
+        .filter(credit_lease::Column::Subject.eq(subject.key()))
+        .filter(credit_lease::Column::Holder.eq(holder))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// Extends every live lease of `holder` to `ttl_ms` from now; returns how many it extended.
+/// An expired lease is not revived: another holder may already have been granted its credit.
+pub async fn renew(db: &DatabaseConnection, holder: &str, ttl_ms: i64) -> Result<u64, DbErr> {
+    let now = now_ms();
+    let renewed = credit_lease::Entity::update_many()
+        .col_expr(credit_lease::Column::ExpiresAtMs, Expr::value(now + ttl_ms))
+        .filter(credit_lease::Column::Holder.eq(holder))
+        .filter(credit_lease::Column::ExpiresAtMs.gt(now))
+        .exec(db)
+        .await?
+        .rows_affected;
+    Ok(renewed)
+}
+
+/// Drops every lease of `holder` (at shutdown, after the usage writer's last batch).
+pub async fn release_all(db: &DatabaseConnection, holder: &str) -> Result<(), DbErr> {
+    let txn = db.begin().await?;
+    credit_lease::Entity::delete_many()
+        .filter(credit_lease::Column::Holder.eq(holder))
+        .exec(&txn)
+        .await?;
+    txn.commit().await
+}

@@ -1,0 +1,218 @@
+//! Funding a request before it is routed: reserve its worst case from the organization's
+//! credit (see `billing::reservations`), so that concurrent requests can never together spend
+//! more than the organization holds, and cap — rather than refuse — a request that named no
+//! output limit when the balance cannot cover the endpoint's whole output.
+//!
+//! The worst case is the prompt's upper bound (below) at the dearest input price, plus the
+//! output limit at the dearest output price, plus per-image and per-request prices, at the
+//! most expensive endpoint the plan may try.
+
+use std::io;
+
+use serde::Serialize;
+
+use super::response::InferenceError;
+use crate::billing::money::Nanos;
+use crate::billing::reservations::{CreditAccounts, Reservation, ReserveError};
+use crate::gateway::relay::{Target, request_images};
+use crate::gateway::types::{ChatRequest, ContentPart, EmbeddingRequest, MessageContent};
+
+/// Tokens an input image may count as, at most, for the reservation (Anthropic's largest
+/// image is about 1,600 tokens; OpenAI's high-detail tiles stay under that too).
+const IMAGE_TOKEN_BOUND: u64 = 2_000;
+/// Template tokens around each message (role markers and separators).
+const MESSAGE_OVERHEAD: u64 = 8;
+/// Template tokens around the whole conversation.
+const REQUEST_OVERHEAD: u64 = 16;
+/// The smallest useful answer: below this, a request is refused instead of capped.
+pub const MIN_OUTPUT_TOKENS: u64 = 16;
+/// The output limit assumed for an endpoint whose catalog entry states neither a maximum
+/// output nor a context length.
+const UNKNOWN_MAX_OUTPUT: u64 = 32_768;
+
+/// A funded request: its reservation (none when every endpoint is free) and the output cap
+/// the gateway set because the balance could afford no more.
+#[derive(Default)]
+pub struct Funding {
+    pub reservation: Option<Reservation>,
+    pub capped_max_tokens: Option<u64>,
+}
+
+/// Counts the bytes serde would write, without writing them.
+struct ByteCount(u64);
+
+impl io::Write for ByteCount {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.0 += buf.len() as u64;
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+fn json_len(value: &impl Serialize) -> u64 {
+    let mut count = ByteCount(0);
+    // Serializing the gateway's own types into a counter cannot fail.
+    serde_json::to_writer(&mut count, value).ok();
+    count.0
+}
+
+/// An upper bound on the prompt's tokens: every token of a text tokenizer covers at least one
+/// byte, and the JSON text of the messages and tools has at least as many bytes as the text
+/// the model reads. Images count [`IMAGE_TOKEN_BOUND`] each instead of their encoded bytes.
+pub fn prompt_token_bound(request: &ChatRequest) -> u64 {
+    let mut bound = REQUEST_OVERHEAD;
+    for message in &request.messages {
+        bound += MESSAGE_OVERHEAD + json_len(message);
+        if let Some(MessageContent::Parts(parts)) = &message.content {
+            for part in parts {
+                if matches!(part, ContentPart::ImageUrl { .. }) {
+                    bound = bound.saturating_sub(json_len(part)) + IMAGE_TOKEN_BOUND;
+                }
+            }
+        }
+    }
+    if let Some(tools) = &request.tools {
+        bound += json_len(tools);
+    }
+    if let Some(format) = &request.response_format {
+        bound += json_len(format);
+    }
+    bound
+}
+
+/// The most output `target` may produce for a prompt of `prompt` tokens.
+fn endpoint_max_output(target: &Target, prompt: u64) -> u64 {
+    match (target.max_output_tokens, target.context_length) {
+        (Some(max), _) => max,
+        (None, 0) => UNKNOWN_MAX_OUTPUT,
+        (None, context) => context.saturating_sub(prompt).max(1),
+    }
+}
+
+/// The dearest worst case over `targets` with `output` tokens (`None`: each endpoint's own
+/// maximum).
+fn worst_case(targets: &[Target], prompt: u64, output: Option<u64>, images: u64) -> Nanos {
+    targets
+        .iter()
+        .map(|t| {
+            let out = output.unwrap_or_else(|| endpoint_max_output(t, prompt));
+            t.pricing.worst_case_cost(prompt, out, images)
+        })
+        .max()
+        .unwrap_or(Nanos::ZERO)
+}
+
+/// The most output tokens (up to `ceiling`) whose worst case fits `available` at every target.
+fn affordable_output(
+    targets: &[Target],
+    prompt: u64,
+    images: u64,
+    available: Nanos,
+    ceiling: u64,
+) -> u64 {
+    let fits = |out: u64| worst_case(targets, prompt, Some(out), images) <= available;
+    if !fits(0) {
+        return 0;
+    }
+    let (mut low, mut high) = (0u64, ceiling);
+    while low < high {
+        let mid = low + (high - low).div_ceil(2);
+        if fits(mid) {
+            low = mid;
+        } else {
+            high = mid - 1;
+        }
+    }
+    low
+}
+
+fn refused(requested: u64, affordable: u64, credits_url: &str) -> InferenceError {
+    InferenceError::InsufficientCredit(format!(
+        "This request requires more credits, or fewer max_tokens. You requested up to \
+         {requested} tokens, but can only afford {affordable}. To increase, visit \
+         {credits_url} and add more credits"
+    ))
+}
+
+impl From<ReserveError> for InferenceError {
+    fn from(err: ReserveError) -> Self {
+        match err {
+            ReserveError::Short { available } => InferenceError::InsufficientCredit(format!(
+                "This request requires more credits than the ${available} available. To \
+                 increase, add more credits"
+            )),
+            ReserveError::Db(err) => InferenceError::Unavailable(err.to_string()),
+        }
+    }
+}
+
+/// Reserves a chat request's worst case for `org_id`, capping its output when it named no
+/// limit and the balance cannot cover the endpoints' whole output.
+pub async fn fund_chat(
+    accounts: &CreditAccounts,
+    org_id: &str,
+    request: &mut ChatRequest,
+    targets: &[Target],
+    credits_url: &str,
+) -> Result<Funding, InferenceError> {
+    let prompt = prompt_token_bound(request);
+    let images = request_images(request);
+    let asked = request.max_output_tokens().map(u64::from);
+    let need = worst_case(targets, prompt, asked, images);
+    if !need.is_positive() {
+        return Ok(Funding::default());
+    }
+    let available = match accounts.reserve(org_id, need).await {
+        Ok(reservation) => {
+            return Ok(Funding {
+                reservation: Some(reservation),
+                capped_max_tokens: None,
+            });
+        }
+        Err(ReserveError::Short { available }) => available,
+        Err(err) => return Err(err.into()),
+    };
+    let ceiling = asked.unwrap_or_else(|| {
+        targets
+            .iter()
+            .map(|t| endpoint_max_output(t, prompt))
+            .max()
+            .unwrap_or(UNKNOWN_MAX_OUTPUT)
+    });
+    let affordable = affordable_output(targets, prompt, images, available, ceiling);
+    if asked.is_some() || affordable < MIN_OUTPUT_TOKENS {
+        return Err(refused(ceiling, affordable, credits_url));
+    }
+    let capped = u32::try_from(affordable).unwrap_or(u32::MAX);
+    let need = worst_case(targets, prompt, Some(u64::from(capped)), images);
+    // Another request may have taken the credit meanwhile: then this one is refused.
+    let reservation = accounts
+        .reserve(org_id, need)
+        .await
+        .map_err(|_| refused(ceiling, affordable, credits_url))?;
+    request.max_tokens = Some(capped);
+    Ok(Funding {
+        reservation: Some(reservation),
+        capped_max_tokens: Some(u64::from(capped)),
+    })
+}
+
+/// Reserves an embeddings request's worst case (its input's byte count as tokens).
+pub async fn fund_embeddings(
+    accounts: &CreditAccounts,
+    org_id: &str,
+    request: &EmbeddingRequest,
+    targets: &[Target],
+) -> Result<Funding, InferenceError> {
+    let prompt = REQUEST_OVERHEAD + json_len(&request.input);
+    let need = worst_case(targets, prompt, Some(0), 0);
+    if !need.is_positive() {
+        return Ok(Funding::default());
+    }
+    Ok(Funding {
+        reservation: Some(accounts.reserve(org_id, need).await?),
+        capped_max_tokens: None,
+    })
+}
