@@ -24,6 +24,18 @@ pub struct Model {
     pub usage_nanos: i64,
     pub byok_usage_nanos: i64,
     pub last_used_at: Option<DateTimeUtc>,
+    /// The UTC day (days since 1970) `usage_daily_nanos` and `byok_usage_daily_nanos` count.
+    pub usage_day: i64,
+    pub usage_daily_nanos: i64,
+    pub byok_usage_daily_nanos: i64,
+    /// The week (days since 1970 of its Monday) the weekly counters count.
+    pub usage_week: i64,
+    pub usage_weekly_nanos: i64,
+    pub byok_usage_weekly_nanos: i64,
+    /// The month (year × 12 + month − 1) the monthly counters count.
+    pub usage_month: i64,
+    pub usage_monthly_nanos: i64,
+    pub byok_usage_monthly_nanos: i64,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

@@ -1,7 +1,7 @@
 //! Money: the append-only credit ledger, each organization's cached balance (derived from the
 //! ledger, checked by the reconcile command), the credit leases that let several replicas
-//! spend one balance without a round trip per request, and the output cap a reservation
-//! applied to a generation.
+//! spend one balance without a round trip per request, the output cap a reservation
+//! applied to a generation, and each key's spend per day, week and month (key limits).
 //!
 //! No foreign key to `organizations`: money records outlive an organization, and a debit
 //! for a just-deleted organization must not fail the usage writer's whole batch.
@@ -92,10 +92,56 @@ impl MigrationTrait for Migration {
                     .add_column(big_integer_null(Generations::CappedMaxTokens))
                     .to_owned(),
             )
-            .await
+            .await?;
+        // A key's spend in the current UTC day, week (from Monday) and month, with the period
+        // each counter belongs to (days since 1970 for the day and the week's Monday, year × 12
+        // + month for the month): a counter of an earlier period counts as zero, and the usage
+        // writer restarts it with the first spend of a new one. One statement per column:
+        // SQLite adds one column per ALTER TABLE.
+        for column in [
+            ApiKeys::UsageDay,
+            ApiKeys::UsageDailyNanos,
+            ApiKeys::ByokUsageDailyNanos,
+            ApiKeys::UsageWeek,
+            ApiKeys::UsageWeeklyNanos,
+            ApiKeys::ByokUsageWeeklyNanos,
+            ApiKeys::UsageMonth,
+            ApiKeys::UsageMonthlyNanos,
+            ApiKeys::ByokUsageMonthlyNanos,
+        ] {
+            manager
+                .alter_table(
+                    Table::alter()
+                        .table(ApiKeys::Table)
+                        .add_column(big_integer(column).default(0))
+                        .to_owned(),
+                )
+                .await?;
+        }
+        Ok(())
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        for column in [
+            ApiKeys::UsageDay,
+            ApiKeys::UsageDailyNanos,
+            ApiKeys::ByokUsageDailyNanos,
+            ApiKeys::UsageWeek,
+            ApiKeys::UsageWeeklyNanos,
+            ApiKeys::ByokUsageWeeklyNanos,
+            ApiKeys::UsageMonth,
+            ApiKeys::UsageMonthlyNanos,
+            ApiKeys::ByokUsageMonthlyNanos,
+        ] {
+            manager
+                .alter_table(
+                    Table::alter()
+                        .table(ApiKeys::Table)
+                        .drop_column(column)
+                        .to_owned(),
+                )
+                .await?;
+        }
         manager
             .alter_table(
                 Table::alter()
@@ -147,6 +193,20 @@ enum CreditLeases {
     Holder,
     AmountNanos,
     ExpiresAtMs,
+}
+
+#[derive(DeriveIden, Clone, Copy)]
+enum ApiKeys {
+    Table,
+    UsageDay,
+    UsageDailyNanos,
+    ByokUsageDailyNanos,
+    UsageWeek,
+    UsageWeeklyNanos,
+    ByokUsageWeeklyNanos,
+    UsageMonth,
+    UsageMonthlyNanos,
+    ByokUsageMonthlyNanos,
 }
 
 #[derive(DeriveIden)]

@@ -510,3 +510,71 @@ async fn three_servers_on_one_database_never_overspend_together() {
     second.stop().await;
     first.stop().await;
 }
+
+#[tokio::test]
+async fn five_hundred_concurrent_requests_never_overspend_a_key_limit() {
+    let (server, _emulator) = TestServer::with_emulator(|config| {
+        config.rate_limit_key_requests_per_window = 0;
+        config.rate_limit_org_requests_per_window = 0;
+    })
+    .await;
+    let api = server.api();
+    let cost = one_request_cost(&api).await;
+    let user = api.signup(&email("limited")).await; // funded far beyond the key's limit
+    let limit_usd = Nanos::from_nanos(cost.as_nanos() * 50).to_usd_f64();
+    let limit = Nanos::from_usd_f64(limit_usd).unwrap();
+    let (key, hash) = api
+        .create_key(
+            &user,
+            None,
+            json!({ "name": "limited", "limit": limit_usd, "limit_reset": "daily" }),
+        )
+        .await;
+
+    let (served, refused) = burst(std::slice::from_ref(&api), &key, 500).await;
+    eprintln!(
+        "key limit: {} served, {refused} refused (limit for 50)",
+        served.len()
+    );
+    assert_eq!(served.len() + refused, 500);
+    assert!(refused > 0 && served.len() >= 25, "{} served", served.len());
+    let spent = served
+        .iter()
+        .fold(Nanos::ZERO, |sum, c| sum.saturating_add(*c));
+    assert!(spent <= limit, "spent {spent} of a {limit} limit");
+    wait_for_debits(&api, &user.token, served.len()).await;
+    // The key reports what it spent, today's share, and what is left, never below zero.
+    let mut view = Value::Null;
+    for _ in 0..100 {
+        view = api
+            .get(&format!("/api/v1/keys/{hash}"), Some(&user.token))
+            .await
+            .expect(200)
+            .clone();
+        if usd(&view["data"]["usage"]) == spent {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let data = &view["data"];
+    assert_eq!(usd(&data["usage"]), spent, "{view}");
+    assert_eq!(usd(&data["usage_daily"]), spent, "{view}");
+    assert_eq!(usd(&data["usage_monthly"]), spent, "{view}");
+    assert_eq!(
+        usd(&data["limit_remaining"]),
+        limit.saturating_sub(spent),
+        "{view}"
+    );
+    // Refusals name the key's limit, not the organization's credit.
+    let reply = api
+        .post(
+            "/api/v1/chat/completions",
+            Some(&key),
+            ask("one more", Some(5_000)),
+        )
+        .await;
+    let message = reply.expect_error(402);
+    assert!(message.starts_with("Key limit exceeded"), "{message}");
+    assert_reconciled(&api).await;
+    server.stop().await;
+}

@@ -16,6 +16,8 @@ use crate::ids::{random_hex_secret, sha256_hex};
 
 pub use api_types::keys::LimitReset;
 
+use crate::billing::periods::Periods;
+
 pub const KEY_PREFIX: &str = "sk-or-v1-";
 pub const MAX_KEY_NAME_CHARS: usize = 200;
 pub const PAGE_SIZE: u64 = 100;
@@ -123,6 +125,15 @@ pub(super) async fn create(
         usage_nanos: Set(0),
         byok_usage_nanos: Set(0),
         last_used_at: Set(None),
+        usage_day: Set(0),
+        usage_daily_nanos: Set(0),
+        byok_usage_daily_nanos: Set(0),
+        usage_week: Set(0),
+        usage_weekly_nanos: Set(0),
+        byok_usage_weekly_nanos: Set(0),
+        usage_month: Set(0),
+        usage_monthly_nanos: Set(0),
+        byok_usage_monthly_nanos: Set(0),
         created_at: Set(now),
         updated_at: Set(now),
     }
@@ -225,8 +236,8 @@ pub(super) async fn delete(
     Ok(())
 }
 
-/// Spend figures of a key. Usage recording arrives with the usage issue; until then every key
-/// has spent nothing, which is what these report.
+/// Spend figures of a key: totals, and the current UTC day's, week's and month's (the usage
+/// writer keeps the counters; one of an earlier period counts as zero).
 #[derive(Clone, Copy, Debug, Default)]
 pub struct KeyUsage {
     pub total: Nanos,
@@ -240,11 +251,29 @@ pub struct KeyUsage {
 }
 
 impl KeyUsage {
-    pub fn of(model: &api_key::Model) -> KeyUsage {
+    /// The key's figures as of `now`.
+    pub fn of(model: &api_key::Model, now: DateTime<Utc>) -> KeyUsage {
+        let periods = Periods::at(now);
+        let current = |period: i64, current: i64, nanos: i64| {
+            Nanos::from_nanos(if period == current { nanos } else { 0 })
+        };
         KeyUsage {
             total: Nanos::from_nanos(model.usage_nanos),
+            daily: current(model.usage_day, periods.day, model.usage_daily_nanos),
+            weekly: current(model.usage_week, periods.week, model.usage_weekly_nanos),
+            monthly: current(model.usage_month, periods.month, model.usage_monthly_nanos),
             byok_total: Nanos::from_nanos(model.byok_usage_nanos),
-            ..KeyUsage::default()
+            byok_daily: current(model.usage_day, periods.day, model.byok_usage_daily_nanos),
+            byok_weekly: current(
+                model.usage_week,
+                periods.week,
+                model.byok_usage_weekly_nanos,
+            ),
+            byok_monthly: current(
+                model.usage_month,
+                periods.month,
+                model.byok_usage_monthly_nanos,
+            ),
         }
     }
 

@@ -37,7 +37,7 @@ pub fn key(key: &api_key::Model) -> KeyView {
 
 /// A key's limit and spend, in USD.
 fn figures(key: &api_key::Model) -> KeyFigures {
-    let usage = KeyUsage::of(key);
+    let usage = KeyUsage::of(key, chrono::Utc::now());
     KeyFigures {
         limit: key.limit_nanos.map(|limit| Nanos::from_nanos(limit).into()),
         limit_remaining: usage.limit_remaining(key).map(Into::into),
@@ -60,7 +60,7 @@ fn limit_reset(key: &api_key::Model) -> Option<LimitReset> {
 
 /// The budget layers enforcement checks; today only the key's own limit.
 fn budgets(key: &api_key::Model) -> Vec<KeyBudget> {
-    let usage = KeyUsage::of(key);
+    let usage = KeyUsage::of(key, chrono::Utc::now());
     let reset = limit_reset(key);
     key.limit_nanos
         .map(|limit| KeyBudget {

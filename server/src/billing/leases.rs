@@ -18,18 +18,22 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait,
-    QueryFilter, TransactionTrait,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbErr,
+    EntityTrait, QueryFilter, TransactionTrait,
 };
 
-use entity::{credit_lease, org_credit};
+use entity::{api_key, credit_lease, org_credit};
+
+use crate::accounts::api_keys::KeyUsage;
 
 use super::money::Nanos;
 
-/// What a lease is taken from. Only organizations' balances so far.
+/// What a lease is taken from: an organization's balance, or a key's limit (its remainder in
+/// the current reset window).
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum Subject {
     Org(String),
+    Key(String),
 }
 
 impl Subject {
@@ -37,8 +41,14 @@ impl Subject {
     pub fn key(&self) -> String {
         match self {
             Subject::Org(id) => org_key(id),
+            Subject::Key(hash) => key_key(hash),
         }
     }
+}
+
+/// The lease subject of an API key's limit.
+pub fn key_key(hash: &str) -> String {
+    format!("key:{hash}")
 }
 
 /// The lease subject of an organization's balance (the usage writer builds it per debit).
@@ -78,33 +88,16 @@ pub async fn acquire(
     need: Nanos,
     ttl_ms: i64,
 ) -> Result<Grant, DbErr> {
-    let Subject::Org(org_id) = subject;
     let key = subject.key();
     let txn = crate::db::begin_write(db).await?;
-    // Lock the balance row first (the usage writer takes it in the same order, then the
-    // leases): a no-op update takes PostgreSQL's row lock; SQLite's IMMEDIATE transaction
-    // already holds the database.
-    let locked = org_credit::Entity::update_many()
-        .col_expr(
-            org_credit::Column::BalanceNanos,
-            Expr::col(org_credit::Column::BalanceNanos),
-        )
-        .filter(org_credit::Column::OrgId.eq(org_id.as_str()))
-        .exec(&txn)
-        .await?
-        .rows_affected;
-    if locked == 0 {
+    let Some(total) = lock_total(&txn, subject).await? else {
         txn.commit().await?;
         return Ok(Grant {
             granted: Nanos::ZERO,
             free_before: Nanos::ZERO,
             lost_expired: false,
         });
-    }
-    let balance = org_credit::Entity::find_by_id(org_id.as_str())
-        .one(&txn)
-        .await?
-        .map_or(0, |row| row.balance_nanos);
+    };
     let now = now_ms();
     let leases = credit_lease::Entity::find()
         .filter(credit_lease::Column::Subject.eq(key.as_str()))
@@ -128,7 +121,7 @@ pub async fn acquire(
             .exec(&txn)
             .await?;
     }
-    let free = balance.saturating_sub(held).max(0);
+    let free = total.saturating_sub(held).max(0);
     let granted = (free / SHARE_OF_FREE).max(need.as_nanos()).min(free);
     if granted > 0 {
         credit_lease::Entity::insert(credit_lease::ActiveModel {
@@ -155,6 +148,56 @@ pub async fn acquire(
         free_before: Nanos::from_nanos(free),
         lost_expired,
     })
+}
+
+/// Locks the subject's row and reads what it holds in all: an organization's balance, a
+/// key's limit less its spend in the current window. `None`: nothing to lease from (no
+/// credit row yet, no such key, or a key without a limit).
+///
+/// The row is locked first (the usage writer takes it in the same order, then the leases): a
+/// no-op update takes PostgreSQL's row lock; SQLite's IMMEDIATE transaction already holds the
+/// database.
+async fn lock_total(txn: &DatabaseTransaction, subject: &Subject) -> Result<Option<i64>, DbErr> {
+    match subject {
+        Subject::Org(org_id) => {
+            let locked = org_credit::Entity::update_many()
+                .col_expr(
+                    org_credit::Column::BalanceNanos,
+                    Expr::col(org_credit::Column::BalanceNanos),
+                )
+                .filter(org_credit::Column::OrgId.eq(org_id.as_str()))
+                .exec(txn)
+                .await?
+                .rows_affected;
+            if locked == 0 {
+                return Ok(None);
+            }
+            Ok(org_credit::Entity::find_by_id(org_id.as_str())
+                .one(txn)
+                .await?
+                .map(|row| row.balance_nanos))
+        }
+        Subject::Key(hash) => {
+            let locked = api_key::Entity::update_many()
+                .col_expr(
+                    api_key::Column::LimitNanos,
+                    Expr::col(api_key::Column::LimitNanos),
+                )
+                .filter(api_key::Column::Hash.eq(hash.as_str()))
+                .exec(txn)
+                .await?
+                .rows_affected;
+            if locked == 0 {
+                return Ok(None);
+            }
+            let Some(key) = api_key::Entity::find_by_id(hash.as_str()).one(txn).await? else {
+                return Ok(None);
+            };
+            Ok(KeyUsage::of(&key, chrono::Utc::now())
+                .limit_remaining(&key)
+                .map(Nanos::as_nanos))
+        }
+    }
 }
 
 /// Returns `amount` of `holder`'s lease on `subject` (the holder stopped counting it first).

@@ -25,5 +25,6 @@ pub mod grants;
 pub mod leases;
 pub mod ledger;
 pub mod money;
+pub mod periods;
 pub mod price;
 pub mod reservations;

@@ -34,6 +34,7 @@ struct Shared {
     /// This process's name in `credit_leases.holder`.
     holder: Arc<str>,
     ttl_ms: i64,
+    /// By subject key (`org:<id>`, `key:<hash>`).
     accounts: DashMap<String, Arc<Account>>,
 }
 
@@ -94,6 +95,11 @@ impl Reservation {
         Nanos::from_nanos(self.amount)
     }
 
+    /// What it was taken from.
+    pub fn subject(&self) -> &Subject {
+        &self.account.subject
+    }
+
     /// The process whose lease it is (the usage writer subtracts the debit from that lease).
     pub fn holder(&self) -> &Arc<str> {
         &self.holder
@@ -145,13 +151,14 @@ impl CreditAccounts {
         &self.0.holder
     }
 
-    fn account(&self, org_id: &str) -> Arc<Account> {
-        if let Some(account) = self.0.accounts.get(org_id) {
+    fn account(&self, subject: &Subject) -> Arc<Account> {
+        let key = subject.key();
+        if let Some(account) = self.0.accounts.get(&key) {
             return Arc::clone(&account);
         }
-        let account = self.0.accounts.entry(org_id.to_owned()).or_insert_with(|| {
+        let account = self.0.accounts.entry(key).or_insert_with(|| {
             Arc::new(Account {
-                subject: Subject::Org(org_id.to_owned()),
+                subject: subject.clone(),
                 state: Mutex::new(State::default()),
                 refill: tokio::sync::Mutex::new(()),
                 refilling: AtomicBool::new(false),
@@ -161,13 +168,17 @@ impl CreditAccounts {
         Arc::clone(&account)
     }
 
-    /// Holds `amount` of `org_id`'s credit for one request, or says how much it could hold.
+    /// Holds `amount` of `subject`'s credit for one request, or says how much it could hold.
     ///
     /// Short of credit while other requests of the organization are in flight, it waits (up
     /// to [`SETTLE_WAIT`]) for them to settle: they hold their worst case and usually spend
     /// far less, so refusing at once would refuse requests the organization can afford.
-    pub async fn reserve(&self, org_id: &str, amount: Nanos) -> Result<Reservation, ReserveError> {
-        let account = self.account(org_id);
+    pub async fn reserve(
+        &self,
+        subject: &Subject,
+        amount: Nanos,
+    ) -> Result<Reservation, ReserveError> {
+        let account = self.account(subject);
         let need = amount.as_nanos().max(0);
         let deadline = tokio::time::Instant::now() + SETTLE_WAIT;
         loop {
@@ -270,19 +281,22 @@ impl CreditAccounts {
         Ok(())
     }
 
-    /// What requests in flight of `org_id` hold on this process.
-    pub fn held(&self, org_id: &str) -> Nanos {
+    /// What requests in flight hold of `subject` on this process.
+    pub fn held(&self, subject: &Subject) -> Nanos {
         self.0
             .accounts
-            .get(org_id)
+            .get(&subject.key())
             .map_or(Nanos::ZERO, |a| Nanos::from_nanos(a.lock().reserved))
     }
 
-    /// What this process could reserve for `org_id` right now without asking the database.
-    pub fn available(&self, org_id: &str) -> Nanos {
-        self.0.accounts.get(org_id).map_or(Nanos::ZERO, |a| {
-            Nanos::from_nanos(a.lock().available().max(0))
-        })
+    /// What this process could reserve of `subject` right now without asking the database.
+    pub fn available(&self, subject: &Subject) -> Nanos {
+        self.0
+            .accounts
+            .get(&subject.key())
+            .map_or(Nanos::ZERO, |a| {
+                Nanos::from_nanos(a.lock().available().max(0))
+            })
     }
 
     /// Renews this process's leases and gives back those idle for `idle`; runs until the

@@ -4,7 +4,7 @@
 use std::time::Instant;
 
 use super::admission::{admit, is_free_chat, validate_chat};
-use super::funding::fund_chat;
+use super::funding::{Payer, fund_chat};
 use super::hook::CompletionHook;
 use super::record::{Recording, new_generation_id};
 use super::response::{ChatAnswer, InferenceError, Served};
@@ -52,7 +52,7 @@ impl Inference {
         }
         let funding = fund_chat(
             &parts.credit_accounts,
-            org_id,
+            Payer::of(&caller.key),
             &mut request,
             &plan.targets,
             &parts.credits_url,

@@ -3,7 +3,7 @@
 use std::time::Instant;
 
 use super::admission::{admit, validate_embeddings};
-use super::funding::fund_embeddings;
+use super::funding::{Payer, fund_embeddings};
 use super::hook::CompletionHook;
 use super::record::{Recording, new_generation_id};
 use super::response::{InferenceError, Served};
@@ -29,8 +29,8 @@ impl Inference {
             is_free_request(model),
         )?;
         let targets = parts.routing.load().plan_models(model)?;
-        let org_id = caller.key.key.org_id.as_str();
-        let funding = fund_embeddings(&parts.credit_accounts, org_id, &request, &targets).await?;
+        let payer = Payer::of(&caller.key);
+        let funding = fund_embeddings(&parts.credit_accounts, payer, &request, &targets).await?;
         let generation_id = new_generation_id();
         let recording = Recording::of(
             &generation_id,

@@ -12,6 +12,8 @@ use std::io;
 use serde::Serialize;
 
 use super::response::InferenceError;
+use crate::accounts::key_cache::AuthKey;
+use crate::billing::leases::Subject;
 use crate::billing::money::Nanos;
 use crate::billing::reservations::{CreditAccounts, Reservation, ReserveError};
 use crate::gateway::relay::{Target, request_images};
@@ -30,11 +32,12 @@ pub const MIN_OUTPUT_TOKENS: u64 = 16;
 /// output nor a context length.
 const UNKNOWN_MAX_OUTPUT: u64 = 32_768;
 
-/// A funded request: its reservation (none when every endpoint is free) and the output cap
-/// the gateway set because the balance could afford no more.
+/// A funded request: its reservations (the organization's, and the key's when it has a
+/// limit; none when every endpoint is free) and the output cap the gateway set because the
+/// payer could afford no more.
 #[derive(Default)]
 pub struct Funding {
-    pub reservation: Option<Reservation>,
+    pub reservations: Vec<Reservation>,
     pub capped_max_tokens: Option<u64>,
 }
 
@@ -128,31 +131,87 @@ fn affordable_output(
     low
 }
 
-fn refused(requested: u64, affordable: u64, credits_url: &str) -> InferenceError {
-    InferenceError::InsufficientCredit(format!(
-        "This request requires more credits, or fewer max_tokens. You requested up to \
-         {requested} tokens, but can only afford {affordable}. To increase, visit \
-         {credits_url} and add more credits"
-    ))
+/// Who pays: the organization's balance, and the key's limit when it has one.
+pub struct Payer<'a> {
+    pub org_id: &'a str,
+    /// The key's hash when the key has a spending limit.
+    pub limited_key: Option<&'a str>,
 }
 
-impl From<ReserveError> for InferenceError {
-    fn from(err: ReserveError) -> Self {
-        match err {
-            ReserveError::Short { available } => InferenceError::InsufficientCredit(format!(
-                "This request requires more credits than the ${available} available. To \
-                 increase, add more credits"
-            )),
-            ReserveError::Db(err) => InferenceError::Unavailable(err.to_string()),
+impl<'a> Payer<'a> {
+    /// The organization of `key`, and the key itself when it has a spending limit.
+    pub fn of(key: &'a AuthKey) -> Payer<'a> {
+        Payer {
+            org_id: &key.key.org_id,
+            limited_key: key
+                .key
+                .limit_nanos
+                .is_some()
+                .then_some(key.key.hash.as_str()),
         }
+    }
+
+    fn subjects(&self) -> Vec<Subject> {
+        let mut subjects = vec![Subject::Org(self.org_id.to_owned())];
+        subjects.extend(self.limited_key.map(|hash| Subject::Key(hash.to_owned())));
+        subjects
     }
 }
 
-/// Reserves a chat request's worst case for `org_id`, capping its output when it named no
-/// limit and the balance cannot cover the endpoints' whole output.
+/// Which of the payer's subjects came up short, and what it could cover.
+struct Shortfall {
+    subject: Subject,
+    available: Nanos,
+}
+
+/// Reserves `need` from every subject, or none: a subject short of it releases the others.
+async fn reserve_all(
+    accounts: &CreditAccounts,
+    subjects: &[Subject],
+    need: Nanos,
+) -> Result<Result<Vec<Reservation>, Shortfall>, InferenceError> {
+    let mut held = Vec::with_capacity(subjects.len());
+    for subject in subjects {
+        match accounts.reserve(subject, need).await {
+            Ok(reservation) => held.push(reservation),
+            Err(ReserveError::Short { available }) => {
+                return Ok(Err(Shortfall {
+                    subject: subject.clone(),
+                    available,
+                }));
+            }
+            Err(ReserveError::Db(err)) => return Err(InferenceError::Unavailable(err.to_string())),
+        }
+    }
+    Ok(Ok(held))
+}
+
+/// OpenRouter's 402 for a request whose output its payer cannot cover.
+fn refused(
+    subject: &Subject,
+    requested: u64,
+    affordable: u64,
+    credits_url: &str,
+) -> InferenceError {
+    InferenceError::InsufficientCredit(match subject {
+        Subject::Org(_) => format!(
+            "This request requires more credits, or fewer max_tokens. You requested up to \
+             {requested} tokens, but can only afford {affordable}. To increase, visit \
+             {credits_url} and add more credits"
+        ),
+        Subject::Key(_) => format!(
+            "Key limit exceeded: this request requires more than the key's remaining limit, \
+             or fewer max_tokens. You requested up to {requested} tokens, but the key can only \
+             afford {affordable}. Raise the key's limit or wait for its reset"
+        ),
+    })
+}
+
+/// Reserves a chat request's worst case from its payer, capping its output when it named no
+/// limit and the payer cannot cover the endpoints' whole output.
 pub async fn fund_chat(
     accounts: &CreditAccounts,
-    org_id: &str,
+    payer: Payer<'_>,
     request: &mut ChatRequest,
     targets: &[Target],
     credits_url: &str,
@@ -164,15 +223,15 @@ pub async fn fund_chat(
     if !need.is_positive() {
         return Ok(Funding::default());
     }
-    let available = match accounts.reserve(org_id, need).await {
-        Ok(reservation) => {
+    let subjects = payer.subjects();
+    let short = match reserve_all(accounts, &subjects, need).await? {
+        Ok(reservations) => {
             return Ok(Funding {
-                reservation: Some(reservation),
+                reservations,
                 capped_max_tokens: None,
             });
         }
-        Err(ReserveError::Short { available }) => available,
-        Err(err) => return Err(err.into()),
+        Err(short) => short,
     };
     let ceiling = asked.unwrap_or_else(|| {
         targets
@@ -181,20 +240,20 @@ pub async fn fund_chat(
             .max()
             .unwrap_or(UNKNOWN_MAX_OUTPUT)
     });
-    let affordable = affordable_output(targets, prompt, images, available, ceiling);
+    let affordable = affordable_output(targets, prompt, images, short.available, ceiling);
     if asked.is_some() || affordable < MIN_OUTPUT_TOKENS {
-        return Err(refused(ceiling, affordable, credits_url));
+        return Err(refused(&short.subject, ceiling, affordable, credits_url));
     }
     let capped = u32::try_from(affordable).unwrap_or(u32::MAX);
     let need = worst_case(targets, prompt, Some(u64::from(capped)), images);
     // Another request may have taken the credit meanwhile: then this one is refused.
-    let reservation = accounts
-        .reserve(org_id, need)
-        .await
-        .map_err(|_| refused(ceiling, affordable, credits_url))?;
+    let reservations = match reserve_all(accounts, &subjects, need).await? {
+        Ok(reservations) => reservations,
+        Err(short) => return Err(refused(&short.subject, ceiling, affordable, credits_url)),
+    };
     request.max_tokens = Some(capped);
     Ok(Funding {
-        reservation: Some(reservation),
+        reservations,
         capped_max_tokens: Some(u64::from(capped)),
     })
 }
@@ -202,7 +261,7 @@ pub async fn fund_chat(
 /// Reserves an embeddings request's worst case (its input's byte count as tokens).
 pub async fn fund_embeddings(
     accounts: &CreditAccounts,
-    org_id: &str,
+    payer: Payer<'_>,
     request: &EmbeddingRequest,
     targets: &[Target],
 ) -> Result<Funding, InferenceError> {
@@ -211,8 +270,21 @@ pub async fn fund_embeddings(
     if !need.is_positive() {
         return Ok(Funding::default());
     }
-    Ok(Funding {
-        reservation: Some(accounts.reserve(org_id, need).await?),
-        capped_max_tokens: None,
-    })
+    match reserve_all(accounts, &payer.subjects(), need).await? {
+        Ok(reservations) => Ok(Funding {
+            reservations,
+            capped_max_tokens: None,
+        }),
+        Err(short) => Err(InferenceError::InsufficientCredit(match short.subject {
+            Subject::Org(_) => format!(
+                "This request requires more credits than the ${} available. To increase, add \
+                 more credits",
+                short.available
+            ),
+            Subject::Key(_) => format!(
+                "Key limit exceeded: this request requires more than the key's remaining ${}",
+                short.available
+            ),
+        })),
+    }
 }

@@ -16,6 +16,7 @@ use tokio::sync::oneshot;
 use super::Inference;
 use super::funding::Funding;
 use super::record::Recording;
+use crate::billing::leases::Subject;
 use crate::billing::ledger::EntryKind;
 use crate::billing::money::Nanos;
 use crate::gateway::UpstreamError;
@@ -156,11 +157,16 @@ impl Armed {
         // Credit: the reservation settles at the charge, and the charge's ledger debit joins
         // the generation and key records (one transaction).
         outcome.cost = charge(&outcome);
-        if let Some(reservation) = funding.reservation {
+        let key_lease = funding
+            .reservations
+            .iter()
+            .any(|r| matches!(r.subject(), Subject::Key(_)));
+        for reservation in funding.reservations {
             reservation.settle(outcome.cost);
         }
         let debit = outcome.cost.is_positive().then(|| Debit {
             org_id: recording.key.key.org_id.clone(),
+            key_lease: key_lease.then(|| recording.key.key.hash.clone()),
             kind: if outcome.is_byok {
                 EntryKind::ByokFee
             } else {

@@ -14,6 +14,7 @@ use tokio::sync::mpsc;
 
 use super::{Attribution, Caller, ChatAnswer, Inference, InferenceError, Served};
 use crate::accounts::key_cache::AuthKey;
+use crate::billing::leases::Subject;
 use crate::billing::money::Nanos;
 use crate::billing::reservations::CreditAccounts;
 use crate::config::Config;
@@ -250,7 +251,10 @@ async fn recorded(records: &mut mpsc::Receiver<Pending>) -> Vec<generation::Mode
 
 /// The hook settled or released the request's credit reservation, whatever happened.
 fn assert_released(service: &Inference) {
-    assert_eq!(service.credit_accounts().held("org"), Nanos::ZERO);
+    assert_eq!(
+        service.credit_accounts().held(&Subject::Org("org".into())),
+        Nanos::ZERO
+    );
 }
 
 /// Asks the service for a chat completion of `word`, whole or streamed.

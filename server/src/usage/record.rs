@@ -32,8 +32,10 @@ pub struct Debit {
     pub generation_id: String,
     /// What was spent (positive; the ledger entry is its negative).
     pub amount: Nanos,
-    /// The process whose credit lease the amount was spent from.
+    /// The process whose credit leases the amount was spent from.
     pub lease_holder: Arc<str>,
+    /// The key whose limit's lease it was also spent from (a key with a limit).
+    pub key_lease: Option<String>,
 }
 
 /// Spend to add to one API key's counters. The writer sums a batch's spends per key, so a busy

@@ -19,6 +19,7 @@ use sea_orm::sqlx::sqlite::SqliteConnectOptions;
 use sea_orm::{DatabaseBackend, DbErr};
 
 use super::record::{Debit, UsageRecord};
+use crate::billing::leases::{key_key, org_key};
 use crate::billing::money::Nanos;
 
 /// The generation table's columns, in bind order (both dialects).
@@ -65,8 +66,8 @@ struct ByKind<'a> {
     /// Each organization's debits summed (its balance and spending change once per batch), in
     /// organization order: the lease acquisition locks the same rows in the same order.
     org_spend: BTreeMap<&'a str, Nanos>,
-    /// Each lease's debits summed: (organization, holder) → amount.
-    lease_spend: BTreeMap<(&'a str, &'a str), Nanos>,
+    /// Each lease's debits summed: (subject, holder) → amount (`org:<id>`, `key:<hash>`).
+    lease_spend: BTreeMap<(String, &'a str), Nanos>,
 }
 
 /// One key's spend summed over a batch.
@@ -91,11 +92,13 @@ impl<'a> ByKind<'a> {
                     grouped.debits.push(debit);
                     let org = grouped.org_spend.entry(&debit.org_id).or_default();
                     *org = org.saturating_add(debit.amount);
-                    let lease = grouped
-                        .lease_spend
-                        .entry((&debit.org_id, &debit.lease_holder))
-                        .or_default();
-                    *lease = lease.saturating_add(debit.amount);
+                    let holder: &str = &debit.lease_holder;
+                    let subjects = std::iter::once(org_key(&debit.org_id))
+                        .chain(debit.key_lease.as_deref().map(key_key));
+                    for subject in subjects {
+                        let lease = grouped.lease_spend.entry((subject, holder)).or_default();
+                        *lease = lease.saturating_add(debit.amount);
+                    }
                 }
             }
         }

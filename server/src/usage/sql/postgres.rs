@@ -9,7 +9,7 @@ use entity::generation;
 use sea_orm::sqlx::{self, Executor, Postgres};
 
 use super::{ByKind, GENERATION_COLUMNS};
-use crate::billing::leases::org_key;
+use crate::billing::periods::Periods;
 
 /// The PostgreSQL array type a generation column is bound as, for `UNNEST` (a new column of
 /// another type fails the round-trip tests until it is added here).
@@ -49,7 +49,16 @@ static INSERT_GENERATIONS: LazyLock<String> = LazyLock::new(|| {
 const ADD_KEY_USAGE: &str = "UPDATE api_keys AS k SET \
      usage_nanos = k.usage_nanos + u.usage, \
      byok_usage_nanos = k.byok_usage_nanos + u.byok_usage, \
-     last_used_at = $4 \
+     last_used_at = $4, \
+     usage_daily_nanos = CASE WHEN k.usage_day = $5 THEN k.usage_daily_nanos ELSE 0 END + u.usage, \
+     byok_usage_daily_nanos = CASE WHEN k.usage_day = $5 THEN k.byok_usage_daily_nanos ELSE 0 END + u.byok_usage, \
+     usage_day = $5, \
+     usage_weekly_nanos = CASE WHEN k.usage_week = $6 THEN k.usage_weekly_nanos ELSE 0 END + u.usage, \
+     byok_usage_weekly_nanos = CASE WHEN k.usage_week = $6 THEN k.byok_usage_weekly_nanos ELSE 0 END + u.byok_usage, \
+     usage_week = $6, \
+     usage_monthly_nanos = CASE WHEN k.usage_month = $7 THEN k.usage_monthly_nanos ELSE 0 END + u.usage, \
+     byok_usage_monthly_nanos = CASE WHEN k.usage_month = $7 THEN k.byok_usage_monthly_nanos ELSE 0 END + u.byok_usage, \
+     usage_month = $7 \
      FROM UNNEST($1::text[], $2::int8[], $3::int8[]) AS u(hash, usage, byok_usage) \
      WHERE k.hash = u.hash";
 
@@ -85,6 +94,7 @@ pub(super) async fn write(
         txn.execute(insert_generations(&batch.generations)).await?;
     }
     if !batch.key_usage.is_empty() {
+        let periods = Periods::at(now);
         let hashes: Vec<&str> = batch.key_usage.keys().copied().collect();
         let usage: Vec<i64> = batch
             .key_usage
@@ -100,7 +110,10 @@ pub(super) async fn write(
             .bind(hashes)
             .bind(usage)
             .bind(byok)
-            .bind(now);
+            .bind(now)
+            .bind(periods.day)
+            .bind(periods.week)
+            .bind(periods.month);
         txn.execute(query).await?;
     }
     if !batch.debits.is_empty() {
@@ -148,7 +161,7 @@ async fn write_debits(
             batch
                 .lease_spend
                 .keys()
-                .map(|(org, _)| org_key(org))
+                .map(|(subject, _)| subject.as_str())
                 .collect::<Vec<_>>(),
         )
         .bind(

@@ -18,7 +18,7 @@ use entity::generation;
 use rusqlite::{Connection, OpenFlags, TransactionBehavior};
 
 use super::{ByKind, GENERATION_COLUMNS};
-use crate::billing::leases::org_key;
+use crate::billing::periods::Periods;
 
 /// Rows per statement, largest first: a batch's generations are cut into these so that only
 /// three statement texts exist and each is prepared once (64 rows bind 1,792 parameters, far
@@ -27,8 +27,18 @@ const CHUNKS: [usize; 3] = [64, 8, 1];
 
 /// One statement per key: SQLite runs in-process, so a prepared update per key costs no round
 /// trip, and it is simpler than an `UPDATE ... FROM (VALUES ...)` in chunk sizes.
-const ADD_KEY_USAGE: &str = "UPDATE api_keys SET usage_nanos = usage_nanos + ?, \
-     byok_usage_nanos = byok_usage_nanos + ?, last_used_at = ? WHERE hash = ?";
+const ADD_KEY_USAGE: &str = "UPDATE api_keys SET usage_nanos = usage_nanos + ?1, \
+     byok_usage_nanos = byok_usage_nanos + ?2, last_used_at = ?3, \
+     usage_daily_nanos = CASE WHEN usage_day = ?5 THEN usage_daily_nanos ELSE 0 END + ?1, \
+     byok_usage_daily_nanos = CASE WHEN usage_day = ?5 THEN byok_usage_daily_nanos ELSE 0 END + ?2, \
+     usage_day = ?5, \
+     usage_weekly_nanos = CASE WHEN usage_week = ?6 THEN usage_weekly_nanos ELSE 0 END + ?1, \
+     byok_usage_weekly_nanos = CASE WHEN usage_week = ?6 THEN byok_usage_weekly_nanos ELSE 0 END + ?2, \
+     usage_week = ?6, \
+     usage_monthly_nanos = CASE WHEN usage_month = ?7 THEN usage_monthly_nanos ELSE 0 END + ?1, \
+     byok_usage_monthly_nanos = CASE WHEN usage_month = ?7 THEN byok_usage_monthly_nanos ELSE 0 END + ?2, \
+     usage_month = ?7 \
+     WHERE hash = ?4";
 
 /// A debit's ledger entry (spending is negative).
 const INSERT_DEBIT: &str = "INSERT INTO ledger_entries \
@@ -106,11 +116,13 @@ impl SqliteBatches {
             }
         }
         if !batch.key_usage.is_empty() {
+            let periods = Periods::at(now);
             let now = timestamp(&now);
             let mut add = txn.prepare_cached(ADD_KEY_USAGE)?;
             for (hash, spend) in &batch.key_usage {
                 let (usage, byok) = (spend.usage.as_nanos(), spend.byok_usage.as_nanos());
-                add.execute((usage, byok, now.as_str(), hash))?;
+                let (day, week, month) = (periods.day, periods.week, periods.month);
+                add.execute((usage, byok, now.as_str(), hash, day, week, month))?;
             }
         }
         if !batch.debits.is_empty() {
@@ -126,8 +138,8 @@ impl SqliteBatches {
                 balance.execute((org, spent.as_nanos(), now.as_str()))?;
             }
             let mut lease = txn.prepare_cached(SPEND_LEASE)?;
-            for ((org, holder), spent) in &batch.lease_spend {
-                lease.execute((spent.as_nanos(), org_key(org), holder))?;
+            for ((subject, holder), spent) in &batch.lease_spend {
+                lease.execute((spent.as_nanos(), subject, holder))?;
             }
         }
         txn.commit()
