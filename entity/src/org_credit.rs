@@ -13,6 +13,15 @@ pub struct Model {
     pub purchased_nanos: i64,
     /// Sum of generation debits and BYOK fees, ever (a positive number).
     pub spent_nanos: i64,
+    /// The UTC day (days since 1970) `spent_daily_nanos` counts; the usage writer restarts
+    /// the counter with the first debit of a new day. Likewise for the week (days since 1970
+    /// of its Monday) and the month (year × 12 + month − 1).
+    pub spent_day: i64,
+    pub spent_daily_nanos: i64,
+    pub spent_week: i64,
+    pub spent_weekly_nanos: i64,
+    pub spent_month: i64,
+    pub spent_monthly_nanos: i64,
     pub updated_at: DateTimeUtc,
 }
 

@@ -65,6 +65,14 @@ impl MigrationTrait for Migration {
                     .col(big_integer(OrgCredit::BalanceNanos))
                     .col(big_integer(OrgCredit::PurchasedNanos))
                     .col(big_integer(OrgCredit::SpentNanos))
+                    // Spending in the current UTC day, week and month, with the period each
+                    // counter belongs to (as on `api_keys`): budgets and the admins' listing.
+                    .col(big_integer(OrgCredit::SpentDay).default(0))
+                    .col(big_integer(OrgCredit::SpentDailyNanos).default(0))
+                    .col(big_integer(OrgCredit::SpentWeek).default(0))
+                    .col(big_integer(OrgCredit::SpentWeeklyNanos).default(0))
+                    .col(big_integer(OrgCredit::SpentMonth).default(0))
+                    .col(big_integer(OrgCredit::SpentMonthlyNanos).default(0))
                     .col(timestamp_with_time_zone(OrgCredit::UpdatedAt))
                     .to_owned(),
             )
@@ -183,6 +191,12 @@ enum OrgCredit {
     BalanceNanos,
     PurchasedNanos,
     SpentNanos,
+    SpentDay,
+    SpentDailyNanos,
+    SpentWeek,
+    SpentWeeklyNanos,
+    SpentMonth,
+    SpentMonthlyNanos,
     UpdatedAt,
 }
 

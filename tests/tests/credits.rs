@@ -578,3 +578,40 @@ async fn five_hundred_concurrent_requests_never_overspend_a_key_limit() {
     assert_reconciled(&api).await;
     server.stop().await;
 }
+
+#[tokio::test]
+async fn admins_see_each_organizations_owner_balance_and_spend_and_find_it_by_a_members_email() {
+    let (server, _emulator) = TestServer::with_emulator(|_| {}).await;
+    let api = server.api();
+    let admin = api.login(ADMIN_EMAIL).await;
+    let owner_email = email("findme");
+    let user = api.signup(&owner_email).await;
+    let (key, _) = api.create_key(&user, None, json!({ "name": "k" })).await;
+    let reply = api
+        .post(
+            "/api/v1/chat/completions",
+            Some(&key),
+            ask("Hello", Some(20)),
+        )
+        .await;
+    let cost = usd(&reply.expect(200)["usage"]["cost"]);
+    wait_for_debits(&api, &user.token, 1).await;
+
+    // Every personal organization is named "Personal": the member's email finds it.
+    let needle = owner_email.split('@').next().unwrap().to_uppercase();
+    let reply = api
+        .get(
+            &format!("/api/v1/admin/organizations?q={needle}"),
+            Some(&admin.token),
+        )
+        .await;
+    let found = reply.expect(200)["data"].as_array().unwrap().clone();
+    assert_eq!(found.len(), 1, "{found:?}");
+    let org = &found[0];
+    assert_eq!(org["id"], json!(user.personal_org));
+    assert_eq!(org["owner_email"], json!(owner_email));
+    let funded = Nanos::from_usd_str(tests::SIGNUP_FUNDING_USD).unwrap();
+    assert_eq!(usd(&org["balance"]), funded.saturating_sub(cost), "{org}");
+    assert_eq!(usd(&org["spent_this_month"]), cost, "{org}");
+    server.stop().await;
+}

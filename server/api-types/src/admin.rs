@@ -3,6 +3,8 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use crate::money::Usd;
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PageInfo {
@@ -18,6 +20,14 @@ pub struct AdminOrganization {
     pub name: String,
     pub is_personal: bool,
     pub member_count: u64,
+    /// The email of its (first) owner: every personal organization is named "Personal".
+    pub owner_email: Option<String>,
+    /// Its credit balance (USD; negative after a refund of spent credit).
+    #[cfg_attr(feature = "openapi", schema(value_type = f64))]
+    pub balance: Usd,
+    /// What it spent in the current UTC month (USD).
+    #[cfg_attr(feature = "openapi", schema(value_type = f64))]
+    pub spent_this_month: Usd,
     pub suspended_at: Option<DateTime<Utc>>,
     pub suspended_reason: Option<String>,
     pub created_at: DateTime<Utc>,

@@ -7,15 +7,17 @@ use api_types::admin::{
     PageInfo,
 };
 use chrono::Utc;
-use entity::{audit_log, membership, organization, user};
+use entity::{audit_log, membership, org_credit, organization, user};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, DatabaseConnection, EntityTrait, PaginatorTrait,
-    QueryFilter, QueryOrder, QuerySelect, Set,
-    sea_query::{Expr, ExprTrait, Func},
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+    sea_query::{Expr, ExprTrait, Func, Query},
 };
 
 use super::key_cache::KeyCache;
 use super::{AccountError, audit};
+use crate::billing::money::Nanos;
+use crate::billing::periods::Periods;
 
 pub const MAX_PER_PAGE: u64 = 100;
 
@@ -76,12 +78,53 @@ fn like_pattern(text: &str) -> String {
     format!("%{escaped}%")
 }
 
-fn admin_organization(org: organization::Model, member_count: u64) -> AdminOrganization {
+/// What the admins' listing shows of an organization beside its own row.
+#[derive(Default)]
+struct OrgFigures {
+    member_count: u64,
+    owner_email: Option<String>,
+    balance: Nanos,
+    spent_this_month: Nanos,
+}
+
+impl OrgFigures {
+    async fn of(db: &impl ConnectionTrait, org_id: &str) -> Result<OrgFigures, AccountError> {
+        let member_count = membership::Entity::find()
+            .filter(membership::Column::OrgId.eq(org_id))
+            .count(db)
+            .await?;
+        let owner_email = membership::Entity::find()
+            .filter(membership::Column::OrgId.eq(org_id))
+            .filter(membership::Column::Role.eq("owner"))
+            .find_also_related(user::Entity)
+            .order_by_asc(membership::Column::CreatedAt)
+            .one(db)
+            .await?
+            .and_then(|(_, owner)| owner.map(|u| u.email));
+        let credit = org_credit::Entity::find_by_id(org_id).one(db).await?;
+        let month = Periods::at(Utc::now()).month;
+        Ok(OrgFigures {
+            member_count,
+            owner_email,
+            balance: Nanos::from_nanos(credit.as_ref().map_or(0, |c| c.balance_nanos)),
+            spent_this_month: Nanos::from_nanos(
+                credit
+                    .filter(|c| c.spent_month == month)
+                    .map_or(0, |c| c.spent_monthly_nanos),
+            ),
+        })
+    }
+}
+
+fn admin_organization(org: organization::Model, figures: OrgFigures) -> AdminOrganization {
     AdminOrganization {
         id: org.id,
         name: org.name,
         is_personal: org.is_personal,
-        member_count,
+        member_count: figures.member_count,
+        owner_email: figures.owner_email,
+        balance: figures.balance.into(),
+        spent_this_month: figures.spent_this_month.into(),
         suspended_at: org.suspended_at,
         suspended_reason: org.suspended_reason,
         created_at: org.created_at,
@@ -102,7 +145,28 @@ pub async fn organizations(
                     Expr::expr(Func::lower(Expr::col(organization::Column::Name)))
                         .like(pattern.clone()),
                 )
-                .add(organization::Column::Id.eq(q)),
+                .add(organization::Column::Id.eq(q))
+                // A member's email finds their organizations (personal ones included).
+                .add(
+                    organization::Column::Id.in_subquery(
+                        Query::select()
+                            .column((membership::Entity, membership::Column::OrgId))
+                            .from(membership::Entity)
+                            .inner_join(
+                                user::Entity,
+                                Expr::col((user::Entity, user::Column::Id))
+                                    .equals((membership::Entity, membership::Column::UserId)),
+                            )
+                            .and_where(
+                                Expr::expr(Func::lower(Expr::col((
+                                    user::Entity,
+                                    user::Column::Email,
+                                ))))
+                                .like(pattern),
+                            )
+                            .to_owned(),
+                    ),
+                ),
         );
     }
     let total = query.clone().count(db).await?;
@@ -115,11 +179,8 @@ pub async fn organizations(
         .await?;
     let mut rows = Vec::with_capacity(orgs.len());
     for org in orgs {
-        let member_count = membership::Entity::find()
-            .filter(membership::Column::OrgId.eq(org.id.clone()))
-            .count(db)
-            .await?;
-        rows.push(admin_organization(org, member_count));
+        let figures = OrgFigures::of(db, &org.id).await?;
+        rows.push(admin_organization(org, figures));
     }
     Ok(AdminOrganizationList {
         data: rows,
@@ -205,7 +266,8 @@ pub async fn set_suspended(
     txn.commit().await?;
     // An organization-wide change; rare, so dropping every cached key is fine.
     keys.invalidate_all();
-    Ok(admin_organization(org, 0))
+    let figures = OrgFigures::of(db, &org.id).await?;
+    Ok(admin_organization(org, figures))
 }
 
 pub async fn audit_entries(db: &DatabaseConnection, page: Page) -> Result<AuditList, AccountError> {

@@ -193,6 +193,13 @@ pub async fn post_in(txn: &DatabaseTransaction, entry: NewEntry) -> Result<Poste
         balance_nanos: Set(after.balance.as_nanos()),
         purchased_nanos: Set(after.purchased.as_nanos()),
         spent_nanos: Set(after.spent.as_nanos()),
+        // Only the usage writer debits spending; a new row starts its periods empty.
+        spent_day: Set(0),
+        spent_daily_nanos: Set(0),
+        spent_week: Set(0),
+        spent_weekly_nanos: Set(0),
+        spent_month: Set(0),
+        spent_monthly_nanos: Set(0),
         updated_at: Set(now),
     })
     .on_conflict(

@@ -71,11 +71,21 @@ const INSERT_DEBITS: &str = "INSERT INTO ledger_entries \
 /// organization spending before any credit, which a lease never allows but a
 /// zero-completion refusal path must not fail on).
 const SPEND_BALANCES: &str = "INSERT INTO org_credit \
-     (org_id, balance_nanos, purchased_nanos, spent_nanos, updated_at) \
-     SELECT o, -s, 0, s, $3 FROM UNNEST($1::text[], $2::int8[]) AS u(o, s) \
+     (org_id, balance_nanos, purchased_nanos, spent_nanos, spent_day, spent_daily_nanos, \
+      spent_week, spent_weekly_nanos, spent_month, spent_monthly_nanos, updated_at) \
+     SELECT o, -s, 0, s, $4, s, $5, s, $6, s, $3 FROM UNNEST($1::text[], $2::int8[]) AS u(o, s) \
      ON CONFLICT (org_id) DO UPDATE SET \
      balance_nanos = org_credit.balance_nanos - excluded.spent_nanos, \
      spent_nanos = org_credit.spent_nanos + excluded.spent_nanos, \
+     spent_daily_nanos = CASE WHEN org_credit.spent_day = excluded.spent_day \
+       THEN org_credit.spent_daily_nanos ELSE 0 END + excluded.spent_nanos, \
+     spent_day = excluded.spent_day, \
+     spent_weekly_nanos = CASE WHEN org_credit.spent_week = excluded.spent_week \
+       THEN org_credit.spent_weekly_nanos ELSE 0 END + excluded.spent_nanos, \
+     spent_week = excluded.spent_week, \
+     spent_monthly_nanos = CASE WHEN org_credit.spent_month = excluded.spent_month \
+       THEN org_credit.spent_monthly_nanos ELSE 0 END + excluded.spent_nanos, \
+     spent_month = excluded.spent_month, \
      updated_at = excluded.updated_at";
 
 /// Each lease's summed debits off the lease they were spent from.
@@ -145,6 +155,7 @@ async fn write_debits(
         )
         .bind(now);
     txn.execute(entries).await?;
+    let periods = Periods::at(now);
     let balances = sqlx::query::<Postgres>(SPEND_BALANCES)
         .bind(batch.org_spend.keys().copied().collect::<Vec<_>>())
         .bind(
@@ -154,7 +165,10 @@ async fn write_debits(
                 .map(|n| n.as_nanos())
                 .collect::<Vec<_>>(),
         )
-        .bind(now);
+        .bind(now)
+        .bind(periods.day)
+        .bind(periods.week)
+        .bind(periods.month);
     txn.execute(balances).await?;
     let leases = sqlx::query::<Postgres>(SPEND_LEASES)
         .bind(

@@ -46,10 +46,21 @@ const INSERT_DEBIT: &str = "INSERT INTO ledger_entries \
 
 /// An organization's summed debits off its cached balance.
 const SPEND_BALANCE: &str = "INSERT INTO org_credit \
-     (org_id, balance_nanos, purchased_nanos, spent_nanos, updated_at) VALUES (?1, -?2, 0, ?2, ?3) \
+     (org_id, balance_nanos, purchased_nanos, spent_nanos, spent_day, spent_daily_nanos, \
+      spent_week, spent_weekly_nanos, spent_month, spent_monthly_nanos, updated_at) \
+     VALUES (?1, -?2, 0, ?2, ?4, ?2, ?5, ?2, ?6, ?2, ?3) \
      ON CONFLICT (org_id) DO UPDATE SET \
      balance_nanos = org_credit.balance_nanos - excluded.spent_nanos, \
      spent_nanos = org_credit.spent_nanos + excluded.spent_nanos, \
+     spent_daily_nanos = CASE WHEN org_credit.spent_day = excluded.spent_day \
+       THEN org_credit.spent_daily_nanos ELSE 0 END + excluded.spent_nanos, \
+     spent_day = excluded.spent_day, \
+     spent_weekly_nanos = CASE WHEN org_credit.spent_week = excluded.spent_week \
+       THEN org_credit.spent_weekly_nanos ELSE 0 END + excluded.spent_nanos, \
+     spent_week = excluded.spent_week, \
+     spent_monthly_nanos = CASE WHEN org_credit.spent_month = excluded.spent_month \
+       THEN org_credit.spent_monthly_nanos ELSE 0 END + excluded.spent_nanos, \
+     spent_month = excluded.spent_month, \
      updated_at = excluded.updated_at";
 
 /// A lease's summed debits off the lease they were spent from.
@@ -115,8 +126,8 @@ impl SqliteBatches {
                 rest = tail;
             }
         }
+        let periods = Periods::at(now);
         if !batch.key_usage.is_empty() {
-            let periods = Periods::at(now);
             let now = timestamp(&now);
             let mut add = txn.prepare_cached(ADD_KEY_USAGE)?;
             for (hash, spend) in &batch.key_usage {
@@ -134,8 +145,9 @@ impl SqliteBatches {
                 entry.execute((org, kind, debit.amount.as_nanos(), reference, now.as_str()))?;
             }
             let mut balance = txn.prepare_cached(SPEND_BALANCE)?;
+            let Periods { day, week, month } = periods;
             for (org, spent) in &batch.org_spend {
-                balance.execute((org, spent.as_nanos(), now.as_str()))?;
+                balance.execute((org, spent.as_nanos(), now.as_str(), day, week, month))?;
             }
             let mut lease = txn.prepare_cached(SPEND_LEASE)?;
             for ((subject, holder), spent) in &batch.lease_spend {
