@@ -15,6 +15,7 @@ pub mod fingerprint;
 pub mod gateway;
 pub mod ids;
 pub mod inference;
+pub mod ingress;
 pub mod limits;
 pub mod state;
 pub mod usage;

@@ -516,6 +516,33 @@ impl User {
     }
 }
 
+/// The named events of an SSE body (`event: <name>` + `data: <json>`), as the Responses and
+/// Anthropic Messages streams frame them; comments are skipped. Panics on a frame without a
+/// name or with bad JSON.
+pub fn named_events(text: &str) -> Vec<(String, Value)> {
+    let mut events = Vec::new();
+    for frame in text.split("\n\n").filter(|f| !f.trim().is_empty()) {
+        let mut name = None;
+        let mut data = None;
+        for line in frame.lines() {
+            if let Some(n) = line.strip_prefix("event:") {
+                name = Some(n.trim().to_owned());
+            } else if let Some(d) = line.strip_prefix("data:") {
+                data = Some(
+                    serde_json::from_str::<Value>(d.trim())
+                        .unwrap_or_else(|e| panic!("bad SSE JSON {d}: {e}")),
+                );
+            }
+        }
+        match (name, data) {
+            (Some(name), Some(data)) => events.push((name, data)),
+            (None, None) => {} // a comment
+            other => panic!("frame without event name or data: {other:?} in {text}"),
+        }
+    }
+    events
+}
+
 /// A fresh, unique email address.
 pub fn email(name: &str) -> String {
     format!("{name}-{:08x}@example.com", rand::random::<u32>())

@@ -135,6 +135,63 @@ impl ResponseError for ApiError {
     }
 }
 
+/// The ingress protocols that answer errors in their own envelope.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Protocol {
+    /// OpenAI Responses: `{"error":{"message","type","param","code"}}`.
+    Responses,
+    /// Anthropic Messages: `{"type":"error","error":{"type","message"}}`.
+    Messages,
+}
+
+/// An [`ApiError`] answered in an ingress protocol's envelope: same status and headers
+/// (`Retry-After`, rate limits), the body in the protocol's shape.
+#[derive(Debug, thiserror::Error)]
+#[error("{error}")]
+pub struct IngressError {
+    pub protocol: Protocol,
+    pub error: ApiError,
+}
+
+impl Protocol {
+    /// Wraps errors of this protocol's handlers: `.map_err(protocol.error())`.
+    pub fn error(self) -> impl Fn(ApiError) -> IngressError {
+        move |error| IngressError {
+            protocol: self,
+            error,
+        }
+    }
+}
+
+impl From<crate::ingress::InvalidRequest> for ApiError {
+    fn from(err: crate::ingress::InvalidRequest) -> Self {
+        ApiError::BadRequest(err.0)
+    }
+}
+
+impl ResponseError for IngressError {
+    fn status_code(&self) -> StatusCode {
+        self.error.status_code()
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let status = self.status_code();
+        let metadata = self.error.metadata();
+        let message = self.error.to_string();
+        let body = match self.protocol {
+            Protocol::Responses => {
+                crate::ingress::responses::error::body(status.as_u16(), &message, metadata.as_ref())
+            }
+            Protocol::Messages => {
+                crate::ingress::messages::error::body(status.as_u16(), &message, metadata.as_ref())
+            }
+        };
+        // The OpenRouter-shaped answer carries the headers; only its body is replaced.
+        let (response, _) = self.error.error_response().into_parts();
+        response.set_body(actix_web::body::BoxBody::new(body.to_string()))
+    }
+}
+
 pub fn error_body(status: StatusCode, message: &str, metadata: Option<Value>) -> Value {
     let mut error = json!({ "code": status.as_u16(), "message": message });
     if let Some(metadata) = metadata {

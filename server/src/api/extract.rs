@@ -239,6 +239,43 @@ impl FromRequest for PlatformAdmin {
 /// An inference key (the model-calling endpoints); management keys get 403.
 pub struct InferenceKey(pub Arc<AuthKey>);
 
+/// Anthropic's key header, which Anthropic clients send instead of `Authorization`.
+const X_API_KEY: header::HeaderName = header::HeaderName::from_static("x-api-key");
+
+impl InferenceKey {
+    /// The inference key of a request, for handlers that authenticate themselves so that a
+    /// refusal leaves in their protocol's error shape. `x_api_key`: Anthropic's `x-api-key`
+    /// header counts as well as `Authorization: Bearer`.
+    pub async fn authenticate(req: &HttpRequest, x_api_key: bool) -> Result<Self, ApiError> {
+        let presented = match credential(req) {
+            Credential::ApiKey(key) => Some(key),
+            _ if x_api_key => req
+                .headers()
+                .get(X_API_KEY)
+                .and_then(|v| v.to_str().ok())
+                .map(|v| v.trim().to_owned())
+                .filter(|v| !v.is_empty()),
+            _ => None,
+        };
+        let Some(presented) = presented else {
+            return Err(ApiError::Unauthorized(if x_api_key {
+                "Missing API key: send x-api-key: sk-or-v1-... or Authorization: Bearer sk-or-v1-..."
+                    .into()
+            } else {
+                "Missing API key: send Authorization: Bearer sk-or-v1-...".into()
+            }));
+        };
+        let state = state(req)?;
+        let key = state.keys.authenticate(&state.db, &presented).await?;
+        if key.kind() != KeyKind::Inference {
+            return Err(ApiError::Forbidden(
+                "Management keys cannot call models; use an inference key".into(),
+            ));
+        }
+        Ok(InferenceKey(key))
+    }
+}
+
 impl FromRequest for InferenceKey {
     type Error = actix_web::Error;
     type Future = LocalBoxFuture<'static, Result<Self, Self::Error>>;

@@ -28,7 +28,7 @@ pub const METADATA_HEADER: HeaderName = HeaderName::from_static("x-openrouter-me
 
 /// The caller as the inference service sees it: the key, who called from which app, and
 /// whether the routing decision is wanted.
-fn caller(req: &HttpRequest, key: InferenceKey) -> Caller {
+pub(super) fn caller(req: &HttpRequest, key: InferenceKey) -> Caller {
     const HTTP_REFERER: HeaderName = HeaderName::from_static("http-referer");
     const X_OPENROUTER_TITLE: HeaderName = HeaderName::from_static("x-openrouter-title");
     const X_TITLE: HeaderName = HeaderName::from_static("x-title");
@@ -125,6 +125,7 @@ async fn serve(
     format: ChunkFormat,
     started: Instant,
 ) -> Result<HttpResponse, ApiError> {
+    let legacy = matches!(format, ChunkFormat::Text);
     let Served {
         generation_id,
         admission,
@@ -140,16 +141,15 @@ async fn serve(
         } => {
             let mut ok = HttpResponse::Ok();
             ok.insert_header((GENERATION_HEADER, generation_id));
-            match (routing_metadata, format) {
+            match (routing_metadata, legacy) {
                 // The common case serializes the typed response straight to bytes.
-                (None, ChunkFormat::Chat) => ok.json(response),
-                (None, ChunkFormat::Text) => ok.json(crate::gateway::legacy::from_chat(response)),
-                (Some(metadata), format) => {
-                    let mut body = match format {
-                        ChunkFormat::Chat => serde_json::to_value(response),
-                        ChunkFormat::Text => {
-                            serde_json::to_value(crate::gateway::legacy::from_chat(response))
-                        }
+                (None, false) => ok.json(response),
+                (None, true) => ok.json(crate::gateway::legacy::from_chat(response)),
+                (Some(metadata), legacy) => {
+                    let mut body = if legacy {
+                        serde_json::to_value(crate::gateway::legacy::from_chat(response))
+                    } else {
+                        serde_json::to_value(response)
                     }
                     .map_err(ApiError::internal)?;
                     if let Some(object) = body.as_object_mut() {
@@ -159,17 +159,25 @@ async fn serve(
                 }
             }
         }
-        ChatAnswer::Stream(frames) => HttpResponse::Ok()
-            .insert_header((
-                header::CONTENT_TYPE,
-                HeaderValue::from_static("text/event-stream"),
-            ))
-            .insert_header((header::CACHE_CONTROL, HeaderValue::from_static("no-cache")))
-            .insert_header(("X-Accel-Buffering", "no"))
-            .insert_header((GENERATION_HEADER, generation_id))
-            .streaming(ReceiverStream::new(frames).map(Ok::<_, actix_web::Error>)),
+        ChatAnswer::Stream(frames) => event_stream(frames, generation_id),
     };
     Ok(super::rate_limits::with_headers(&admission, response))
+}
+
+/// A `text/event-stream` response relaying `frames` as they come.
+pub(super) fn event_stream(
+    frames: tokio::sync::mpsc::Receiver<bytes::Bytes>,
+    generation_id: String,
+) -> HttpResponse {
+    HttpResponse::Ok()
+        .insert_header((
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("text/event-stream"),
+        ))
+        .insert_header((header::CACHE_CONTROL, HeaderValue::from_static("no-cache")))
+        .insert_header(("X-Accel-Buffering", "no"))
+        .insert_header((GENERATION_HEADER, generation_id))
+        .streaming(ReceiverStream::new(frames).map(Ok::<_, actix_web::Error>))
 }
 
 /// Create embeddings (OpenAI's shape, with `usage.cost`).

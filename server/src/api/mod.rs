@@ -12,6 +12,7 @@ pub mod extract;
 pub mod generation;
 pub mod health;
 pub mod inference;
+pub mod ingress;
 pub mod json;
 pub mod keys;
 pub mod me;
@@ -46,6 +47,8 @@ pub fn routes(cfg: &mut ServiceConfig) {
             .service(inference::chat_completions)
             .service(inference::completions)
             .service(inference::embeddings)
+            .service(ingress::create_response)
+            .service(ingress::create_message)
             .service(auth::signup)
             .service(auth::login)
             .service(auth::refresh)

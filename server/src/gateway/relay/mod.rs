@@ -20,7 +20,7 @@ use super::upstream::{UpstreamClient, UpstreamResponse};
 use crate::billing::cost::{GenerationUsage, Pricing};
 use crate::billing::money::Nanos;
 
-pub use streaming::{ChunkFormat, StreamHandle, StreamStart};
+pub use streaming::{ChunkFormat, StreamHandle, StreamRenderer, StreamStart};
 
 /// One concrete place a request can be sent: an endpoint of a live provider. Cheap to clone:
 /// the routing table builds each endpoint's target once and a plan shares them.

@@ -32,12 +32,46 @@ pub enum StreamStart {
 }
 
 /// The wire format of the emitted chunks.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ChunkFormat {
     /// `chat.completion.chunk`
     Chat,
     /// `text_completion` (the legacy completions API)
     Text,
+    /// Another ingress protocol (Responses, Anthropic Messages): its events are rendered from
+    /// the canonical chunks by a stateful renderer, one per stream.
+    Ingress(Box<dyn StreamRenderer>),
+}
+
+impl ChunkFormat {
+    /// The API the client spoke, for the generation record (`chat`, `completions`,
+    /// `responses`, `messages`).
+    pub fn api_type(&self) -> &'static str {
+        match self {
+            ChunkFormat::Chat => "chat",
+            ChunkFormat::Text => "completions",
+            ChunkFormat::Ingress(renderer) => renderer.api_type(),
+        }
+    }
+}
+
+impl std::fmt::Debug for ChunkFormat {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.api_type())
+    }
+}
+
+/// Renders the canonical chunk stream into an ingress protocol's SSE events. Protocols whose
+/// events carry state (open blocks, sequence numbers) keep it here; frames go to `out`.
+pub trait StreamRenderer: Send + 'static {
+    /// The API name the generation record gets.
+    fn api_type(&self) -> &'static str;
+    /// Frames for one canonical chunk (content, reasoning, tool-call deltas, finish reason).
+    fn chunk(&mut self, chunk: &ChatChunk, out: &mut Vec<Bytes>);
+    /// Frames that close a stream that ended normally; `last` carries the usage and cost.
+    fn finish(&mut self, last: &ChatChunk, out: &mut Vec<Bytes>);
+    /// Frames for a failure once the stream has begun; `failed` is the canonical error chunk
+    /// (its `error` holds the code and message).
+    fn fail(&mut self, failed: &ChatChunk, out: &mut Vec<Bytes>);
 }
 
 pub struct StreamHandle {
@@ -48,6 +82,16 @@ pub struct StreamHandle {
 
 /// The client went away.
 struct Gone;
+
+/// What a canonical chunk is to the stream.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Frame {
+    Chunk,
+    /// The final chunk with usage; the stream ends after it.
+    Last,
+    /// The in-band error chunk; the stream ends after it.
+    Failed,
+}
 
 struct Emitter {
     tx: mpsc::Sender<Bytes>,
@@ -203,7 +247,7 @@ impl Run<'_> {
                         Failure::of(&err, None, Some(&self.outcome.attempts), Reported::InBand);
                     let chunk = emitter::failure_chunk(&template, &failure);
                     // The HTTP layer may have answered with the error already and closed the channel.
-                    self.emitter.send(emitter::data(&chunk)).await.ok();
+                    self.send(&chunk, Frame::Failed).await.ok();
                     return Ok(());
                 }
             };
@@ -303,8 +347,7 @@ impl Run<'_> {
             Ok(false) => {
                 let mut last = envelope.clone();
                 last.usage = Some(usage);
-                self.emitter.send(self.frame(&last)).await?;
-                self.emitter.send(emitter::done()).await
+                self.send(&last, Frame::Last).await
             }
         }
     }
@@ -350,7 +393,7 @@ impl Run<'_> {
                                 .clone_from(&choice.native_finish_reason);
                         }
                     }
-                    self.emitter.send(self.frame(&chunk)).await?;
+                    self.send(&chunk, Frame::Chunk).await?;
                 }
                 StreamEvent::Error(err) => {
                     if may_move_on
@@ -362,8 +405,7 @@ impl Run<'_> {
                     }
                     self.outcome.finish_reason = Some("error".into());
                     self.outcome.error = Some(err.clone());
-                    self.emitter
-                        .send(emitter::data(&emitter::error_chunk(envelope, &err)))
+                    self.send(&emitter::error_chunk(envelope, &err), Frame::Failed)
                         .await?;
                     return Ok(Flow::Ended);
                 }
@@ -372,11 +414,31 @@ impl Run<'_> {
         Ok(Flow::Going)
     }
 
-    fn frame(&self, chunk: &ChatChunk) -> Bytes {
-        match self.format {
-            ChunkFormat::Chat => emitter::data(chunk),
-            ChunkFormat::Text => emitter::data(&crate::gateway::legacy::chunk_from_chat(chunk)),
+    /// Sends `chunk` in the client's format. Chat and legacy text frames are written straight
+    /// out; another ingress's renderer may turn one chunk into several events, or none.
+    async fn send(&mut self, chunk: &ChatChunk, frame: Frame) -> Result<(), Gone> {
+        let ChunkFormat::Ingress(renderer) = &mut self.format else {
+            let data = if matches!(self.format, ChunkFormat::Text) {
+                emitter::data(&crate::gateway::legacy::chunk_from_chat(chunk))
+            } else {
+                emitter::data(chunk)
+            };
+            self.emitter.send(data).await?;
+            if frame == Frame::Last {
+                self.emitter.send(emitter::done()).await?;
+            }
+            return Ok(());
+        };
+        let mut out = Vec::new();
+        match frame {
+            Frame::Chunk => renderer.chunk(chunk, &mut out),
+            Frame::Last => renderer.finish(chunk, &mut out),
+            Frame::Failed => renderer.fail(chunk, &mut out),
         }
+        for data in out {
+            self.emitter.send(data).await?;
+        }
+        Ok(())
     }
 
     fn estimated_usage(&self, request: &ChatRequest) -> Usage {
