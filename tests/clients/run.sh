@@ -2,6 +2,8 @@
 # Real client libraries against the real server binary, which talks to the provider emulator.
 # Installs its own Python environment and Node packages (cached outside the clone). Called by
 # scripts/test.sh with SWITCHBOARD_BIN and EMULATOR_BIN set to built binaries.
+# To run a subset: PYTEST_ARGS="python/test_anthropic_sdk.py" (default: python), and
+# NODE_TESTS="openai-sdk.test.js" (default: every *.test.js; "none" skips Node altogether).
 set -euo pipefail
 cd "$(dirname "$0")"
 : "${SWITCHBOARD_BIN:?build the server and set SWITCHBOARD_BIN}"
@@ -27,7 +29,10 @@ install_node_packages() {
   (cd "$node_cache" && npm ci --no-audit --no-fund --ignore-scripts --loglevel=error)
   echo "$node_stamp" >"$node_cache/.installed"
 }
-if command -v flock >/dev/null; then
+node_tests="${NODE_TESTS:-./*.test.js}"
+if [ "$node_tests" = none ]; then
+  :
+elif command -v flock >/dev/null; then
   (flock 9; install_node_packages) 9>"$cache/node.lock"  # not `&&`: that would suspend set -e inside
 else
   install_node_packages
@@ -63,8 +68,10 @@ done
 
 export SB_BASE_URL="http://127.0.0.1:$srv_port"
 status=0
-"$venv/bin/python" -m pytest -q -p no:cacheprovider python || status=$?
+# shellcheck disable=SC2086 # PYTEST_ARGS is a list of words
+"$venv/bin/python" -m pytest -q -p no:cacheprovider ${PYTEST_ARGS:-python} || status=$?
 
+if [ "$node_tests" = none ]; then exit "$status"; fi
 # The Node tests run from a copy beside a link to the cached node_modules (ESM ignores NODE_PATH).
 # Readable spec output goes to the terminal; the TAP summary ("# pass N", "# fail N") is printed after.
 mkdir "$work/node"
@@ -74,7 +81,7 @@ node_status=0
 (cd "$work/node" && "$node_bin" --test --test-timeout=60000 \
   --test-reporter=spec --test-reporter-destination=stdout \
   --test-reporter=tap --test-reporter-destination="$work/node.tap" \
-  ./*.test.js) || node_status=$?
+  $node_tests) || node_status=$?
 echo "--- node --test summary"
 grep -E '^# (tests|pass|fail|cancelled|skipped|todo) [0-9]+$' "$work/node.tap" || echo "# fail 1 (node --test wrote no summary)"
 if [ "$node_status" -ne 0 ]; then status=$node_status; fi
