@@ -50,6 +50,3 @@ pub(crate) fn chunk_error(error: Option<&serde_json::Value>) -> (u16, String) {
         .to_owned();
     (code, message)
 }
-
-#[cfg(test)]
-mod tests;

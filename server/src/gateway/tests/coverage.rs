@@ -78,10 +78,43 @@ const COVERED: &[(&str, &[&str])] = &[
             "stream_thinking_thought_summary.sse",
         ],
     ),
+    (
+        "openai-responses",
+        &[
+            "cassette_error_400_decimal_below_min_value.json",
+            "cassette_error_400_model_not_found.json",
+            "cassette_error_400_reasoning_item_without_following_item.json",
+            "cassette_nonstream_function_call_roundtrip.json",
+            "cassette_nonstream_parallel_function_calls.json",
+            "cassette_nonstream_reasoning_tool_roundtrip.json",
+            "cassette_nonstream_text.json",
+            "cassette_stream_reasoning_function_call_tool_choice_required.json",
+            "codex_cli_request_from_tests.json",
+            "error_400_unsupported_parameter_temperature.json",
+            "error_insufficient_quota.json",
+            "nonstream_reasoning_summary_encrypted_store_false.json",
+            "recording_nonstream_function_call_previous_response_id.json",
+            "recording_nonstream_incomplete_max_output_tokens.json",
+            "recording_nonstream_json_schema.json",
+            "recording_nonstream_reasoning_store_false.json",
+            "recording_nonstream_tool_choice_function.json",
+            "recording_store_false_then_get_404.json",
+            "recording_stream_function_call.json",
+            "recording_stream_text.json",
+            "snapshot_nonstream_text_cache_write_tokens.json",
+            "spec_create_response_examples.json",
+            "spec_stream_event_examples.json",
+            "stream_error_then_response_failed.chunks.txt",
+            "stream_function_call.sse",
+            "stream_reasoning_encrypted_function_call.sse",
+            "stream_reasoning_summary_function_calls.chunks.txt",
+            "stream_text.sse",
+        ],
+    ),
 ];
 
 /// The OpenAPI documents are schema references, not exchanges.
-const NOT_EXCHANGES: &[&str] = &["openapi.yaml"];
+const NOT_EXCHANGES: &[&str] = &["openapi.yaml", "README.md"];
 
 #[test]
 fn every_provider_fixture_is_covered() {

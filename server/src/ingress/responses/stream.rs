@@ -106,16 +106,13 @@ impl Renderer {
         let index = self.output.len();
         match &item {
             Open::Reasoning { .. } => {
+                // The summary part opens with the first summary text: encrypted-only
+                // reasoning is an item without parts, as OpenAI streams it.
                 let item_id = response::reasoning_id(&id);
                 self.emit(
                     out,
                     "response.output_item.added",
                     json!({"output_index": index, "item": {"type": "reasoning", "id": item_id, "summary": []}}),
-                );
-                self.emit(
-                    out,
-                    "response.reasoning_summary_part.added",
-                    json!({"item_id": item_id, "output_index": index, "summary_index": 0, "part": {"type": "summary_text", "text": ""}}),
                 );
             }
             Open::Message { .. } => {
@@ -155,16 +152,18 @@ impl Renderer {
         let item = match open {
             Open::Reasoning { text, encrypted } => {
                 let item_id = response::reasoning_id(&id);
-                self.emit(
+                if !text.is_empty() {
+                    self.emit(
                     out,
                     "response.reasoning_summary_text.done",
                     json!({"item_id": item_id, "output_index": index, "summary_index": 0, "text": text}),
                 );
-                self.emit(
+                    self.emit(
                     out,
                     "response.reasoning_summary_part.done",
                     json!({"item_id": item_id, "output_index": index, "summary_index": 0, "part": {"type": "summary_text", "text": text}}),
                 );
+                }
                 response::reasoning_item(&id, Some(&text), &encrypted)
                     .unwrap_or_else(|| json!({"type": "reasoning", "id": item_id, "summary": []}))
             }
@@ -212,6 +211,8 @@ impl Renderer {
                 out,
             );
         }
+        let first_text = !delta.is_empty()
+            && matches!(&self.open, Some(Open::Reasoning { text, .. }) if text.is_empty());
         if let Some(Open::Reasoning { text, encrypted }) = &mut self.open {
             text.push_str(delta);
             encrypted.extend(
@@ -224,6 +225,13 @@ impl Renderer {
         if !delta.is_empty() {
             let item_id = response::reasoning_id(&self.id());
             let index = self.output.len();
+            if first_text {
+                self.emit(
+                    out,
+                    "response.reasoning_summary_part.added",
+                    json!({"item_id": item_id, "output_index": index, "summary_index": 0, "part": {"type": "summary_text", "text": ""}}),
+                );
+            }
             self.emit(
                 out,
                 "response.reasoning_summary_text.delta",
