@@ -12,7 +12,7 @@ use crate::gateway::types::{
 };
 
 /// Every recorded (request, response status, response body) exchange.
-fn exchanges() -> Vec<(String, Value, u16, Value)> {
+pub(super) fn exchanges() -> Vec<(String, Value, u16, Value)> {
     let mut out = Vec::new();
     for f in [
         "cassette_400_invalid_request_error.json",
@@ -120,7 +120,7 @@ fn canonical_from_anthropic(body: &Value) -> ChatRequest {
 
 /// Equivalent Anthropic bodies compare equal: `caller` is response-only,
 /// a string content is one text block, and consecutive same-role turns merge.
-fn normalize(body: &Value) -> Value {
+pub(super) fn normalize(body: &Value) -> Value {
     let mut b = body.clone();
     let mut merged: Vec<Value> = Vec::new();
     for m in b["messages"].as_array().unwrap() {

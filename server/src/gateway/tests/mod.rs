@@ -6,6 +6,7 @@ mod coverage;
 mod empty_tool_arguments;
 mod gemini;
 mod gemini_embeddings;
+mod ingress_messages;
 mod ingress_responses;
 mod openai;
 mod openrouter;
