@@ -28,7 +28,7 @@ pub const METADATA_HEADER: HeaderName = HeaderName::from_static("x-openrouter-me
 
 /// The caller as the inference service sees it: the key, who called from which app, and
 /// whether the routing decision is wanted.
-pub(super) fn caller(req: &HttpRequest, key: InferenceKey) -> Caller {
+pub(super) fn caller(req: &HttpRequest, key: InferenceKey, api_type: &'static str) -> Caller {
     const HTTP_REFERER: HeaderName = HeaderName::from_static("http-referer");
     const X_OPENROUTER_TITLE: HeaderName = HeaderName::from_static("x-openrouter-title");
     const X_TITLE: HeaderName = HeaderName::from_static("x-title");
@@ -50,6 +50,7 @@ pub(super) fn caller(req: &HttpRequest, key: InferenceKey) -> Caller {
         with_metadata: headers
             .get(METADATA_HEADER)
             .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"enabled")),
+        api_type,
     }
 }
 
@@ -126,13 +127,14 @@ async fn serve(
     started: Instant,
 ) -> Result<HttpResponse, ApiError> {
     let legacy = matches!(format, ChunkFormat::Text);
+    let api_type = if legacy { "completions" } else { "chat" };
     let Served {
         generation_id,
         admission,
         answer,
     } = state
         .inference
-        .chat(caller(req, key), request, format, started)
+        .chat(caller(req, key, api_type), request, format, started)
         .await?;
     let response = match answer {
         ChatAnswer::Whole {
@@ -196,7 +198,7 @@ pub async fn embeddings(
     let started = Instant::now();
     let request: EmbeddingRequest = json::parse(&body)?;
     let served = (state.inference)
-        .embed(caller(&req, key), request, started)
+        .embed(caller(&req, key, "embeddings"), request, started)
         .await?;
     let response = HttpResponse::Ok()
         .insert_header((GENERATION_HEADER, served.generation_id))

@@ -106,7 +106,7 @@ async fn serve(
     } = state
         .inference
         .chat(
-            caller(req, key),
+            caller(req, key, renderer.api_type()),
             request,
             ChunkFormat::Ingress(renderer),
             started,

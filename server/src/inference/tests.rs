@@ -198,6 +198,7 @@ fn caller() -> Caller {
         }),
         attribution: Attribution::default(),
         with_metadata: false,
+        api_type: "chat",
     }
 }
 

@@ -42,28 +42,20 @@ pub enum ChunkFormat {
     Ingress(Box<dyn StreamRenderer>),
 }
 
-impl ChunkFormat {
-    /// The API the client spoke, for the generation record (`chat`, `completions`,
-    /// `responses`, `messages`).
-    pub fn api_type(&self) -> &'static str {
-        match self {
-            ChunkFormat::Chat => "chat",
-            ChunkFormat::Text => "completions",
-            ChunkFormat::Ingress(renderer) => renderer.api_type(),
-        }
-    }
-}
-
 impl std::fmt::Debug for ChunkFormat {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.api_type())
+        match self {
+            ChunkFormat::Chat => f.write_str("Chat"),
+            ChunkFormat::Text => f.write_str("Text"),
+            ChunkFormat::Ingress(renderer) => write!(f, "Ingress({})", renderer.api_type()),
+        }
     }
 }
 
 /// Renders the canonical chunk stream into an ingress protocol's SSE events. Protocols whose
 /// events carry state (open blocks, sequence numbers) keep it here; frames go to `out`.
 pub trait StreamRenderer: Send + 'static {
-    /// The API name the generation record gets.
+    /// The ingress API's name (`responses`, `messages`), as the generation record takes it.
     fn api_type(&self) -> &'static str;
     /// Frames for one canonical chunk (content, reasoning, tool-call deltas, finish reason).
     fn chunk(&mut self, chunk: &ChatChunk, out: &mut Vec<Bytes>);

@@ -200,16 +200,18 @@ fn rerender(raw: &[u8]) -> Vec<u8> {
     out.concat()
 }
 
-/// What a stream says, read independently: per block index, its type and concatenated deltas;
-/// the stop reason and final output tokens.
-fn summary(
-    raw: &[u8],
-) -> (
-    Vec<(String, String)>,
-    Option<String>,
-    Option<u64>,
-    Vec<String>,
-) {
+/// What a stream says, read independently.
+#[derive(Debug, PartialEq)]
+struct Summary {
+    /// Per block index: its type and what its start and deltas add up to.
+    blocks: Vec<(String, String)>,
+    stop: Option<String>,
+    output_tokens: Option<u64>,
+    /// The event types in order, `ping` and empty deltas left out.
+    types: Vec<String>,
+}
+
+fn summary(raw: &[u8]) -> Summary {
     let mut blocks: Vec<(String, String)> = Vec::new();
     let (mut stop, mut output, mut types) = (None, None, Vec::new());
     for data in naive_sse_data(raw) {
@@ -268,7 +270,12 @@ fn summary(
         .filter(|(t, s)| !(t == "text" && s.is_empty()))
         .cloned()
         .collect();
-    (blocks, stop, output, types)
+    Summary {
+        blocks,
+        stop,
+        output_tokens: output,
+        types,
+    }
 }
 
 #[test]
@@ -291,11 +298,10 @@ fn recorded_streams_render_back() {
     assert_eq!(streams.len(), 10);
     for (name, raw) in &streams {
         let ours = rerender(raw);
-        let (our_blocks, our_stop, our_output, our_types) = summary(&ours);
-        let (blocks, stop, output, types) = summary(raw);
-        assert_eq!(our_types, types, "{name}: the event sequence");
-        assert_eq!(our_stop, stop, "{name}");
-        assert_eq!(our_output, output, "{name}");
+        let (ours_said, said) = (summary(&ours), summary(raw));
+        assert_eq!(ours_said.types, said.types, "{name}: the event sequence");
+        assert_eq!(ours_said.stop, said.stop, "{name}");
+        assert_eq!(ours_said.output_tokens, said.output_tokens, "{name}");
         // Deltas may be cut differently (a tool call's id and name come with its start);
         // what each block adds up to may not.
         let squash = |b: &[(String, String)]| {
@@ -303,7 +309,7 @@ fn recorded_streams_render_back() {
                 .map(|(t, s)| (t.clone(), s.replace("\"\"", "")))
                 .collect::<Vec<_>>()
         };
-        assert_eq!(squash(&our_blocks), squash(&blocks), "{name}");
+        assert_eq!(squash(&ours_said.blocks), squash(&said.blocks), "{name}");
         // And the adapter reads our rendering as it read the recording.
         let again = decode_any_split(&Anthropic, &ctx("m"), &ours).response();
         let first = decode_any_split(&Anthropic, &ctx("m"), raw).response();
