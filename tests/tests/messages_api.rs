@@ -303,7 +303,7 @@ async fn errors_in_anthropics_envelope() {
     let reply = post(
         &api,
         Some(&key),
-        json!({"model": "anthropic/claude-haiku-4.5", "messages": [{"role": "system", "content": "x"}]}),
+        json!({"model": "anthropic/claude-haiku-4.5", "messages": [{"role": "tool", "content": "x"}]}),
     )
     .await;
     let error = &reply.expect(400)["error"];

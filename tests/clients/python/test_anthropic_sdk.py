@@ -98,7 +98,7 @@ def test_errors_map_to_sdk_exceptions(client, sb_base):
         client.messages.create(model="nobody/nothing", max_tokens=10, messages=[{"role": "user", "content": "hi"}])
     assert raised.value.body["error"]["type"] == "not_found_error"
     with pytest.raises(anthropic.BadRequestError):
-        client.messages.create(model="openai/gpt-4o-mini", max_tokens=10, messages=[{"role": "system", "content": "x"}])
+        client.messages.create(model="openai/gpt-4o-mini", max_tokens=10, messages=[{"role": "tool", "content": "x"}])
     bad = anthropic.Anthropic(base_url=sb_base + "/api", api_key="sk-or-v1-" + "0" * 64, max_retries=0)
     with pytest.raises(anthropic.AuthenticationError):
         bad.messages.create(model="openai/gpt-4o-mini", max_tokens=10, messages=[{"role": "user", "content": "hi"}])

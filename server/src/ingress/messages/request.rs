@@ -65,28 +65,23 @@ fn str_of<'a>(v: &'a Value, key: &str) -> Option<&'a str> {
 pub fn to_chat(req: &MessagesRequest) -> Result<ChatRequest, InvalidRequest> {
     let mut messages = Vec::new();
     if let Some(system) = &req.system {
-        let parts = match system {
-            Value::String(s) => MessageContent::Text(s.clone()),
-            Value::Array(blocks) => MessageContent::Parts(
-                blocks
-                    .iter()
-                    .enumerate()
-                    .map(|(j, b)| part(b, &format!("system[{j}]")))
-                    .collect::<Result<_, _>>()?,
-            ),
-            _ => return Err(InvalidRequest::new("system: expected a string or blocks")),
-        };
         let mut m = Message::new(Role::System, "");
-        m.content = Some(parts);
+        m.content = Some(system_content(system, "system")?);
         messages.push(m);
     }
     for (i, m) in req.messages.iter().enumerate() {
         match m.role.as_str() {
             "user" => user_turn(&m.content, i, &mut messages)?,
             "assistant" => messages.push(assistant_turn(&m.content, i)?),
+            // Claude Code sends system turns between the others; they stay system messages.
+            "system" => {
+                let mut system = Message::new(Role::System, "");
+                system.content = Some(system_content(&m.content, &format!("messages[{i}]"))?);
+                messages.push(system);
+            }
             other => {
                 return Err(InvalidRequest::new(format!(
-                    "messages[{i}].role: expected user or assistant, got {other:?}"
+                    "messages[{i}].role: expected user, assistant or system, got {other:?}"
                 )));
             }
         }
@@ -121,6 +116,23 @@ pub fn to_chat(req: &MessagesRequest) -> Result<ChatRequest, InvalidRequest> {
         extra: Map::new(),
         ..ChatRequest::default()
     })
+}
+
+/// `system` (top-level or a system turn): a string or text blocks.
+fn system_content(system: &Value, at: &str) -> Result<MessageContent, InvalidRequest> {
+    match system {
+        Value::String(s) => Ok(MessageContent::Text(s.clone())),
+        Value::Array(blocks) => Ok(MessageContent::Parts(
+            blocks
+                .iter()
+                .enumerate()
+                .map(|(j, b)| part(b, &format!("{at}[{j}]")))
+                .collect::<Result<_, _>>()?,
+        )),
+        _ => Err(InvalidRequest::new(format!(
+            "{at}: expected a string or blocks"
+        ))),
+    }
 }
 
 /// A user turn: `tool_result` blocks become `tool` messages (first, as they answer the calls
