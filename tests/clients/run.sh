@@ -4,6 +4,8 @@
 # scripts/test.sh with SWITCHBOARD_BIN and EMULATOR_BIN set to built binaries.
 # To run a subset: PYTEST_ARGS="python/test_anthropic_sdk.py" (default: python), and
 # NODE_TESTS="openai-sdk.test.js" (default: every *.test.js; "none" skips Node altogether).
+# The coding agents (Codex CLI, Claude Code; agents/package.json) are installed into the cache
+# and driven by python/test_agents.py; AGENTS=none skips installing them (their tests skip).
 set -euo pipefail
 cd "$(dirname "$0")"
 : "${SWITCHBOARD_BIN:?build the server and set SWITCHBOARD_BIN}"
@@ -36,6 +38,27 @@ elif command -v flock >/dev/null; then
   (flock 9; install_node_packages) 9>"$cache/node.lock"  # not `&&`: that would suspend set -e inside
 else
   install_node_packages
+fi
+
+# The coding agents, reinstalled only when their lock changes. Their install scripts run: they
+# place the native binaries.
+agents_cache="$cache/agents"
+agents_stamp="$(cat agents/package.json agents/package-lock.json | sha256sum | cut -d' ' -f1)"
+install_agents() {
+  if [ "$(cat "$agents_cache/.installed" 2>/dev/null)" = "$agents_stamp" ]; then return; fi
+  rm -rf "$agents_cache"
+  mkdir -p "$agents_cache"
+  cp agents/package.json agents/package-lock.json "$agents_cache/"
+  (cd "$agents_cache" && npm ci --no-audit --no-fund --loglevel=error)
+  echo "$agents_stamp" >"$agents_cache/.installed"
+}
+if [ "${AGENTS:-}" != none ]; then
+  if command -v flock >/dev/null; then
+    (flock 9; install_agents) 9>"$cache/agents.lock"
+  else
+    install_agents
+  fi
+  export SB_AGENTS_BIN="$agents_cache/node_modules/.bin"
 fi
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
