@@ -434,8 +434,8 @@ fn check_stream(name: &str, raw: &[u8]) -> ChatResponse {
     r
 }
 
-#[test]
-fn every_recorded_stream_translates() {
+/// Every recorded successful stream: (name, raw SSE bytes).
+pub(super) fn recorded_streams() -> Vec<(String, Vec<u8>)> {
     let mut streams: Vec<(String, Vec<u8>)> = [
         "stream_text_basic.sse",
         "stream_text_recorded_padded.sse",
@@ -452,7 +452,12 @@ fn every_recorded_stream_translates() {
         }
     }
     assert_eq!(streams.len(), 10);
-    for (name, raw) in &streams {
+    streams
+}
+
+#[test]
+fn every_recorded_stream_translates() {
+    for (name, raw) in &recorded_streams() {
         check_stream(name, raw);
     }
 }

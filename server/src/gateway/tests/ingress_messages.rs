@@ -7,7 +7,7 @@
 use bytes::Bytes;
 use serde_json::{Value, json};
 
-use super::anthropic::{exchanges, normalize};
+use super::anthropic::{exchanges, normalize, recorded_streams};
 use super::support::{self, ctx, decode_any_split, naive_sse_data};
 use crate::gateway::providers::ProviderAdapter;
 use crate::gateway::providers::anthropic::Anthropic;
@@ -280,23 +280,7 @@ fn summary(raw: &[u8]) -> Summary {
 
 #[test]
 fn recorded_streams_render_back() {
-    let mut streams: Vec<(String, Vec<u8>)> = [
-        "stream_text_basic.sse",
-        "stream_text_recorded_padded.sse",
-        "stream_tool_use_input_json_delta.sse",
-        "stream_thinking_signature_delta.sse",
-        "stream_refusal_stop_reason.sse",
-    ]
-    .iter()
-    .map(|f| (f.to_string(), support::bytes(&format!("anthropic/{f}"))))
-    .collect();
-    for (name, _, status, body) in exchanges() {
-        if let (200, Value::String(s)) = (status, body) {
-            streams.push((name, s.into_bytes()));
-        }
-    }
-    assert_eq!(streams.len(), 10);
-    for (name, raw) in &streams {
+    for (name, raw) in &recorded_streams() {
         let ours = rerender(raw);
         let (ours_said, said) = (summary(&ours), summary(raw));
         assert_eq!(ours_said.types, said.types, "{name}: the event sequence");

@@ -1,7 +1,33 @@
 //! Errors in the Responses API's shape: `{"error":{"message","type","param","code"}}`, as the
 //! OpenAI SDKs read them, with OpenRouter's `metadata` (the provider's raw error) when known.
 
-use serde_json::{Value, json};
+use serde::Serialize;
+use serde_json::Value;
+use utoipa::ToSchema;
+
+/// An error of `POST /responses`.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = ResponsesErrorBody)]
+pub struct ErrorBody {
+    pub error: ErrorDetail,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = ResponsesErrorDetail)]
+pub struct ErrorDetail {
+    pub message: String,
+    /// `invalid_request_error`, `authentication_error`, `rate_limit_error`, `server_error`...
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    /// The request field at fault, when known.
+    pub param: Option<String>,
+    /// `invalid_api_key`, `model_not_found`, `rate_limit_exceeded`, `server_error`...
+    pub code: &'static str,
+    /// The provider's raw error and the routing attempts (OpenRouter's extra).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    pub metadata: Option<Value>,
+}
 
 /// OpenAI's string code for an HTTP status.
 pub fn code_for(status: u16) -> &'static str {
@@ -41,14 +67,14 @@ pub fn body(status: u16, message: &str, metadata: Option<&Value>) -> Value {
                     .chars()
                     .all(|c| c.is_ascii_alphanumeric() || "_.[]".contains(c))
         });
-    let mut error = json!({
-        "message": message,
-        "type": type_for(status),
-        "param": param,
-        "code": code_for(status),
-    });
-    if let Some(metadata) = metadata {
-        error["metadata"] = metadata.clone();
-    }
-    json!({ "error": error })
+    let body = ErrorBody {
+        error: ErrorDetail {
+            message: message.to_owned(),
+            kind: type_for(status),
+            param: param.map(str::to_owned),
+            code: code_for(status),
+            metadata: metadata.cloned(),
+        },
+    };
+    serde_json::to_value(body).expect("serializable error")
 }
