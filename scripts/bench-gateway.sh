@@ -3,7 +3,9 @@
 # measured with wrk beside the same requests sent to the emulator directly. Loopback only;
 # every run is bounded in time. Prints latency at concurrency 1 and throughput at concurrency
 # 64 for both (and their ratio), stream latency, and the server's memory per open stream
-# (BENCH_STREAMS open streams, default 2000).
+# (BENCH_STREAMS open streams, default 2000). The Anthropic Messages ingress is measured against
+# the emulator's /v1/messages (an Anthropic upstream behind it); the Responses ingress against
+# the emulator's chat completions, which serve it (the emulator has no Responses endpoint).
 #
 # Usage: scripts/bench-gateway.sh [seconds per run, default 10]
 # BENCH_BIN_DIR=<folder holding switchboard and provider-emulator> measures those binaries
@@ -30,7 +32,8 @@ emu=$(free_port); srv=$(free_port)
 "$bin/provider-emulator" --host 127.0.0.1 --port "$emu" --api-key emulator-key --workers 1 --log-capacity 0 >"$work/emu.log" 2>&1 &
 pids+=($!)
 ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
-OPENAI_API_KEY=emulator-key OPENAI_BASE_URL="http://127.0.0.1:$emu/v1" DATA_DIR="$work/data" BIND="127.0.0.1:$srv" \
+OPENAI_API_KEY=emulator-key OPENAI_BASE_URL="http://127.0.0.1:$emu/v1" \
+  ANTHROPIC_API_KEY=emulator-key ANTHROPIC_BASE_URL="http://127.0.0.1:$emu" DATA_DIR="$work/data" BIND="127.0.0.1:$srv" \
   RATE_LIMIT_KEY_REQUESTS_PER_WINDOW=1000000000 RATE_LIMIT_ORG_REQUESTS_PER_WINDOW=1000000000 \
   ADMIN_EMAIL=bench-admin@example.com ADMIN_PASSWORD="correct horse battery staple" \
   WORKERS=1 LOG=warn STREAM_KEEP_ALIVE_MS=5000 "$bin/switchboard" >"$work/srv.log" 2>&1 &
@@ -58,11 +61,15 @@ wrk.headers["content-type"] = "application/json"
 wrk.body = io.open("$body_file"):read("*a")
 LUA
 cpu_ticks() { awk '{print $14+$15}' "/proc/$1/stat"; } # user+system, in clock ticks
-run() { # label url auth model stream connections
-  printf '{"model":"%s","stream":%s,"messages":[{"role":"user","content":"Hello benchmark"}]}' "$4" "$5" >"$body_file"
+run() { # label url auth model stream connections [body: chat (default), responses, messages]
+  case "${7:-chat}" in
+    chat) printf '{"model":"%s","stream":%s,"messages":[{"role":"user","content":"Hello benchmark"}]}' "$4" "$5" ;;
+    responses) printf '{"model":"%s","stream":%s,"input":"Hello benchmark"}' "$4" "$5" ;;
+    messages) printf '{"model":"%s","stream":%s,"max_tokens":64,"messages":[{"role":"user","content":"Hello benchmark"}]}' "$4" "$5" ;;
+  esac >"$body_file"
   local srv0 emu0
   srv0=$(cpu_ticks "${pids[1]}"); emu0=$(cpu_ticks "${pids[0]}")
-  ${PIN:+taskset -c "$PIN"} wrk -t1 -c"$6" -d"${secs}s" --latency -s "$work/post.lua" -H "authorization: Bearer $3" "$2" >"$work/$1.txt"
+  ${PIN:+taskset -c "$PIN"} wrk -t1 -c"$6" -d"${secs}s" --latency -s "$work/post.lua" -H "authorization: Bearer $3" -H "anthropic-version: 2023-06-01" "$2" >"$work/$1.txt"
   local rps p50 p99 n cpu
   rps=$(awk '/Requests\/sec/ {print $2}' "$work/$1.txt")
   p50=$(awk '$1=="50%" {print $2}' "$work/$1.txt")
@@ -88,6 +95,12 @@ run direct-c64 "$direct" emulator-key gpt-4o-mini false 64
 run gateway-c64 "$gateway" "$key" openai/gpt-4o-mini false 64
 run direct-stream-c1 "$direct" emulator-key gpt-4o-mini true 1
 run gateway-stream-c1 "$gateway" "$key" openai/gpt-4o-mini true 1
+run gateway-responses-c1 "http://127.0.0.1:$srv/api/v1/responses" "$key" openai/gpt-4o-mini false 1 responses
+run gateway-responses-c64 "http://127.0.0.1:$srv/api/v1/responses" "$key" openai/gpt-4o-mini false 64 responses
+run direct-messages-c1 "http://127.0.0.1:$emu/v1/messages" emulator-key claude-haiku-4-5 false 1 messages
+run gateway-messages-c1 "http://127.0.0.1:$srv/api/v1/messages" "$key" anthropic/claude-haiku-4.5 false 1 messages
+run direct-messages-c64 "http://127.0.0.1:$emu/v1/messages" emulator-key claude-haiku-4-5 false 64 messages
+run gateway-messages-c64 "http://127.0.0.1:$srv/api/v1/messages" "$key" anthropic/claude-haiku-4.5 false 64 messages
 # The same c1 runs with the request path (load generator, emulator, server) confined to one
 # CPU. On a VM, waking a thread on the other (idle, halted) vCPU costs tens of microseconds
 # with a long tail, and a request through the gateway makes four such wake-ups where a direct
@@ -108,7 +121,9 @@ python3 - "$work" <<'PY'
 import sys
 w = sys.argv[1]
 r = lambda n: float(open(f"{w}/{n}.rps").read())
-print(f"throughput ratio at c64: {r('gateway-c64') / r('direct-c64'):.2f} x direct")
+print(f"throughput ratio at c64: {r('gateway-c64') / r('direct-c64'):.2f} x direct; "
+      f"/responses {r('gateway-responses-c64') / r('direct-c64'):.2f}; "
+      f"/messages {r('gateway-messages-c64') / r('direct-messages-c64'):.2f}")
 def us(label, pct):
     for line in open(f"{w}/{label}.wrk"):
         parts = line.split()
@@ -123,7 +138,9 @@ for pct in ("50%", "99%"):
     if os.path.exists(f"{w}/gateway-c1-one-cpu.wrk"):
         one_cpu = f"; on one CPU {us('gateway-c1-one-cpu', pct) - us('direct-c1-one-cpu', pct):.0f} us"
     print(f"added latency at c1, {pct}: {us('gateway-c1', pct) - us('direct-c1', pct):.0f} us; "
-          f"stream {us('gateway-stream-c1', pct) - us('direct-stream-c1', pct):.0f} us{one_cpu}")
+          f"stream {us('gateway-stream-c1', pct) - us('direct-stream-c1', pct):.0f} us{one_cpu}; "
+          f"/responses {us('gateway-responses-c1', pct) - us('direct-c1', pct):.0f} us; "
+          f"/messages {us('gateway-messages-c1', pct) - us('direct-messages-c1', pct):.0f} us")
 PY
 
 # Memory per open stream: N clients hold streams whose upstream waits 60 s for its first token.
