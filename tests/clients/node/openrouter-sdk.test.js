@@ -195,3 +195,38 @@ test("@openrouter/sdk unknown model -> NotFoundResponseError", async () => {
     },
   );
 });
+
+// The Responses API through the SDK's strict (zod) result and event schemas.
+for (const model of MODELS) {
+  test(`@openrouter/sdk responses.send via ${model}`, async () => {
+    const result = await sdk(() => client.responses.send({ responsesRequest: { model, input: "Hello OpenRouter" } }));
+    assert.equal(result.status, "completed");
+    assert.equal(result.output[0].content[0].text, "You said: Hello OpenRouter");
+    assert.ok(result.usage.inputTokens > 0 && result.usage.outputTokens > 0);
+    assert.ok(result.usage.cost > 0);
+  });
+
+  test(`@openrouter/sdk responses.send stream with a function call via ${model}`, async () => {
+    const stream = await sdk(() =>
+      client.responses.send({
+        responsesRequest: {
+          model,
+          input: "Weather in Oslo?",
+          stream: true,
+          tools: [{ type: "function", name: "get_weather", parameters: WEATHER_PARAMETERS }],
+          toolChoice: "required",
+        },
+      }),
+    );
+    const events = [];
+    await sdk(async () => {
+      for await (const event of stream) events.push(event);
+    });
+    assert.deepEqual(events.slice(0, 2).map((e) => e.type), ["response.created", "response.in_progress"]);
+    const completed = events.at(-1);
+    assert.equal(completed.type, "response.completed");
+    const call = completed.response.output.find((item) => item.type === "function_call");
+    assert.equal(call.name, "get_weather");
+    assert.equal(typeof JSON.parse(call.arguments).city, "string");
+  });
+}

@@ -310,7 +310,6 @@ fn canonical(raw: &Value) -> ChatResponse {
 const NOT_EMITTED: &[&str] = &[
     "background",
     "billing",
-    "completed_at",
     "conversation",
     "max_tool_calls",
     "prompt",

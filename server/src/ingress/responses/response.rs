@@ -28,6 +28,8 @@ impl Echo {
             req.parallel_tool_calls.unwrap_or(true).into(),
         );
         put("temperature", req.temperature.unwrap_or(1.0).into());
+        put("frequency_penalty", Value::Null);
+        put("presence_penalty", Value::Null);
         put("top_p", req.top_p.unwrap_or(1.0).into());
         put(
             "tool_choice",
@@ -79,6 +81,12 @@ pub fn envelope(
     o.insert("created_at".into(), created.into());
     o.insert("model".into(), model.into());
     o.insert("status".into(), status.into());
+    // Finished (or failed) now: the gateway renders the response object as the answer ends.
+    let completed_at = match status {
+        "in_progress" => Value::Null,
+        _ => unix_now().into(),
+    };
+    o.insert("completed_at".into(), completed_at);
     o.insert("error".into(), Value::Null);
     o.insert("incomplete_details".into(), Value::Null);
     o.insert("output".into(), output.into());
@@ -144,6 +152,12 @@ pub fn render(response: &ChatResponse, echo: &Echo) -> Value {
         o.insert("provider".into(), provider.as_str().into());
     }
     Value::Object(o)
+}
+
+fn unix_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
 }
 
 pub fn message_id(id: &str) -> String {
@@ -236,7 +250,14 @@ pub fn render_usage(u: &Usage) -> Value {
         usage["is_byok"] = byok.into();
     }
     if let Some(details) = &u.cost_details {
-        usage["cost_details"] = details.clone();
+        // The Responses names of OpenRouter's upstream cost split (input/output, not
+        // prompt/completions).
+        let get = |k: &str| details.get(k).cloned().unwrap_or(Value::Null);
+        usage["cost_details"] = json!({
+            "upstream_inference_cost": get("upstream_inference_cost"),
+            "upstream_inference_input_cost": get("upstream_inference_prompt_cost"),
+            "upstream_inference_output_cost": get("upstream_inference_completions_cost"),
+        });
     }
     usage
 }
