@@ -81,6 +81,39 @@ fn thinking_blocks_and_markers_survive_a_turn() {
 }
 
 #[test]
+fn what_the_canonical_form_narrows_reaches_anthropic_as_sent() {
+    let body = json!({"model": "claude-sonnet-4-5", "max_tokens": 1000,
+        "thinking": {"type": "adaptive"},
+        "service_tier": "standard_only", "context_management": {"edits": [{"type": "clear_tool_uses_20250919"}]},
+        "session_id": "s-1", "usage": {"include": true},
+        "tools": [
+            {"name": "f", "input_schema": {"type": "object"}, "cache_control": {"type": "ephemeral"}},
+            {"type": "web_search_20250305", "name": "web_search", "max_uses": 2},
+        ],
+        "messages": [{"role": "user", "content": "hi"}]});
+    let sent = through_ingress(&body);
+    for k in ["thinking", "service_tier", "context_management", "tools"] {
+        assert_eq!(sent[k], body[k], "{k}");
+    }
+    assert!(sent.get("session_id").is_none() && sent.get("usage").is_none());
+
+    // Another protocol gets the canonical form only.
+    let parsed: MessagesRequest = serde_json::from_value(body).unwrap();
+    let req = messages::to_chat(&parsed).unwrap();
+    let openai = crate::gateway::providers::openai_compat::OpenAiCompat
+        .build_request(&req, &ctx("gpt-4o"))
+        .unwrap()
+        .body
+        .json();
+    assert!(openai.get("service_tier").is_none() && openai.get("thinking").is_none());
+    assert_eq!(
+        openai["tools"].as_array().unwrap().len(),
+        1,
+        "the server tool is Anthropic's"
+    );
+}
+
+#[test]
 fn recorded_responses_render_back() {
     let mut n = 0;
     let pc = support::json("anthropic/prompt_caching_and_thinking.json");

@@ -18,8 +18,8 @@ pub use embeddings::{
 };
 pub use reasoning::ReasoningDetail;
 pub use request::{
-    ChatRequest, FunctionDef, JsonSchemaFormat, Message, ReasoningConfig, ResponseFormat, Role,
-    Stop, StreamOptions, Tool, ToolChoice, UsageOptions,
+    ChatRequest, FunctionDef, JsonSchemaFormat, Message, NativeBody, ReasoningConfig,
+    ResponseFormat, Role, Stop, StreamOptions, Tool, ToolChoice, UsageOptions,
 };
 pub use response::{ChatResponse, Choice, FinishReason, FunctionCall, ResponseMessage, ToolCall};
 pub use usage::{CompletionTokensDetails, PromptTokensDetails, Usage};

@@ -89,6 +89,20 @@ pub struct ChatRequest {
 
     #[serde(flatten)]
     pub extra: Map<String, Value>,
+
+    /// The client's own body when it spoke a provider's protocol (the Messages ingress): an
+    /// adapter of that protocol carries over what the canonical form does not model. Never
+    /// read from or written to JSON.
+    #[serde(skip)]
+    pub native: Option<NativeBody>,
+}
+
+/// A request body in a provider's wire protocol, as the client sent it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NativeBody {
+    /// The adapter protocol it is written in (`anthropic`).
+    pub protocol: &'static str,
+    pub body: std::sync::Arc<Map<String, Value>>,
 }
 
 impl ChatRequest {

@@ -11,8 +11,8 @@ use serde_json::{Map, Value, json};
 use super::super::InvalidRequest;
 use crate::gateway::types::{
     ChatRequest, ContentPart, FileData, FunctionDef, ImageUrl, JsonSchemaFormat, Message,
-    MessageContent, ReasoningConfig, ReasoningDetail, ResponseFormat, Role, Stop, Tool, ToolCall,
-    ToolChoice,
+    MessageContent, NativeBody, ReasoningConfig, ReasoningDetail, ResponseFormat, Role, Stop, Tool,
+    ToolCall, ToolChoice,
 };
 
 const FORMAT: &str = ReasoningDetail::FORMAT_ANTHROPIC;
@@ -44,6 +44,10 @@ pub struct MessagesRequest {
     pub provider: Option<Value>,
     pub plugins: Option<Vec<Value>>,
     pub transforms: Option<Vec<String>>,
+    /// Fields the gateway does not model (`service_tier`, `context_management`,
+    /// `container`...): carried to an Anthropic upstream unchanged, dropped for others.
+    #[serde(flatten)]
+    pub unknown: Map<String, Value>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -114,8 +118,34 @@ pub fn to_chat(req: &MessagesRequest) -> Result<ChatRequest, InvalidRequest> {
         plugins: req.plugins.clone(),
         transforms: req.transforms.clone(),
         extra: Map::new(),
+        native: Some(native_body(req)),
         ..ChatRequest::default()
     })
+}
+
+/// What an Anthropic upstream receives as the client sent it: the fields the canonical form
+/// narrows (tools with server tools and per-tool `cache_control`, `tool_choice`, `thinking`
+/// such as `adaptive`, `metadata`) and those it does not model at all.
+fn native_body(req: &MessagesRequest) -> NativeBody {
+    let mut body = req.unknown.clone();
+    // OpenRouter's own fields are the gateway's, never the provider's.
+    for key in ChatRequest::OPENROUTER_ONLY.iter().chain(&["session_id"]) {
+        body.remove(*key);
+    }
+    for (key, value) in [
+        ("tools", req.tools.as_ref().map(|t| Value::Array(t.clone()))),
+        ("tool_choice", req.tool_choice.clone()),
+        ("thinking", req.thinking.clone()),
+        ("metadata", req.metadata.clone()),
+    ] {
+        if let Some(value) = value {
+            body.insert(key.into(), value);
+        }
+    }
+    NativeBody {
+        protocol: crate::gateway::providers::anthropic::PROTOCOL,
+        body: std::sync::Arc::new(body),
+    }
 }
 
 /// `system` (top-level or a system turn): a string or text blocks.

@@ -90,6 +90,14 @@ pub(super) fn build(req: &ChatRequest, ctx: &CallContext) -> Result<Value, Trans
             json!({"format": {"type": "json_schema", "schema": schema}}),
         );
     }
+    if let Some(native) = req.native.as_ref().filter(|n| n.protocol == PROTOCOL) {
+        // The client spoke this protocol: what it sent in fields the canonical form narrows
+        // (server tools, per-tool cache_control, adaptive thinking) or does not model at all
+        // (service_tier, context_management, ...) reaches the provider as sent.
+        for (key, value) in native.body.iter() {
+            body.insert(key.clone(), value.clone());
+        }
+    }
     Ok(Value::Object(body))
 }
 
