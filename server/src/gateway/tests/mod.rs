@@ -8,6 +8,7 @@ mod gemini;
 mod gemini_embeddings;
 mod ingress_messages;
 mod ingress_responses;
+mod ingress_responses_stream;
 mod openai;
 mod openrouter;
 mod support;
