@@ -43,6 +43,9 @@ pub struct Model {
     /// The output cap the gateway set because the balance could afford no more (the request
     /// named no `max_tokens`); `None` when the request went upstream as sent.
     pub capped_max_tokens: Option<i64>,
+    /// The API the request came through: `chat`, `completions` (legacy), `embeddings`,
+    /// `responses` or `messages`.
+    pub api_type: String,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

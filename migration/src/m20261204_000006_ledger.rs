@@ -101,6 +101,16 @@ impl MigrationTrait for Migration {
                     .to_owned(),
             )
             .await?;
+        // Which API the request came through: chat, completions, embeddings, responses or
+        // messages.
+        manager
+            .alter_table(
+                Table::alter()
+                    .table(Generations::Table)
+                    .add_column(string(Generations::ApiType).default("chat"))
+                    .to_owned(),
+            )
+            .await?;
         // A key's spend in the current UTC day, week (from Monday) and month, with the period
         // each counter belongs to (days since 1970 for the day and the week's Monday, year × 12
         // + month for the month): a counter of an earlier period counts as zero, and the usage
@@ -150,6 +160,14 @@ impl MigrationTrait for Migration {
                 )
                 .await?;
         }
+        manager
+            .alter_table(
+                Table::alter()
+                    .table(Generations::Table)
+                    .drop_column(Generations::ApiType)
+                    .to_owned(),
+            )
+            .await?;
         manager
             .alter_table(
                 Table::alter()
@@ -227,4 +245,5 @@ enum ApiKeys {
 enum Generations {
     Table,
     CappedMaxTokens,
+    ApiType,
 }

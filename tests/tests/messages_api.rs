@@ -91,6 +91,12 @@ async fn plain_message_through_each_upstream_protocol() {
         assert!(usage["output_tokens"].as_u64().unwrap() > 0);
         assert!(usage["cache_read_input_tokens"].is_u64());
         assert!(usage["cache_creation_input_tokens"].is_u64());
+        // The generation record says which API it came through.
+        let generation = body["id"].as_str().unwrap();
+        let record = api
+            .get(&format!("/api/v1/generation?id={generation}"), Some(&key))
+            .await;
+        assert_eq!(record.expect(200)["data"]["api_type"], "messages");
     }
 }
 

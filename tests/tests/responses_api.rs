@@ -98,7 +98,7 @@ async fn plain_text_through_each_upstream_protocol() {
         assert!(usage["output_tokens_details"]["reasoning_tokens"].is_u64());
         assert!(usage["cost"].as_f64().unwrap() > 0.0);
 
-        // The generation record is the same as for chat completions.
+        // The generation record is the same as for chat completions, and says which API.
         let record = api
             .get(&format!("/api/v1/generation?id={generation}"), Some(&key))
             .await;
@@ -106,6 +106,7 @@ async fn plain_text_through_each_upstream_protocol() {
         assert_eq!(data["model"], model);
         assert_eq!(data["provider_name"], provider);
         assert_eq!(data["total_cost"], usage["cost"]);
+        assert_eq!(data["api_type"], "responses");
     }
 }
 

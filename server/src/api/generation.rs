@@ -47,7 +47,8 @@ pub struct GenerationView {
     pub created_at: DateTime<Utc>,
     pub model: String,
     pub provider_name: Option<String>,
-    pub api_type: &'static str,
+    /// `completions` (chat and legacy), `embeddings`, `responses` or `messages`.
+    pub api_type: String,
     pub app_id: Option<i64>,
     pub http_referer: Option<String>,
     pub origin: String,
@@ -124,7 +125,12 @@ impl GenerationView {
             created_at: g.created_at,
             model: g.model,
             provider_name: g.provider,
-            api_type: "completions",
+            // OpenRouter calls chat completions "completions".
+            api_type: if g.api_type == "chat" {
+                "completions".to_owned()
+            } else {
+                g.api_type
+            },
             app_id: None,
             http_referer: g.http_referer,
             user_agent: g.user_agent,

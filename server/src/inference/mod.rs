@@ -74,8 +74,7 @@ pub struct Caller {
     /// `X-OpenRouter-Metadata: enabled`: the routing decision goes into the answer.
     pub with_metadata: bool,
     /// The API the client spoke: `chat`, `completions`, `embeddings`, `responses` or
-    /// `messages`. Not recorded yet: the generation record's `api_type` column (the usage
-    /// work) takes it from here, in `record::Recording::of`.
+    /// `messages` (kept on the generation record).
     pub api_type: &'static str,
 }
 

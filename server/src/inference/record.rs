@@ -51,6 +51,8 @@ pub(super) struct Recording {
     pub created_at: DateTime<Utc>,
     /// The output cap its funding set (the balance could afford no more).
     pub capped_max_tokens: Option<u64>,
+    /// The API it came through (see [`super::Caller::api_type`]).
+    pub api_type: &'static str,
 }
 
 impl Recording {
@@ -70,6 +72,7 @@ impl Recording {
             attribution: caller.attribution,
             created_at: Utc::now(),
             capped_max_tokens: None,
+            api_type: caller.api_type,
         }
     }
 
@@ -118,6 +121,7 @@ impl Recording {
             error: outcome.error.map(|e| e.message),
             created_at: self.created_at,
             capped_max_tokens: self.capped_max_tokens.map(count),
+            api_type: self.api_type.to_owned(),
         }
     }
 }

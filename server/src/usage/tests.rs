@@ -81,6 +81,7 @@ pub(crate) fn generation(n: usize, at: DateTime<Utc>) -> generation::Model {
         error: None,
         created_at: at + chrono::Duration::microseconds(n as i64 * 1_234),
         capped_max_tokens: n.is_multiple_of(7).then_some(n as i64 * 10),
+        api_type: ["chat", "responses", "messages"][n % 3].into(),
     }
 }
 

@@ -23,7 +23,7 @@ use crate::billing::leases::{key_key, org_key};
 use crate::billing::money::Nanos;
 
 /// The generation table's columns, in bind order (both dialects).
-const GENERATION_COLUMNS: [&str; 28] = [
+const GENERATION_COLUMNS: [&str; 29] = [
     "id",
     "org_id",
     "api_key_hash",
@@ -52,6 +52,7 @@ const GENERATION_COLUMNS: [&str; 28] = [
     "error",
     "created_at",
     "capped_max_tokens",
+    "api_type",
 ];
 
 /// A batch's records grouped by kind, as the dialect modules write them.

@@ -242,6 +242,7 @@ fn insert_generations<'q>(
         .bind(opt(|r| r.error.as_deref()))
         .bind(created)
         .bind(opt_int(|r| r.capped_max_tokens))
+        .bind(text(|r| &r.api_type))
 }
 
 #[cfg(test)]
@@ -252,7 +253,8 @@ mod tests {
     fn the_generation_insert_binds_one_array_per_column() {
         assert!(INSERT_GENERATIONS.contains("$27::timestamptz[]"));
         assert!(INSERT_GENERATIONS.contains("$28::int8[]"));
-        assert!(!INSERT_GENERATIONS.contains("$29"));
+        assert!(INSERT_GENERATIONS.contains("$29::text[]"));
+        assert!(!INSERT_GENERATIONS.contains("$30"));
     }
 
     #[test]
@@ -266,7 +268,7 @@ mod tests {
         assert_eq!(count("bool[]"), 3);
         assert_eq!(count("int8[]"), 9);
         assert_eq!(count("timestamptz[]"), 1);
-        assert_eq!(count("text[]"), 15);
+        assert_eq!(count("text[]"), 16);
         assert!(
             INSERT_GENERATIONS.contains("$8::bool[]") && INSERT_GENERATIONS.contains("$17::int8[]")
         );

@@ -21,7 +21,7 @@ use super::{ByKind, GENERATION_COLUMNS};
 use crate::billing::periods::Periods;
 
 /// Rows per statement, largest first: a batch's generations are cut into these so that only
-/// three statement texts exist and each is prepared once (64 rows bind 1,792 parameters, far
+/// three statement texts exist and each is prepared once (64 rows bind 1,856 parameters, far
 /// under SQLite's 32,766).
 const CHUNKS: [usize; 3] = [64, 8, 1];
 
@@ -198,6 +198,7 @@ fn bind(
     put(&r.error.as_deref())?;
     put(&timestamp(&r.created_at))?;
     put(&r.capped_max_tokens)?;
+    put(&r.api_type.as_str())?;
     Ok(index)
 }
 
