@@ -10,6 +10,7 @@ pub mod generation;
 pub mod invite;
 pub mod ledger_entry;
 pub mod membership;
+pub mod org_budget;
 pub mod org_credit;
 pub mod org_routing_default;
 pub mod organization;
@@ -26,6 +27,7 @@ pub mod prelude {
     pub use super::invite::Entity as Invite;
     pub use super::ledger_entry::Entity as LedgerEntry;
     pub use super::membership::Entity as Membership;
+    pub use super::org_budget::Entity as OrgBudget;
     pub use super::org_credit::Entity as OrgCredit;
     pub use super::org_routing_default::Entity as OrgRoutingDefault;
     pub use super::organization::Entity as Organization;

@@ -80,6 +80,22 @@ impl MigrationTrait for Migration {
         manager
             .create_table(
                 Table::create()
+                    .table(OrgBudgets::Table)
+                    .col(string(OrgBudgets::OrgId).primary_key())
+                    // Caps in nano-dollars on the organization's spending per UTC day, week
+                    // (from Monday), month, and ever; null: no cap.
+                    .col(big_integer_null(OrgBudgets::DailyNanos))
+                    .col(big_integer_null(OrgBudgets::WeeklyNanos))
+                    .col(big_integer_null(OrgBudgets::MonthlyNanos))
+                    .col(big_integer_null(OrgBudgets::LifetimeNanos))
+                    .col(string(OrgBudgets::UpdatedByUserId))
+                    .col(timestamp_with_time_zone(OrgBudgets::UpdatedAt))
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_table(
+                Table::create()
                     .table(CreditLeases::Table)
                     .col(string(CreditLeases::Subject))
                     .col(string(CreditLeases::Holder))
@@ -177,6 +193,7 @@ impl MigrationTrait for Migration {
             )
             .await?;
         for table in [
+            OrgBudgets::Table.into_iden(),
             CreditLeases::Table.into_iden(),
             OrgCredit::Table.into_iden(),
             LedgerEntries::Table.into_iden(),
@@ -215,6 +232,18 @@ enum OrgCredit {
     SpentWeeklyNanos,
     SpentMonth,
     SpentMonthlyNanos,
+    UpdatedAt,
+}
+
+#[derive(DeriveIden)]
+enum OrgBudgets {
+    Table,
+    OrgId,
+    DailyNanos,
+    WeeklyNanos,
+    MonthlyNanos,
+    LifetimeNanos,
+    UpdatedByUserId,
     UpdatedAt,
 }
 

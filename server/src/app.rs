@@ -19,7 +19,7 @@ use crate::fingerprint;
 use crate::gateway::catalog::CatalogError;
 use crate::state::AppState;
 use crate::usage::writer::UsageWriter;
-use entity::{catalog_override, org_credit, org_routing_default, rate_limit_policy};
+use entity::{catalog_override, org_budget, org_credit, org_routing_default, rate_limit_policy};
 
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
@@ -64,6 +64,10 @@ pub async fn init(config: Config) -> Result<Data<AppState>, StartError> {
         .credit
         .replace_all(crate::billing::ledger::purchases(&state.db).await?);
     state.inference.org_routing().replace_all(org_routing);
+    state
+        .inference
+        .budgets()
+        .replace_all(crate::billing::budgets::load_all(&state.db).await?);
     Ok(Data::new(state))
 }
 
@@ -107,6 +111,24 @@ pub fn serve_with(
     state.inference.credit_accounts().spawn_maintenance(idle);
 
     // Changes made on other replicas arrive within seconds (see `fingerprint`).
+    fingerprint::watch(
+        "organization budgets",
+        Duration::from_secs(3),
+        state.clone(),
+        async |watching| {
+            fingerprint::of::<org_budget::Entity>(&watching.db, org_budget::Column::UpdatedAt).await
+        },
+        async |watching| match crate::billing::budgets::load_all(&watching.db).await {
+            Ok(all) => {
+                watching.inference.budgets().replace_all(all);
+                true
+            }
+            Err(err) => {
+                tracing::warn!(%err, "reading organization budgets failed");
+                false
+            }
+        },
+    );
     fingerprint::watch(
         "credit purchases",
         Duration::from_secs(5),

@@ -100,3 +100,34 @@ pub struct Reconciliation {
     /// Empty when every organization agrees.
     pub mismatches: Vec<CreditMismatch>,
 }
+
+/// `PUT /organizations/{org_id}/budgets` and `PUT /admin/organizations/{org_id}/budgets`:
+/// caps in USD on the organization's spending; `null` or absent: no cap.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct BudgetsRequest {
+    /// Per UTC day.
+    pub daily: Option<f64>,
+    /// Per week, from Monday 00:00 UTC.
+    pub weekly: Option<f64>,
+    /// Per UTC calendar month.
+    pub monthly: Option<f64>,
+    /// Ever.
+    pub lifetime: Option<f64>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct BudgetsView {
+    pub org_id: String,
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<f64>))]
+    pub daily: Option<Usd>,
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<f64>))]
+    pub weekly: Option<Usd>,
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<f64>))]
+    pub monthly: Option<Usd>,
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<f64>))]
+    pub lifetime: Option<Usd>,
+    pub updated_at: Option<DateTime<Utc>>,
+}

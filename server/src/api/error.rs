@@ -7,6 +7,7 @@ use serde_json::{Value, json};
 
 use crate::accounts::AccountError;
 use crate::accounts::key_cache::KeyAuthError;
+use crate::billing::budgets::BudgetError;
 use crate::billing::grants::GrantError;
 use crate::billing::ledger::LedgerError;
 use crate::gateway::failure::Failure;
@@ -237,6 +238,16 @@ impl From<GrantError> for ApiError {
     }
 }
 
+impl From<BudgetError> for ApiError {
+    fn from(err: BudgetError) -> Self {
+        match err {
+            BudgetError::Invalid(message) => ApiError::BadRequest(message),
+            BudgetError::NoOrganization => ApiError::NotFound(err.to_string()),
+            BudgetError::Db(_) | BudgetError::Audit(_) => ApiError::Internal(err.to_string()),
+        }
+    }
+}
+
 impl From<KeyAuthError> for ApiError {
     fn from(err: KeyAuthError) -> Self {
         match err {
@@ -288,6 +299,7 @@ impl From<InferenceError> for ApiError {
             InferenceError::RateLimited(limited) => ApiError::RateLimited(limited),
             InferenceError::Route(route) => route.into(),
             InferenceError::InsufficientCredit(message) => ApiError::PaymentRequired(message),
+            InferenceError::OverBudget(message) => ApiError::Forbidden(message),
             InferenceError::Unavailable(err) => {
                 tracing::error!(error = %err, "credit check failed");
                 ApiError::Unavailable("Credit could not be checked; try again".into())

@@ -3,6 +3,7 @@
 pub mod admin;
 pub mod admin_catalog;
 pub mod auth;
+pub mod budgets;
 pub mod catalog;
 pub mod cookies;
 pub mod credits;
@@ -86,6 +87,9 @@ pub fn routes(cfg: &mut ServiceConfig) {
             .service(credits::ledger_entries)
             .service(credits::grant)
             .service(credits::reconcile)
+            .service(budgets::get_budgets)
+            .service(budgets::put_budgets)
+            .service(budgets::admin_put_budgets)
             .service(rate_limits::get_policy)
             .service(rate_limits::put_policy)
             .service(rate_limits::delete_policy)

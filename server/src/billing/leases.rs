@@ -22,8 +22,9 @@ use sea_orm::{
     EntityTrait, QueryFilter, TransactionTrait,
 };
 
-use entity::{api_key, credit_lease, org_credit};
+use entity::{api_key, credit_lease, org_budget, org_credit};
 
+use super::budgets::Budgets;
 use crate::accounts::api_keys::KeyUsage;
 
 use super::money::Nanos;
@@ -34,6 +35,8 @@ use super::money::Nanos;
 pub enum Subject {
     Org(String),
     Key(String),
+    /// An organization's remaining budget (the tightest of its caps).
+    Budget(String),
 }
 
 impl Subject {
@@ -42,8 +45,14 @@ impl Subject {
         match self {
             Subject::Org(id) => org_key(id),
             Subject::Key(hash) => key_key(hash),
+            Subject::Budget(org_id) => budget_key(org_id),
         }
     }
+}
+
+/// The lease subject of an organization's budgets.
+pub fn budget_key(org_id: &str) -> String {
+    format!("budget:{org_id}")
 }
 
 /// The lease subject of an API key's limit.
@@ -68,7 +77,7 @@ pub fn now_ms() -> i64 {
 pub const SHARE_OF_FREE: i64 = 4;
 
 /// What [`acquire`] granted.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Grant {
     /// Added to the holder's lease.
     pub granted: Nanos,
@@ -77,6 +86,8 @@ pub struct Grant {
     /// The holder's lease had expired and was dropped: whatever the holder still counted
     /// as leased is gone.
     pub lost_expired: bool,
+    /// What bounds the subject, for a refusal to name ("monthly budget of $500.00").
+    pub limited_by: Option<String>,
 }
 
 /// Takes a [`SHARE_OF_FREE`] of `subject`'s free credit for `holder`, at least `need` if
@@ -90,12 +101,13 @@ pub async fn acquire(
 ) -> Result<Grant, DbErr> {
     let key = subject.key();
     let txn = crate::db::begin_write(db).await?;
-    let Some(total) = lock_total(&txn, subject).await? else {
+    let Some((total, limited_by)) = lock_total(&txn, subject).await? else {
         txn.commit().await?;
         return Ok(Grant {
             granted: Nanos::ZERO,
             free_before: Nanos::ZERO,
             lost_expired: false,
+            limited_by: None,
         });
     };
     let now = now_ms();
@@ -147,6 +159,7 @@ pub async fn acquire(
         granted: Nanos::from_nanos(granted),
         free_before: Nanos::from_nanos(free),
         lost_expired,
+        limited_by,
     })
 }
 
@@ -157,7 +170,10 @@ pub async fn acquire(
 /// The row is locked first (the usage writer takes it in the same order, then the leases): a
 /// no-op update takes PostgreSQL's row lock; SQLite's IMMEDIATE transaction already holds the
 /// database.
-async fn lock_total(txn: &DatabaseTransaction, subject: &Subject) -> Result<Option<i64>, DbErr> {
+async fn lock_total(
+    txn: &DatabaseTransaction,
+    subject: &Subject,
+) -> Result<Option<(i64, Option<String>)>, DbErr> {
     match subject {
         Subject::Org(org_id) => {
             let locked = org_credit::Entity::update_many()
@@ -175,7 +191,7 @@ async fn lock_total(txn: &DatabaseTransaction, subject: &Subject) -> Result<Opti
             Ok(org_credit::Entity::find_by_id(org_id.as_str())
                 .one(txn)
                 .await?
-                .map(|row| row.balance_nanos))
+                .map(|row| (row.balance_nanos, None)))
         }
         Subject::Key(hash) => {
             let locked = api_key::Entity::update_many()
@@ -195,7 +211,39 @@ async fn lock_total(txn: &DatabaseTransaction, subject: &Subject) -> Result<Opti
             };
             Ok(KeyUsage::of(&key, chrono::Utc::now())
                 .limit_remaining(&key)
-                .map(Nanos::as_nanos))
+                .map(|left| (left.as_nanos(), None)))
+        }
+        Subject::Budget(org_id) => {
+            let locked = org_budget::Entity::update_many()
+                .col_expr(
+                    org_budget::Column::UpdatedAt,
+                    Expr::col(org_budget::Column::UpdatedAt),
+                )
+                .filter(org_budget::Column::OrgId.eq(org_id.as_str()))
+                .exec(txn)
+                .await?
+                .rows_affected;
+            if locked == 0 {
+                return Ok(None);
+            }
+            let Some(row) = org_budget::Entity::find_by_id(org_id.as_str())
+                .one(txn)
+                .await?
+            else {
+                return Ok(None);
+            };
+            let credit = org_credit::Entity::find_by_id(org_id.as_str())
+                .one(txn)
+                .await?;
+            let budgets = Budgets {
+                daily: row.daily_nanos.map(Nanos::from_nanos),
+                weekly: row.weekly_nanos.map(Nanos::from_nanos),
+                monthly: row.monthly_nanos.map(Nanos::from_nanos),
+                lifetime: row.lifetime_nanos.map(Nanos::from_nanos),
+            };
+            Ok(budgets
+                .remaining(credit.as_ref(), chrono::Utc::now())
+                .map(|(left, label)| (left.as_nanos(), Some(label))))
         }
     }
 }

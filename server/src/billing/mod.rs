@@ -18,6 +18,7 @@
 //!   by more than the single final rounding. The reported prompt part is its own sum
 //!   rounded the same way, and the completion part is the total minus it.
 
+pub mod budgets;
 pub mod cost;
 pub mod credit;
 pub mod decimal;

@@ -65,6 +65,8 @@ struct State {
     valid_until_ms: i64,
     /// Unix ms until which the database is not asked again: it had no free credit.
     dry_until_ms: i64,
+    /// What bounds the subject, from the last grant (a budget's name, for refusals).
+    limited_by: Option<Arc<str>>,
 }
 
 impl State {
@@ -75,9 +77,13 @@ impl State {
 
 #[derive(Debug, thiserror::Error)]
 pub enum ReserveError {
-    /// The organization cannot cover the amount; `available` is what it can.
+    /// The subject cannot cover the amount; `available` is what it can, `limited_by` what
+    /// bounds it when that has a name ("monthly budget of $500.00").
     #[error("insufficient credit: {available:?} available")]
-    Short { available: Nanos },
+    Short {
+        available: Nanos,
+        limited_by: Option<Arc<str>>,
+    },
     #[error(transparent)]
     Db(#[from] DbErr),
 }
@@ -193,12 +199,17 @@ impl CreditAccounts {
             if let Some(reservation) = self.try_reserve(&account, need) {
                 return Ok(reservation);
             }
-            let (available, in_flight) = {
+            let (available, in_flight, limited_by) = {
                 let state = account.lock();
-                (state.available().max(0), state.reserved)
+                (
+                    state.available().max(0),
+                    state.reserved,
+                    state.limited_by.clone(),
+                )
             };
             let short = ReserveError::Short {
                 available: Nanos::from_nanos(available),
+                limited_by,
             };
             if in_flight == 0 || tokio::time::timeout_at(deadline, settled).await.is_err() {
                 return Err(short);
@@ -270,6 +281,9 @@ impl CreditAccounts {
         let mut state = account.lock();
         if grant.lost_expired {
             state.lease = state.lease.min(0);
+        }
+        if let Some(limited_by) = grant.limited_by {
+            state.limited_by = Some(limited_by.into());
         }
         state.lease = state.lease.saturating_add(grant.granted.as_nanos());
         if grant.granted.is_positive() {

@@ -52,7 +52,7 @@ impl Inference {
         }
         let funding = fund_chat(
             &parts.credit_accounts,
-            Payer::of(&caller.key),
+            Payer::of(&caller.key, &parts.budgets),
             &mut request,
             &plan.targets,
             &parts.credits_url,

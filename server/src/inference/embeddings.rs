@@ -29,7 +29,7 @@ impl Inference {
             is_free_request(model),
         )?;
         let targets = parts.routing.load().plan_models(model)?;
-        let payer = Payer::of(&caller.key);
+        let payer = Payer::of(&caller.key, &parts.budgets);
         let funding = fund_embeddings(&parts.credit_accounts, payer, &request, &targets).await?;
         let generation_id = new_generation_id();
         let recording = Recording::of(

@@ -8,11 +8,14 @@
 //! most expensive endpoint the plan may try.
 
 use std::io;
+use std::sync::Arc;
 
 use serde::Serialize;
 
 use super::response::InferenceError;
+
 use crate::accounts::key_cache::AuthKey;
+use crate::billing::budgets::OrgBudgets;
 use crate::billing::leases::Subject;
 use crate::billing::money::Nanos;
 use crate::billing::reservations::{CreditAccounts, Reservation, ReserveError};
@@ -131,18 +134,23 @@ fn affordable_output(
     low
 }
 
-/// Who pays: the organization's balance, and the key's limit when it has one.
+/// Who pays: the organization's balance, its budgets when it has some, and the key's limit
+/// when it has one.
 pub struct Payer<'a> {
     pub org_id: &'a str,
+    /// The organization has budgets.
+    pub budgeted: bool,
     /// The key's hash when the key has a spending limit.
     pub limited_key: Option<&'a str>,
 }
 
 impl<'a> Payer<'a> {
-    /// The organization of `key`, and the key itself when it has a spending limit.
-    pub fn of(key: &'a AuthKey) -> Payer<'a> {
+    /// The organization of `key` (with its budgets), and the key itself when it has a
+    /// spending limit.
+    pub fn of(key: &'a AuthKey, budgets: &OrgBudgets) -> Payer<'a> {
         Payer {
             org_id: &key.key.org_id,
+            budgeted: budgets.has_budget(&key.key.org_id),
             limited_key: key
                 .key
                 .limit_nanos
@@ -153,6 +161,9 @@ impl<'a> Payer<'a> {
 
     fn subjects(&self) -> Vec<Subject> {
         let mut subjects = vec![Subject::Org(self.org_id.to_owned())];
+        if self.budgeted {
+            subjects.push(Subject::Budget(self.org_id.to_owned()));
+        }
         subjects.extend(self.limited_key.map(|hash| Subject::Key(hash.to_owned())));
         subjects
     }
@@ -162,6 +173,15 @@ impl<'a> Payer<'a> {
 struct Shortfall {
     subject: Subject,
     available: Nanos,
+    limited_by: Option<Arc<str>>,
+}
+
+/// 403 for an organization over one of its budgets.
+fn over_budget(limited_by: Option<&str>) -> InferenceError {
+    InferenceError::OverBudget(format!(
+        "Organization {} exceeded",
+        limited_by.unwrap_or("budget")
+    ))
 }
 
 /// Reserves `need` from every subject, or none: a subject short of it releases the others.
@@ -174,10 +194,14 @@ async fn reserve_all(
     for subject in subjects {
         match accounts.reserve(subject, need).await {
             Ok(reservation) => held.push(reservation),
-            Err(ReserveError::Short { available }) => {
+            Err(ReserveError::Short {
+                available,
+                limited_by,
+            }) => {
                 return Ok(Err(Shortfall {
                     subject: subject.clone(),
                     available,
+                    limited_by,
                 }));
             }
             Err(ReserveError::Db(err)) => return Err(InferenceError::Unavailable(err.to_string())),
@@ -186,14 +210,15 @@ async fn reserve_all(
     Ok(Ok(held))
 }
 
-/// OpenRouter's 402 for a request whose output its payer cannot cover.
+/// OpenRouter's 402 for a request whose output its payer cannot cover (403 for a budget).
 fn refused(
-    subject: &Subject,
+    short: &Shortfall,
     requested: u64,
     affordable: u64,
     credits_url: &str,
 ) -> InferenceError {
-    InferenceError::InsufficientCredit(match subject {
+    InferenceError::InsufficientCredit(match &short.subject {
+        Subject::Budget(_) => return over_budget(short.limited_by.as_deref()),
         Subject::Org(_) => format!(
             "This request requires more credits, or fewer max_tokens. You requested up to \
              {requested} tokens, but can only afford {affordable}. To increase, visit \
@@ -242,14 +267,14 @@ pub async fn fund_chat(
     });
     let affordable = affordable_output(targets, prompt, images, short.available, ceiling);
     if asked.is_some() || affordable < MIN_OUTPUT_TOKENS {
-        return Err(refused(&short.subject, ceiling, affordable, credits_url));
+        return Err(refused(&short, ceiling, affordable, credits_url));
     }
     let capped = u32::try_from(affordable).unwrap_or(u32::MAX);
     let need = worst_case(targets, prompt, Some(u64::from(capped)), images);
     // Another request may have taken the credit meanwhile: then this one is refused.
     let reservations = match reserve_all(accounts, &subjects, need).await? {
         Ok(reservations) => reservations,
-        Err(short) => return Err(refused(&short.subject, ceiling, affordable, credits_url)),
+        Err(short) => return Err(refused(&short, ceiling, affordable, credits_url)),
     };
     request.max_tokens = Some(capped);
     Ok(Funding {
@@ -276,6 +301,7 @@ pub async fn fund_embeddings(
             capped_max_tokens: None,
         }),
         Err(short) => Err(InferenceError::InsufficientCredit(match short.subject {
+            Subject::Budget(_) => return Err(over_budget(short.limited_by.as_deref())),
             Subject::Org(_) => format!(
                 "This request requires more credits than the ${} available. To increase, add \
                  more credits",

@@ -157,16 +157,17 @@ impl Armed {
         // Credit: the reservation settles at the charge, and the charge's ledger debit joins
         // the generation and key records (one transaction).
         outcome.cost = charge(&outcome);
-        let key_lease = funding
-            .reservations
-            .iter()
-            .any(|r| matches!(r.subject(), Subject::Key(_)));
+        let leased =
+            |which: fn(&Subject) -> bool| funding.reservations.iter().any(|r| which(r.subject()));
+        let key_lease = leased(|s| matches!(s, Subject::Key(_)));
+        let budget_lease = leased(|s| matches!(s, Subject::Budget(_)));
         for reservation in funding.reservations {
             reservation.settle(outcome.cost);
         }
         let debit = outcome.cost.is_positive().then(|| Debit {
             org_id: recording.key.key.org_id.clone(),
             key_lease: key_lease.then(|| recording.key.key.hash.clone()),
+            budget_lease,
             kind: if outcome.is_byok {
                 EntryKind::ByokFee
             } else {

@@ -25,6 +25,7 @@ use arc_swap::{ArcSwap, Guard};
 
 use crate::accounts::key_cache::AuthKey;
 use crate::accounts::routing_defaults::OrgRoutingDefaults;
+use crate::billing::budgets::OrgBudgets;
 use crate::billing::credit::CreditView;
 use crate::billing::reservations::CreditAccounts;
 use crate::config::Config;
@@ -60,6 +61,8 @@ struct Parts {
     credit: Arc<CreditView>,
     /// Organizations' leased credit, reserved per request and settled by the hook.
     credit_accounts: CreditAccounts,
+    /// Which organizations have budgets (see `billing::budgets`).
+    budgets: OrgBudgets,
     /// Where a refusal for lack of credit sends the caller.
     credits_url: String,
     /// How long a stream's 200 waits for the first attempt, so that an early failure gets its
@@ -120,6 +123,7 @@ impl Inference {
             limits: RateLimits::new(config),
             credit,
             credit_accounts,
+            budgets: OrgBudgets::default(),
             credits_url: format!(
                 "{}/app/credits",
                 config
@@ -155,6 +159,11 @@ impl Inference {
     /// Organizations' routing defaults, set by their admins.
     pub fn org_routing(&self) -> &OrgRoutingDefaults {
         &self.0.org_routing
+    }
+
+    /// Organizations' budgets, as the hot path sees them.
+    pub fn budgets(&self) -> &OrgBudgets {
+        &self.0.budgets
     }
 
     /// Organizations' leased credit (renewed by a maintenance task, released at shutdown).

@@ -46,6 +46,9 @@ pub enum InferenceError {
     /// The organization's credit cannot cover the request (402).
     #[error("{0}")]
     InsufficientCredit(String),
+    /// The organization is over one of its budgets (403, naming it).
+    #[error("{0}")]
+    OverBudget(String),
     /// The credit could not be checked (the database is unreachable): 503.
     #[error("{0}")]
     Unavailable(String),

@@ -36,6 +36,8 @@ pub struct Debit {
     pub lease_holder: Arc<str>,
     /// The key whose limit's lease it was also spent from (a key with a limit).
     pub key_lease: Option<String>,
+    /// It was also spent from the organization's budget lease.
+    pub budget_lease: bool,
 }
 
 /// Spend to add to one API key's counters. The writer sums a batch's spends per key, so a busy

@@ -19,7 +19,7 @@ use sea_orm::sqlx::sqlite::SqliteConnectOptions;
 use sea_orm::{DatabaseBackend, DbErr};
 
 use super::record::{Debit, UsageRecord};
-use crate::billing::leases::{key_key, org_key};
+use crate::billing::leases::{budget_key, key_key, org_key};
 use crate::billing::money::Nanos;
 
 /// The generation table's columns, in bind order (both dialects).
@@ -95,6 +95,7 @@ impl<'a> ByKind<'a> {
                     *org = org.saturating_add(debit.amount);
                     let holder: &str = &debit.lease_holder;
                     let subjects = std::iter::once(org_key(&debit.org_id))
+                        .chain(debit.budget_lease.then(|| budget_key(&debit.org_id)))
                         .chain(debit.key_lease.as_deref().map(key_key));
                     for subject in subjects {
                         let lease = grouped.lease_spend.entry((subject, holder)).or_default();
