@@ -1,6 +1,7 @@
 use sea_orm::entity::prelude::*;
 
 /// One inference request as served: what was asked, who served it, tokens, cost, timings.
+/// `cost_nanos` is what the request was charged from credits (for BYOK, the fee).
 /// Written by the batched usage writer after the response; read by `GET /generation` and analytics.
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "generations")]
@@ -28,6 +29,9 @@ pub struct Model {
     /// Nano-dollars (1e-9 USD).
     pub cost_nanos: i64,
     pub is_byok: bool,
+    /// BYOK only: the provider's price in nano-dollars, billed to the organization by the
+    /// provider (never charged from credits; `cost_nanos` is then the BYOK fee).
+    pub upstream_cost_nanos: Option<i64>,
     /// Milliseconds from request start to the first byte sent to the client.
     pub latency_ms: Option<i64>,
     /// Milliseconds from the first to the last byte of the upstream answer.

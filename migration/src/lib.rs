@@ -9,6 +9,7 @@ mod m20261122_000003_catalog_overrides;
 mod m20261123_000004_org_routing_defaults;
 mod m20261123_000005_rate_limit_policies;
 mod m20261204_000006_ledger;
+mod m20261204_000007_byok_keys;
 
 pub struct Migrator;
 
@@ -22,6 +23,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000004_org_routing_defaults::Migration),
             Box::new(m20261123_000005_rate_limit_policies::Migration),
             Box::new(m20261204_000006_ledger::Migration),
+            Box::new(m20261204_000007_byok_keys::Migration),
         ]
     }
 }

@@ -87,6 +87,7 @@ fn bench(c: &mut Criterion) {
     let ctx = PlanContext {
         org_id: "org_bench",
         org_defaults: Some(&org),
+        byok: None,
         health: &NoHealthData,
         sticky: Some(&sticky),
     };

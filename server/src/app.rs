@@ -19,7 +19,9 @@ use crate::fingerprint;
 use crate::gateway::catalog::CatalogError;
 use crate::state::AppState;
 use crate::usage::writer::UsageWriter;
-use entity::{catalog_override, org_budget, org_credit, org_routing_default, rate_limit_policy};
+use entity::{
+    byok_key, catalog_override, org_budget, org_credit, org_routing_default, rate_limit_policy,
+};
 
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
@@ -68,6 +70,10 @@ pub async fn init(config: Config) -> Result<Data<AppState>, StartError> {
         .inference
         .budgets()
         .replace_all(crate::billing::budgets::load_all(&state.db).await?);
+    let byok = crate::accounts::byok::load_all(&state.db, &state.master_key).await?;
+    state.inference.byok().replace_all(byok);
+    let byok_counts = crate::accounts::byok::monthly_counts(&state.db).await?;
+    state.inference.byok().fees().raise_counts(&byok_counts);
     Ok(Data::new(state))
 }
 
@@ -223,6 +229,40 @@ pub fn serve_with(
             }
         },
     );
+
+    fingerprint::watch(
+        "BYOK keys",
+        Duration::from_secs(5),
+        state.clone(),
+        async |watching| {
+            fingerprint::of::<byok_key::Entity>(&watching.db, byok_key::Column::UpdatedAt).await
+        },
+        async |watching| match crate::accounts::byok::load_all(&watching.db, &watching.master_key)
+            .await
+        {
+            Ok(all) => {
+                watching.inference.byok().replace_all(all);
+                true
+            }
+            Err(err) => {
+                tracing::warn!(%err, "reading BYOK keys failed");
+                false
+            }
+        },
+    );
+    // Other processes' BYOK requests reach this one's free-request counters (billing::byok_fee).
+    let counting = state.clone();
+    actix_web::rt::spawn(async move {
+        let mut tick = actix_web::rt::time::interval(Duration::from_secs(60));
+        tick.tick().await;
+        loop {
+            tick.tick().await;
+            match crate::accounts::byok::monthly_counts(&counting.db).await {
+                Ok(counts) => counting.inference.byok().fees().raise_counts(&counts),
+                Err(err) => tracing::warn!(%err, "reading BYOK request counts failed"),
+            }
+        }
+    });
 
     let max_body = config.max_body_bytes;
     let site = web::SiteOptions::new(&config.site_root);

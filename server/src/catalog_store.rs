@@ -87,13 +87,16 @@ pub fn build_catalog(overrides: CatalogSource) -> Result<Catalog, CatalogError> 
 
 /// The routing table for a catalog in this deployment's environment.
 pub fn routing_table(catalog: Catalog, config: &Config) -> RoutingTable {
-    let live = catalog.live_providers(|name| config.provider_setting(name));
     for model in config.auto_router.models() {
         if catalog.lookup(model).is_none() {
             tracing::warn!(%model, "auto_router names a model the catalog lacks; openrouter/auto falls back past it");
         }
     }
-    RoutingTable::with_auto(catalog, live, config.auto_router.clone())
+    RoutingTable::with_env(
+        catalog,
+        |name| config.provider_setting(name),
+        config.auto_router.clone(),
+    )
 }
 
 /// Validates the catalog with `change` applied, stores it with an audit entry, and returns

@@ -130,6 +130,17 @@ pub struct Config {
     pub free_model_requests_per_day_purchased: u32,
     /// Lifetime credit purchases, in US cents, that raise the daily `:free` cap.
     pub free_model_unlock_purchase_cents: u64,
+    /// Key that encrypts organizations' own provider keys (BYOK) at rest: 32 bytes, base64.
+    /// Default: generated once and kept in `<data_dir>/master_key`, with a warning (set it in
+    /// production, and keep it apart from database backups). Rotate with
+    /// `switchboard rotate-master-key` (README, "BYOK").
+    pub master_key: Option<String>,
+    /// The BYOK fee in basis points of what the platform's price for a request would have been
+    /// (500 = 5 %), charged from credits for each request served with an organization's own
+    /// provider key, after its free BYOK requests of the month.
+    pub byok_fee_basis_points: u32,
+    /// BYOK requests per organization and UTC calendar month that carry no fee.
+    pub byok_free_requests_per_month: u64,
     /// `openrouter/auto`'s candidate models (the `[auto_router]` table of the config file;
     /// see `gateway::routing::auto` for the rules).
     pub auto_router: crate::gateway::routing::AutoRouter,
@@ -180,6 +191,9 @@ impl Default for Config {
             free_model_requests_per_day_purchased: 1_000,
             free_model_unlock_purchase_cents: 1_000,
             site_root: PathBuf::from("target/site"),
+            master_key: None,
+            byok_fee_basis_points: 500,
+            byok_free_requests_per_month: 1_000_000,
             auto_router: Default::default(),
         }
     }
@@ -353,6 +367,15 @@ impl Config {
         if let Some(v) = text("FREE_MODEL_UNLOCK_PURCHASE_CENTS") {
             self.free_model_unlock_purchase_cents = parsed("FREE_MODEL_UNLOCK_PURCHASE_CENTS", v)?;
         }
+        if let Some(v) = text("MASTER_KEY") {
+            self.master_key = Some(v);
+        }
+        if let Some(v) = text("BYOK_FEE_BASIS_POINTS") {
+            self.byok_fee_basis_points = parsed("BYOK_FEE_BASIS_POINTS", v)?;
+        }
+        if let Some(v) = text("BYOK_FREE_REQUESTS_PER_MONTH") {
+            self.byok_free_requests_per_month = parsed("BYOK_FREE_REQUESTS_PER_MONTH", v)?;
+        }
         Ok(())
     }
 
@@ -412,6 +435,59 @@ impl Config {
     }
 }
 
+impl Config {
+    /// The BYOK master key from the config, else the one kept in the data folder (generated
+    /// once, with a warning: a development default). A malformed value is an error, never
+    /// replaced: keys encrypted under it would become unreadable.
+    pub fn resolved_master_key(
+        &self,
+    ) -> Result<crate::accounts::byok::crypto::MasterKey, ConfigError> {
+        use crate::accounts::byok::crypto::MasterKey;
+        let invalid = |message: String| ConfigError::InvalidEnv {
+            name: "MASTER_KEY",
+            message,
+        };
+        if let Some(text) = &self.master_key {
+            return MasterKey::from_base64(text).map_err(|e| invalid(e.to_string()));
+        }
+        self.ensure_data_dir()?;
+        let path = self.data_dir.join("master_key");
+        let io_err = |source| ConfigError::DataDir {
+            path: path.clone(),
+            source,
+        };
+        let read = || {
+            let existing = std::fs::read_to_string(&path).map_err(io_err)?;
+            MasterKey::from_base64(existing.trim())
+                .map_err(|e| invalid(format!("{}: {e}", path.display())))
+        };
+        if path.exists() {
+            tracing::warn!(path = %path.display(), "MASTER_KEY not set; using the development key kept in the data folder");
+            return read();
+        }
+        let key = MasterKey::generate();
+        match write_private(&path, &key.to_base64()) {
+            Ok(()) => {
+                tracing::warn!(path = %path.display(), "MASTER_KEY not set; generated a development key and kept it in the data folder (set MASTER_KEY in production)");
+                Ok(key)
+            }
+            // Another process sharing the data folder wrote it first: use that one.
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => read(),
+            Err(e) => Err(io_err(e)),
+        }
+    }
+}
+
+/// Writes a secret file readable by its owner only (where the platform has permissions).
+fn write_private(path: &Path, contents: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    options.open(path)?.write_all(contents.as_bytes())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -431,6 +507,30 @@ mod tests {
         assert_eq!(config.bind, "127.0.0.1:1");
         assert!(config.trust_forwarded_for);
         assert_eq!(config.workers, Some(3));
+    }
+
+    #[test]
+    fn the_development_master_key_is_generated_once_and_kept() {
+        let dir = std::env::temp_dir().join(format!("sb-master-{}", rand::random::<u64>()));
+        let config = Config {
+            data_dir: dir.clone(),
+            ..Config::default()
+        };
+        let first = config.resolved_master_key().unwrap();
+        let again = config.resolved_master_key().unwrap();
+        assert_eq!(first.to_base64(), again.to_base64());
+        let given = Config {
+            master_key: Some("not a key".into()),
+            ..config
+        };
+        assert!(
+            given
+                .resolved_master_key()
+                .unwrap_err()
+                .to_string()
+                .contains("MASTER_KEY")
+        );
+        std::fs::remove_dir_all(dir).ok();
     }
 
     #[test]

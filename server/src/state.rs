@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use sea_orm::DatabaseConnection;
 
+use crate::accounts::byok::crypto::MasterKey;
 use crate::accounts::key_cache::KeyCache;
 use crate::accounts::sessions::SessionManager;
 use crate::api::throttle::AuthThrottle;
@@ -26,6 +27,8 @@ pub struct AppState {
     /// Organizations' credit as the hot path sees it (lifetime purchases; later balances),
     /// shared with the inference service.
     pub credit: Arc<CreditView>,
+    /// Encrypts and decrypts organizations' own provider keys (BYOK) at rest.
+    pub master_key: MasterKey,
 }
 
 impl AppState {
@@ -41,7 +44,9 @@ impl AppState {
             db.clone(),
             Duration::from_secs(config.credit_lease_ttl_secs.max(1)),
         );
+        let master_key = config.resolved_master_key()?;
         Ok(AppState {
+            master_key,
             inference: Inference::from_config(
                 &config,
                 routing,

@@ -5,6 +5,7 @@
 //! `TEST_DATABASE=postgres` gives each its own PostgreSQL database on
 //! `TEST_POSTGRES_URL` (default `postgres://postgres@127.0.0.1:5432/test`), dropped on stop.
 
+pub mod byok;
 pub mod routing;
 
 use std::path::PathBuf;
@@ -416,6 +417,28 @@ impl Api {
             )
             .await;
         User::from_auth(reply.expect(200))
+    }
+
+    /// A new organization of `owner` named `name`, with a member (role `member`) who joined
+    /// by invite: `(org id, member)`.
+    pub async fn team(&self, owner: &User, name: &str) -> (String, User) {
+        let org = self
+            .post(
+                "/api/v1/organizations",
+                Some(&owner.token),
+                json!({ "name": name }),
+            )
+            .await;
+        let org_id = org.expect(201)["id"].as_str().expect("id").to_owned();
+        let member_email = email(&format!("{}-member", name.to_ascii_lowercase()));
+        self.post(
+            &format!("/api/v1/organizations/{org_id}/invites"),
+            Some(&owner.token),
+            json!({ "email": member_email }),
+        )
+        .await
+        .expect(201);
+        (org_id, self.signup(&member_email).await)
     }
 
     /// Creates an inference key in the caller's personal organization (or `org` when given).

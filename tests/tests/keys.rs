@@ -397,23 +397,7 @@ async fn members_change_only_their_own_keys() {
     let server = TestServer::start().await;
     let api = server.api();
     let owner = api.signup(&email("own")).await;
-    let org = api
-        .post(
-            "/api/v1/organizations",
-            Some(&owner.token),
-            json!({ "name": "Team" }),
-        )
-        .await;
-    let org_id = org.expect(201)["id"].as_str().unwrap().to_owned();
-    let member_email = email("mem");
-    api.post(
-        &format!("/api/v1/organizations/{org_id}/invites"),
-        Some(&owner.token),
-        json!({ "email": member_email }),
-    )
-    .await
-    .expect(201);
-    let member = api.signup(&member_email).await;
+    let (org_id, member) = api.team(&owner, "Team").await;
     let (_, owners_key) = api
         .create_key(&owner, Some(&org_id), json!({ "name": "owner's" }))
         .await;

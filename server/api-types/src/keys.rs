@@ -168,7 +168,9 @@ pub struct UpdateKeyRequest {
 }
 
 /// Marks a field as present (even when `null`), to tell "clear" from "leave alone".
-fn present<'de, T: Deserialize<'de>, D: Deserializer<'de>>(d: D) -> Result<Option<T>, D::Error> {
+pub(crate) fn present<'de, T: Deserialize<'de>, D: Deserializer<'de>>(
+    d: D,
+) -> Result<Option<T>, D::Error> {
     T::deserialize(d).map(Some)
 }
 

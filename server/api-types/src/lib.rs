@@ -9,6 +9,7 @@
 
 pub mod account;
 pub mod admin;
+pub mod byok;
 pub mod credits;
 pub mod error;
 pub mod keys;

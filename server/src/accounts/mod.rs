@@ -7,6 +7,7 @@ pub mod admin;
 pub mod api_keys;
 pub mod audit;
 pub mod bootstrap;
+pub mod byok;
 pub mod key_cache;
 pub mod key_rules;
 pub mod key_views;

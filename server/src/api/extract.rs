@@ -160,6 +160,8 @@ pub struct OrgCaller {
     pub scope: OrgScope,
     /// The user, for session callers.
     pub user: Option<user::Model>,
+    /// The management key's hash, for management-key callers.
+    pub key_hash: Option<String>,
 }
 
 impl FromRequest for OrgCaller {
@@ -202,6 +204,7 @@ impl FromRequest for OrgCaller {
                 return Ok(OrgCaller {
                     scope: key.scope(),
                     user: None,
+                    key_hash: Some(key.key.hash.clone()),
                 });
             }
             let session = SessionUser::authenticate(req.clone()).await?;
@@ -212,6 +215,7 @@ impl FromRequest for OrgCaller {
             Ok(OrgCaller {
                 scope,
                 user: Some(session.user),
+                key_hash: None,
             })
         })
     }

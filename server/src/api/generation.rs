@@ -156,7 +156,7 @@ impl GenerationView {
             num_fetches: 0,
             total_cost: cost,
             usage: cost,
-            upstream_inference_cost: g.is_byok.then_some(cost),
+            upstream_inference_cost: g.upstream_cost_nanos.map(Nanos::from_nanos),
             cache_discount: None,
             is_byok: g.is_byok,
             data_region: "global",

@@ -4,6 +4,7 @@ pub mod admin;
 pub mod admin_catalog;
 pub mod auth;
 pub mod budgets;
+pub mod byok;
 pub mod catalog;
 pub mod cookies;
 pub mod credits;
@@ -78,6 +79,11 @@ pub fn routes(cfg: &mut ServiceConfig) {
             .service(keys::create_management)
             .service(keys::update_management)
             .service(keys::remove_management)
+            .service(byok::list)
+            .service(byok::create)
+            .service(byok::get_one)
+            .service(byok::update)
+            .service(byok::remove)
             .service(admin::organizations)
             .service(admin::users)
             .service(admin::suspend)

@@ -23,6 +23,7 @@ use utoipa::{Modify, OpenApi};
         (name = "organizations", description = "Organizations, members and invites"),
         (name = "keys", description = "Inference API keys (OpenRouter-compatible)"),
         (name = "management-keys", description = "Keys that manage keys"),
+        (name = "byok", description = "Organizations' own provider keys (OpenRouter-compatible BYOK)"),
         (name = "credits", description = "The organization's credit and its ledger"),
         (name = "admin", description = "Platform administration"),
         (name = "inference", description = "OpenAI-compatible inference (OpenRouter's contract)"),

@@ -19,6 +19,7 @@
 //!   rounded the same way, and the completion part is the total minus it.
 
 pub mod budgets;
+pub mod byok_fee;
 pub mod cost;
 pub mod credit;
 pub mod decimal;

@@ -2,6 +2,7 @@
 //! and exit, beside the default of serving.
 
 mod reconcile;
+mod rotate_master_key;
 
 use crate::config::Config;
 
@@ -10,6 +11,8 @@ pub enum Command {
     Serve,
     /// Checks every organization's cached balance against its ledger; exits 1 on a mismatch.
     Reconcile,
+    /// Re-encrypts every stored BYOK key from `OLD_MASTER_KEY` to `MASTER_KEY`.
+    RotateMasterKey,
 }
 
 impl Command {
@@ -18,8 +21,9 @@ impl Command {
         match args.nth(1).as_deref() {
             None | Some("serve") => Ok(Command::Serve),
             Some("reconcile") => Ok(Command::Reconcile),
+            Some("rotate-master-key") => Ok(Command::RotateMasterKey),
             Some(other) => Err(format!(
-                "unknown command {other:?}; commands: serve (the default), reconcile"
+                "unknown command {other:?}; commands: serve (the default), reconcile, rotate-master-key"
             )),
         }
     }
@@ -30,5 +34,17 @@ pub async fn run(command: Command, config: Config) -> Result<bool, Box<dyn std::
     match command {
         Command::Serve => Ok(true),
         Command::Reconcile => reconcile::run(config).await,
+        Command::RotateMasterKey => {
+            rotate_master_key(&config, std::env::var("OLD_MASTER_KEY").ok()).await?;
+            Ok(true)
+        }
     }
+}
+
+/// `rotate-master-key` with the old key given (the command reads `OLD_MASTER_KEY`).
+pub async fn rotate_master_key(
+    config: &Config,
+    old: Option<String>,
+) -> Result<(), Box<dyn std::error::Error>> {
+    rotate_master_key::run(config, old).await
 }

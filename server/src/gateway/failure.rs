@@ -68,7 +68,8 @@ pub struct Failure {
     pub message: String,
     /// `error_type`, the provider's `raw` error and `provider_code` where it gave them, and
     /// for a response `provider_name` and (when the message is generic) `upstream_message`;
-    /// `attempts` when given.
+    /// `attempts` when given, and `byok_keys_rejected` (`[{id, provider, status, message}]`)
+    /// when a provider refused one of the organization's own keys.
     pub metadata: Map<String, Value>,
     /// `Retry-After` for a response, where the provider asked for one.
     pub retry_after_secs: Option<u64>,
@@ -101,6 +102,21 @@ impl Failure {
             metadata.insert("upstream_message".into(), err.message.as_str().into());
         }
         if let Some(attempts) = attempts {
+            // The organization's own provider keys the providers refused: named (by id, never
+            // the key) so that the caller can fix them; each was tried once.
+            let rejected: Vec<Value> = attempts
+                .iter()
+                .filter(|a| a.byok_key_rejected)
+                .map(|a| {
+                    serde_json::json!({
+                        "id": a.byok_key_id, "provider": a.provider_slug, "status": a.status,
+                        "message": a.error,
+                    })
+                })
+                .collect();
+            if !rejected.is_empty() {
+                metadata.insert("byok_keys_rejected".into(), Value::Array(rejected));
+            }
             metadata.insert(
                 "attempts".into(),
                 serde_json::to_value(attempts).unwrap_or(Value::Null),

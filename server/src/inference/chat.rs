@@ -12,7 +12,7 @@ use super::routing_metadata;
 use super::{Caller, Inference};
 use crate::gateway::failure::{Failure, Reported};
 use crate::gateway::relay::{ChunkFormat, StreamStart};
-use crate::gateway::routing::PlanContext;
+use crate::gateway::routing::{ByokContext, PlanContext};
 use crate::gateway::types::{ChatRequest, ReasoningConfig};
 
 impl Inference {
@@ -35,11 +35,16 @@ impl Inference {
         )?;
         let org_id = caller.key.key.org_id.as_str();
         let org_defaults = parts.org_routing.get(org_id);
+        let byok = parts.byok.get(org_id);
         let plan = parts.routing.load().plan(
             &request,
             &PlanContext {
                 org_id,
                 org_defaults: org_defaults.as_deref(),
+                byok: byok.as_deref().map(|keys| ByokContext {
+                    keys,
+                    key_hash: &caller.key.key.hash,
+                }),
                 health: parts.relay.health.as_ref(),
                 sticky: Some(&parts.sticky),
             },

@@ -8,6 +8,7 @@ use super::hook::CompletionHook;
 use super::record::{Recording, new_generation_id};
 use super::response::{InferenceError, Served};
 use super::{Caller, Inference};
+use crate::gateway::routing::ByokContext;
 use crate::gateway::types::{EmbeddingRequest, EmbeddingResponse};
 use crate::limits::is_free_request;
 
@@ -28,7 +29,12 @@ impl Inference {
             &caller.key,
             is_free_request(model),
         )?;
-        let targets = parts.routing.load().plan_models(model)?;
+        let byok = parts.byok.get(&caller.key.key.org_id);
+        let byok = byok.as_deref().map(|keys| ByokContext {
+            keys,
+            key_hash: &caller.key.key.hash,
+        });
+        let targets = parts.routing.load().plan_models(model, byok)?;
         let payer = Payer::of(&caller.key, &parts.budgets);
         let funding = fund_embeddings(&parts.credit_accounts, payer, &request, &targets).await?;
         let generation_id = new_generation_id();

@@ -98,13 +98,14 @@ fn endpoint_max_output(target: &Target, prompt: u64) -> u64 {
 }
 
 /// The dearest worst case over `targets` with `output` tokens (`None`: each endpoint's own
-/// maximum).
+/// maximum), in what each would charge from credit.
 fn worst_case(targets: &[Target], prompt: u64, output: Option<u64>, images: u64) -> Nanos {
     targets
         .iter()
         .map(|t| {
             let out = output.unwrap_or_else(|| endpoint_max_output(t, prompt));
-            t.pricing.worst_case_cost(prompt, out, images)
+            // A BYOK target charges only its fee from credit.
+            t.quote(t.pricing.worst_case_cost(prompt, out, images))
         })
         .max()
         .unwrap_or(Nanos::ZERO)

@@ -7,6 +7,7 @@
 //! account and admin code reaches them only through its methods.
 
 pub mod admission;
+pub mod byok;
 mod chat;
 mod embeddings;
 pub mod funding;
@@ -26,6 +27,7 @@ use arc_swap::{ArcSwap, Guard};
 use crate::accounts::key_cache::AuthKey;
 use crate::accounts::routing_defaults::OrgRoutingDefaults;
 use crate::billing::budgets::OrgBudgets;
+use crate::billing::byok_fee::ByokFees;
 use crate::billing::credit::CreditView;
 use crate::billing::reservations::CreditAccounts;
 use crate::config::Config;
@@ -55,6 +57,8 @@ struct Parts {
     sticky: StickyCache,
     /// Organizations' routing defaults, in memory (see `accounts::routing_defaults`).
     org_routing: OrgRoutingDefaults,
+    /// Organizations' own provider keys, decrypted, in memory, and the BYOK fee counters.
+    byok: byok::ByokView,
     /// Inference rate limits (per key, per organization, `:free` variants), in memory.
     limits: RateLimits,
     /// Organizations' credit (lifetime purchases raise the `:free` cap).
@@ -120,6 +124,10 @@ impl Inference {
             usage,
             sticky: StickyCache::default(),
             org_routing: OrgRoutingDefaults::default(),
+            byok: byok::ByokView::new(ByokFees::new(
+                config.byok_fee_basis_points,
+                config.byok_free_requests_per_month,
+            )),
             limits: RateLimits::new(config),
             credit,
             credit_accounts,
@@ -169,6 +177,11 @@ impl Inference {
     /// Organizations' leased credit (renewed by a maintenance task, released at shutdown).
     pub fn credit_accounts(&self) -> &CreditAccounts {
         &self.0.credit_accounts
+    }
+
+    /// Organizations' own provider keys (BYOK) and the BYOK fee counters.
+    pub fn byok(&self) -> &byok::ByokView {
+        &self.0.byok
     }
 
     /// The usage writer, to flush (reads of fresh records) and to stop at shutdown.

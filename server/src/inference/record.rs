@@ -78,7 +78,11 @@ impl Recording {
 
     /// The request's usage records, committed together: its generation and its key's spend.
     pub fn into_records(self, outcome: Outcome, records: &mut Vec<UsageRecord>) {
-        let spent = KeyUsage::spent(self.key.key.hash.clone(), outcome.cost, outcome.is_byok);
+        let spent = KeyUsage::spent(
+            self.key.key.hash.clone(),
+            outcome.cost,
+            outcome.upstream_cost,
+        );
         records.push(UsageRecord::Generation(Box::new(
             self.into_generation(outcome),
         )));
@@ -111,6 +115,7 @@ impl Recording {
             tokens_cache_write: count(usage.cache_write_tokens()),
             cost_nanos: outcome.cost.as_nanos(),
             is_byok: outcome.is_byok,
+            upstream_cost_nanos: outcome.upstream_cost.map(|c| c.as_nanos()),
             latency_ms: outcome.first_byte.map(|d| d.as_millis() as i64),
             generation_time_ms: outcome.generation_time.map(|d| d.as_millis() as i64),
             http_referer: self.attribution.http_referer,

@@ -46,24 +46,22 @@ pub struct Debit {
 pub struct KeyUsage {
     /// The key's hash (its identifier in `api_keys`).
     pub key_hash: String,
-    /// Spent from the organization's credit (`usage_nanos`).
+    /// Spent from the organization's credit (`usage_nanos`): generations' cost, BYOK fees
+    /// included.
     pub usage: Nanos,
-    /// Spent through the caller's own provider key (`byok_usage_nanos`).
+    /// Spent through the organization's own provider keys, at the endpoints' prices
+    /// (`byok_usage_nanos`; billed by the providers, not from credit).
     pub byok_usage: Nanos,
 }
 
 impl KeyUsage {
-    /// A request's cost, counted as BYOK spend when the caller's own provider key served it.
-    pub fn spent(key_hash: String, cost: Nanos, byok: bool) -> KeyUsage {
-        let (usage, byok_usage) = if byok {
-            (Nanos::ZERO, cost)
-        } else {
-            (cost, Nanos::ZERO)
-        };
+    /// A request's spend: `cost` from credit (for BYOK the fee), and for a BYOK request
+    /// `byok_upstream`, the provider's price (OpenRouter's `usage` and `byok_usage`).
+    pub fn spent(key_hash: String, cost: Nanos, byok_upstream: Option<Nanos>) -> KeyUsage {
         KeyUsage {
             key_hash,
-            usage,
-            byok_usage,
+            usage: cost,
+            byok_usage: byok_upstream.unwrap_or(Nanos::ZERO),
         }
     }
 }
@@ -73,11 +71,12 @@ mod tests {
     use super::*;
 
     #[test]
-    fn byok_cost_goes_to_its_own_counter() {
+    fn the_byok_fee_is_credit_spend_and_the_provider_price_byok_spend() {
         let cost = Nanos::from_nanos(7);
-        let credit = KeyUsage::spent("k".into(), cost, false);
+        let credit = KeyUsage::spent("k".into(), cost, None);
         assert_eq!((credit.usage, credit.byok_usage), (cost, Nanos::ZERO));
-        let byok = KeyUsage::spent("k".into(), cost, true);
-        assert_eq!((byok.usage, byok.byok_usage), (Nanos::ZERO, cost));
+        let price = Nanos::from_nanos(140);
+        let byok = KeyUsage::spent("k".into(), cost, Some(price));
+        assert_eq!((byok.usage, byok.byok_usage), (cost, price));
     }
 }

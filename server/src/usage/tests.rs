@@ -71,6 +71,7 @@ pub(crate) fn generation(n: usize, at: DateTime<Utc>) -> generation::Model {
         tokens_cache_write: 0,
         cost_nanos: 1_000 + n as i64,
         is_byok: n.is_multiple_of(4),
+        upstream_cost_nanos: n.is_multiple_of(4).then_some(20_000 + n as i64),
         latency_ms: Some(12),
         generation_time_ms: None,
         http_referer: Some("https://app.example".into()),
@@ -241,23 +242,20 @@ impl Expected {
             api_key_hash: key.into(),
             ..generation(n, at)
         };
-        let mut spent = vec![(key, row.cost_nanos, row.is_byok)];
+        let mut spent = vec![(key, row.cost_nanos, row.upstream_cost_nanos)];
         if n.is_multiple_of(10) {
-            spent.push((HOT, 3, false));
+            spent.push((HOT, 3, None));
         }
         let mut records = vec![UsageRecord::Generation(Box::new(row.clone()))];
-        for (key, cost, byok) in spent {
+        for (key, cost, byok_upstream) in spent {
             let counters = self.keys.get_mut(key).unwrap();
-            if byok {
-                counters.1 += cost;
-            } else {
-                counters.0 += cost;
-            }
+            counters.0 += cost;
+            counters.1 += byok_upstream.unwrap_or(0);
             counters.2 = true;
             records.push(UsageRecord::KeyUsage(KeyUsage::spent(
                 key.into(),
                 Nanos::from_nanos(cost),
-                byok,
+                byok_upstream.map(Nanos::from_nanos),
             )));
         }
         self.generations.push(row);
@@ -316,7 +314,7 @@ async fn a_failing_request_commits_nothing_and_blocks_no_other(database: TestDat
             batch.push(UsageRecord::KeyUsage(KeyUsage::spent(
                 HOT.into(),
                 Nanos::from_nanos(1_000_000),
-                false,
+                None,
             )));
             batch.push(UsageRecord::Generation(Box::new(duplicate)));
         })

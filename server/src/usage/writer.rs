@@ -335,11 +335,7 @@ mod tests {
     use crate::usage::record::KeyUsage;
 
     fn spent(cost: i64) -> UsageRecord {
-        UsageRecord::KeyUsage(KeyUsage::spent(
-            "key".into(),
-            Nanos::from_nanos(cost),
-            false,
-        ))
+        UsageRecord::KeyUsage(KeyUsage::spent("key".into(), Nanos::from_nanos(cost), None))
     }
 
     /// A batch takes whole requests: `BATCH` of them however many records each pushes, and a

@@ -58,7 +58,9 @@ impl Relay {
             &target.endpoint_tag,
             sample(attempt_started, headers_at, None, usage.completion_tokens),
         );
-        outcome.cost = target.price(&mut usage, super::request_images(request));
+        let priced = target.price(&mut usage, super::request_images(request));
+        outcome.cost = priced.cost;
+        outcome.upstream_cost = priced.upstream_cost;
         outcome.is_byok = target.is_byok;
         outcome.usage = usage.clone();
         parsed.usage = Some(usage);

@@ -53,7 +53,9 @@ impl Relay {
         );
         let mut usage = parsed.usage.take().unwrap_or_default();
         usage.completion_tokens = 0;
-        outcome.cost = target.price(&mut usage, 0);
+        let priced = target.price(&mut usage, 0);
+        outcome.cost = priced.cost;
+        outcome.upstream_cost = priced.upstream_cost;
         outcome.is_byok = target.is_byok;
         outcome.usage = usage.clone();
         parsed.usage = Some(usage);

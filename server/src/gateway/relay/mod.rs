@@ -60,11 +60,43 @@ pub struct TargetSpec {
     pub upstream_model: String,
     pub quirks: Arc<CompatQuirks>,
     pub pricing: Pricing,
+    /// Called with the caller's organization's own provider key (then `byok` says which).
     pub is_byok: bool,
     /// The endpoint's output limit, when the catalog states one (credit reservations).
     pub max_output_tokens: Option<u64>,
     /// The endpoint's context length (0: unknown).
     pub context_length: u64,
+    pub byok: Option<ByokUse>,
+}
+
+/// What a BYOK request costs the caller, given what the platform's price for it would have
+/// been (the billing layer's fee rule for the organization; see `billing::byok_fee`).
+pub trait ByokFee: Send + Sync {
+    /// The fee for one request served with the organization's own key (counted against the
+    /// organization's free BYOK requests).
+    fn fee(&self, platform_price: Nanos) -> Nanos;
+
+    /// What to reserve for the fee on `platform_price` before the request, counting nothing.
+    fn quote(&self, platform_price: Nanos) -> Nanos;
+}
+
+/// The organization's key a BYOK target calls with: which one (for reports; never the key
+/// itself) and the fee rule.
+pub struct ByokUse {
+    pub key_id: String,
+    /// `...` and the key's last four characters.
+    pub label: String,
+    pub fee: Arc<dyn ByokFee>,
+}
+
+/// A generation's price: what the caller is charged from credits, and for a BYOK request
+/// what the provider charges the organization directly.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Priced {
+    /// The platform price; for BYOK the fee.
+    pub cost: Nanos,
+    /// BYOK only: the provider's price at the endpoint's catalog prices.
+    pub upstream_cost: Option<Nanos>,
 }
 
 impl Target {
@@ -113,22 +145,67 @@ impl Target {
 
     /// Fills `usage.cost`, `cost_details` and `is_byok` from billing's cost of this usage at
     /// this endpoint's prices, with `images` input images (priced per image where the
-    /// endpoint says so). Returns the total.
-    pub fn price(&self, usage: &mut Usage, images: u64) -> Nanos {
+    /// endpoint says so). Platform endpoint: `cost` is that price and
+    /// `upstream_inference_cost` is null. BYOK: `cost` is the BYOK fee (charged from credits)
+    /// and `upstream_inference_cost` the price, which the provider bills the organization
+    /// directly. The prompt and completion parts always split the price.
+    pub fn price(&self, usage: &mut Usage, images: u64) -> Priced {
         let counts = GenerationUsage {
             images,
             ..GenerationUsage::from(&*usage)
         };
-        let cost = self.pricing.cost_breakdown(&counts);
+        let price = self.pricing.cost_breakdown(&counts);
+        let priced = match &self.byok {
+            Some(byok) => Priced {
+                cost: byok.fee.fee(price.total),
+                upstream_cost: Some(price.total),
+            },
+            None => Priced {
+                cost: price.total,
+                upstream_cost: None,
+            },
+        };
         usage.total_tokens = usage.prompt_tokens + usage.completion_tokens;
-        usage.cost = serde_json::to_value(cost.total).ok();
+        usage.cost = serde_json::to_value(priced.cost).ok();
         usage.is_byok = Some(self.is_byok);
         usage.cost_details = Some(serde_json::json!({
-            "upstream_inference_cost": if self.is_byok { serde_json::to_value(cost.total).ok() } else { None },
-            "upstream_inference_prompt_cost": cost.prompt,
-            "upstream_inference_completions_cost": cost.completion,
+            "upstream_inference_cost": priced.upstream_cost,
+            "upstream_inference_prompt_cost": price.prompt,
+            "upstream_inference_completions_cost": price.completion,
         }));
-        cost.total
+        priced
+    }
+
+    /// What the caller is charged from credits for a generation whose price at this endpoint
+    /// is `platform_price`, at most (nothing is counted): the price itself, or for a BYOK
+    /// target the fee. For reserving credit before the request.
+    pub fn quote(&self, platform_price: Nanos) -> Nanos {
+        match &self.byok {
+            Some(byok) => byok.fee.quote(platform_price),
+            None => platform_price,
+        }
+    }
+
+    /// A failure that says the organization's own key is unusable (401/403 from the
+    /// provider): the key is skipped for the rest of the request, and the endpoint's health
+    /// is not blamed.
+    fn byok_rejected(&self, err: &UpstreamError) -> bool {
+        self.is_byok
+            && matches!(
+                err.error_type,
+                ErrorType::Authentication | ErrorType::PermissionDenied
+            )
+    }
+
+    /// A failure of the organization's own key or account (rejected, out of quota, rate
+    /// limited): the next target may serve, and the shared endpoint's health is untouched.
+    fn byok_account_failure(&self, err: &UpstreamError) -> bool {
+        self.byok_rejected(err)
+            || (self.is_byok
+                && matches!(
+                    err.error_type,
+                    ErrorType::PaymentRequired | ErrorType::RateLimitExceeded
+                ))
     }
 }
 
@@ -152,6 +229,12 @@ pub struct AttemptRecord {
     pub error_type: Option<&'static str>,
     /// Why the endpoint was not tried (circuit open, rate-limit cooling, retry budget spent).
     pub skipped: Option<String>,
+    /// The organization's own key this attempt used (its id; never the key).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub byok_key_id: Option<String>,
+    /// The provider rejected that key (401/403): it was not tried again in this request.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub byok_key_rejected: bool,
 }
 
 /// What happened to a request, for the generation record and billing.
@@ -160,8 +243,11 @@ pub struct Outcome {
     /// The endpoint that answered.
     pub served: Option<Target>,
     pub usage: Usage,
+    /// What the caller is charged from credits: the platform price, or for BYOK the fee.
     pub cost: Nanos,
     pub is_byok: bool,
+    /// BYOK only: the provider's price, billed to the organization by the provider.
+    pub upstream_cost: Option<Nanos>,
     pub upstream_id: Option<String>,
     pub finish_reason: Option<String>,
     pub native_finish_reason: Option<String>,
@@ -268,6 +354,14 @@ impl Relay {
         for (index, target) in targets.iter().enumerate() {
             if tried && Instant::now() >= deadline {
                 attempts.push(skip(target, started, "retry budget exhausted"));
+                continue;
+            }
+            if let Some(byok) = &target.byok
+                && attempts
+                    .iter()
+                    .any(|a| a.byok_key_rejected && a.byok_key_id.as_deref() == Some(&byok.key_id))
+            {
+                attempts.push(skip(target, started, "BYOK key rejected by the provider"));
                 continue;
             }
             let probe = match self.health.admit(&target.model_id, &target.endpoint_tag) {
@@ -378,11 +472,22 @@ impl Relay {
                 })
             }
             Err(err) => {
-                attempts.push(record(err.upstream_status, Some(&err)));
-                self.health
-                    .record_error(&target.model_id, &target.endpoint_tag, &err);
-                tracing::warn!(provider = %target.provider_slug, status = err.status, error = %err.message, "upstream attempt failed");
-                let go_on = err.retryable;
+                let mut attempt = record(err.upstream_status, Some(&err));
+                attempt.byok_key_rejected = target.byok_rejected(&err);
+                attempts.push(attempt);
+                let byok_failure = target.byok_account_failure(&err);
+                if byok_failure {
+                    // The organization's key or account, not the endpoint; a probe's slot is
+                    // given back.
+                    if probe {
+                        self.health.release(&target.model_id, &target.endpoint_tag);
+                    }
+                } else {
+                    self.health
+                        .record_error(&target.model_id, &target.endpoint_tag, &err);
+                }
+                tracing::warn!(provider = %target.provider_slug, status = err.status, byok = target.is_byok, error = %err.message, "upstream attempt failed");
+                let go_on = err.retryable || byok_failure;
                 Tried::Failed(err, go_on)
             }
         }
@@ -421,6 +526,8 @@ fn skip(target: &Target, started: Instant, reason: &str) -> AttemptRecord {
         error: None,
         error_type: None,
         skipped: (!reason.is_empty()).then(|| reason.to_owned()),
+        byok_key_id: target.byok.as_ref().map(|b| b.key_id.clone()),
+        byok_key_rejected: false,
     }
 }
 

@@ -331,7 +331,9 @@ impl Run<'_> {
             // The client left: the endpoint was answering.
             _ => health.record_answered(&target.model_id, &target.endpoint_tag),
         }
-        self.outcome.cost = target.price(&mut usage, request_images(request));
+        let priced = target.price(&mut usage, request_images(request));
+        self.outcome.cost = priced.cost;
+        self.outcome.upstream_cost = priced.upstream_cost;
         self.outcome.usage = usage.clone();
         match result {
             Err(gone) => Err(gone),

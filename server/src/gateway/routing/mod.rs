@@ -11,6 +11,7 @@
 //! Everything here reads immutable in-memory values: no database, no locks, no I/O.
 
 pub mod auto;
+pub mod byok;
 pub mod decision;
 pub mod filters;
 pub mod health;
@@ -24,13 +25,18 @@ pub mod variants;
 #[cfg(test)]
 mod tests;
 #[cfg(test)]
+mod tests_byok;
+#[cfg(test)]
 mod tests_order;
 #[cfg(test)]
 mod tests_rules;
 
+use std::sync::Arc;
+
 use serde_json::json;
 
 pub use auto::{AUTO_MODEL, AutoRouter, FREE_MODEL};
+pub use byok::{ByokContext, ByokCredential, OrgByok};
 pub use decision::{NoRoute, Plan, RouteError, Strategy};
 pub use health::{EndpointHealth, HealthSource, NoHealthData};
 pub use preferences::{PreferenceError, ProviderPreferences};
@@ -46,10 +52,12 @@ use crate::gateway::relay::Target;
 use crate::gateway::types::ChatRequest;
 
 /// What a plan needs besides the request: the caller's organization, its routing defaults,
-/// the endpoints' health and the stickiness cache.
+/// its own provider keys, the endpoints' health and the stickiness cache.
 pub struct PlanContext<'a> {
     pub org_id: &'a str,
     pub org_defaults: Option<&'a ProviderPreferences>,
+    /// The organization's BYOK keys and the calling API key (see [`byok`]).
+    pub byok: Option<ByokContext<'a>>,
     pub health: &'a dyn HealthSource,
     pub sticky: Option<&'a StickyCache>,
 }
@@ -60,6 +68,7 @@ impl PlanContext<'static> {
         PlanContext {
             org_id: "",
             org_defaults: None,
+            byok: None,
             health: &NoHealthData,
             sticky: None,
         }
@@ -73,6 +82,28 @@ const NO_KEY: Key = Key {
     soft_miss: false,
     primary: 0.0,
 };
+
+/// The endpoints a request cannot use for want of a key: the deployment's unconfigured ones,
+/// less those of providers the organization brought a key for (shared as they are when none).
+fn not_configured_for(
+    unconfigured: &Arc<[table::Unconfigured]>,
+    byok: Option<ByokContext<'_>>,
+) -> Arc<[table::Unconfigured]> {
+    match byok {
+        Some(b)
+            if unconfigured
+                .iter()
+                .any(|u| b.keys.has_provider(&u.provider_slug)) =>
+        {
+            unconfigured
+                .iter()
+                .filter(|u| !b.keys.has_provider(&u.provider_slug))
+                .cloned()
+                .collect()
+        }
+        _ => Arc::clone(unconfigured),
+    }
+}
 
 impl RoutingTable {
     /// The models a request names, in order: `model`, then each of `models` not yet listed.
@@ -195,9 +226,34 @@ impl RoutingTable {
                     Err(reason) => filtered.push((route.target.clone(), reason)),
                 }
             }
+            // Endpoints the platform cannot call, for an organization with its own key there.
+            if let Some(byok) = ctx.byok {
+                for route in &routes.byok_only {
+                    let t = &route.target;
+                    if byok
+                        .keys
+                        .applicable(&t.provider_slug, &model.id, byok.key_hash)
+                        .next()
+                        .is_none()
+                    {
+                        continue;
+                    }
+                    match filters::check(route, prefs, &needs, variant, false) {
+                        Ok(()) => candidates.push(Candidate {
+                            route,
+                            health: ctx.health.health(&model.id, &t.endpoint_tag),
+                            model_pos: pos,
+                            key: NO_KEY,
+                        }),
+                        Err(reason) => filtered.push((t.clone(), reason)),
+                    }
+                }
+            }
             if !routes.unconfigured.is_empty() {
-                plan.unconfigured
-                    .push((model.id.clone(), routes.unconfigured.clone()));
+                plan.unconfigured.push((
+                    model.id.clone(),
+                    not_configured_for(&routes.unconfigured, ctx.byok),
+                ));
             }
             plan.models.push(model.id.clone());
         }
@@ -244,7 +300,20 @@ impl RoutingTable {
         }
 
         plan.is_free = !candidates.is_empty() && candidates.iter().all(|c| c.route.free);
-        plan.targets = candidates.iter().map(|c| c.route.target.clone()).collect();
+        plan.targets = match ctx.byok {
+            Some(byok) => {
+                let slots: Vec<byok::Slot<'_>> = candidates
+                    .iter()
+                    .map(|c| byok::Slot {
+                        target: &c.route.target,
+                        platform: c.route.platform,
+                        model_pos: c.model_pos,
+                    })
+                    .collect();
+                byok::expand(&slots, byok)
+            }
+            None => candidates.iter().map(|c| c.route.target.clone()).collect(),
+        };
         plan.filtered = filtered;
         plan.preferences = prefs.clone();
         if plan.targets.is_empty() {
@@ -253,9 +322,14 @@ impl RoutingTable {
         Ok(plan)
     }
 
-    /// Targets for an embeddings request: the model's endpoints, cheapest first. A chat model
-    /// is refused (400) with the reason.
-    pub fn plan_models(&self, requested: &[String]) -> Result<Vec<Target>, RouteError> {
+    /// Targets for an embeddings request: the model's endpoints, cheapest first, with the
+    /// organization's own keys placed as for chat (`byok`). A chat model is refused (400)
+    /// with the reason.
+    pub fn plan_models(
+        &self,
+        requested: &[String],
+        byok: Option<ByokContext<'_>>,
+    ) -> Result<Vec<Target>, RouteError> {
         let mut plan = Plan::new(
             requested.first().map_or("", String::as_str),
             Strategy::Direct,
@@ -277,12 +351,38 @@ impl RoutingTable {
                 )));
             }
             let mut sorted: Vec<_> = routes.routes.iter().collect();
+            if let Some(byok) = byok {
+                sorted.extend(routes.byok_only.iter().filter(|r| {
+                    let t = &r.target;
+                    (byok
+                        .keys
+                        .applicable(&t.provider_slug, &model.id, byok.key_hash))
+                    .next()
+                    .is_some()
+                }));
+            }
             sorted.sort_by_key(|r| r.price_key);
-            plan.targets
-                .extend(sorted.into_iter().map(|r| r.target.clone()));
+            match byok {
+                Some(byok) => {
+                    let slots: Vec<byok::Slot<'_>> = sorted
+                        .iter()
+                        .map(|r| byok::Slot {
+                            target: &r.target,
+                            platform: r.platform,
+                            model_pos: 0,
+                        })
+                        .collect();
+                    plan.targets.extend(byok::expand(&slots, byok));
+                }
+                None => plan
+                    .targets
+                    .extend(sorted.into_iter().map(|r| r.target.clone())),
+            }
             if !routes.unconfigured.is_empty() {
-                plan.unconfigured
-                    .push((model.id.clone(), routes.unconfigured.clone()));
+                plan.unconfigured.push((
+                    model.id.clone(),
+                    not_configured_for(&routes.unconfigured, byok),
+                ));
             }
             plan.models.push(model.id.clone());
         }

@@ -36,6 +36,9 @@ pub struct Route {
     pub trains_on_prompts: bool,
     pub retains_prompts: bool,
     pub zdr_available: bool,
+    /// The platform can call it (its provider is live). A route of a provider the
+    /// deployment has no key for serves only organizations with their own key (BYOK).
+    pub platform: bool,
 }
 
 impl Route {
@@ -73,14 +76,18 @@ impl Route {
             trains_on_prompts: provider.data_policy.trains_on_prompts,
             retains_prompts: provider.data_policy.retains_prompts,
             zdr_available: provider.data_policy.zdr_available,
+            platform: true,
             target,
         }
     }
 }
 
-/// An endpoint whose provider this deployment cannot call (reported, never routed to).
+/// An endpoint whose provider this deployment cannot call (reported; routed to only with an
+/// organization's own key).
+#[derive(Clone)]
 pub struct Unconfigured {
     pub provider: String,
+    pub provider_slug: String,
     pub endpoint: String,
     pub api_key_env: String,
 }
@@ -89,6 +96,9 @@ pub struct Unconfigured {
 pub struct ModelRoutes {
     pub routes: Vec<Route>,
     pub unconfigured: Arc<[Unconfigured]>,
+    /// The unconfigured endpoints the gateway has an adapter for, ready for organizations
+    /// that bring their own key for the provider (no platform key in their targets).
+    pub byok_only: Vec<Route>,
     /// Produces embeddings rather than chat completions.
     pub embeddings: bool,
 }
@@ -111,6 +121,38 @@ impl RoutingTable {
     }
 
     pub fn with_auto(catalog: Catalog, live: Vec<LiveProvider>, auto: AutoRouter) -> Self {
+        Self::assemble(catalog, live, auto, HashMap::new())
+    }
+
+    /// The table for a deployment whose provider settings `env` reads
+    /// (`<PROVIDER>_API_KEY`, `<PROVIDER>_BASE_URL`): live providers, and the base URL of
+    /// every provider for organizations' own keys.
+    pub fn with_env(
+        catalog: Catalog,
+        env: impl Fn(&str) -> Option<String>,
+        auto: AutoRouter,
+    ) -> Self {
+        let live = catalog.live_providers(&env);
+        let bases = catalog
+            .providers()
+            .iter()
+            .filter_map(|p| {
+                let base = env(&p.base_url_env)?;
+                let base = base.trim().trim_end_matches('/');
+                (!base.is_empty()).then(|| (p.slug.clone(), base.to_owned()))
+            })
+            .collect();
+        Self::assemble(catalog, live, auto, bases)
+    }
+
+    /// `base_urls`: overrides of the catalog's base URL by provider slug, for the providers
+    /// that are not live (live ones carry their own).
+    fn assemble(
+        catalog: Catalog,
+        live: Vec<LiveProvider>,
+        auto: AutoRouter,
+        base_urls: HashMap<String, String>,
+    ) -> Self {
         let live: HashMap<String, LiveProvider> =
             live.into_iter().map(|l| (l.slug.clone(), l)).collect();
         let registry = ProviderRegistry::default();
@@ -120,34 +162,50 @@ impl RoutingTable {
             let embeddings = model.output_modalities.iter().any(|m| m == "embeddings");
             let mut routes = Vec::new();
             let mut unconfigured = Vec::new();
+            let mut byok_only = Vec::new();
             for endpoint in catalog.endpoints_of(&model.id) {
                 let provider = catalog.provider_of(endpoint);
-                let (Some(l), Some(adapter)) = (
-                    live.get(&provider.slug),
-                    registry.get(provider.protocol.as_str()),
-                ) else {
+                let adapter = registry.get(provider.protocol.as_str());
+                let platform = live.get(&provider.slug);
+                if adapter.is_none() || platform.is_none() {
                     unconfigured.push(Unconfigured {
                         provider: provider.name.clone(),
+                        provider_slug: provider.slug.clone(),
                         endpoint: endpoint.tag.clone(),
                         api_key_env: provider.api_key_env.clone(),
                     });
+                }
+                let Some(adapter) = adapter else { continue };
+                let target = |base_url: String, api_key: String| {
+                    Target(Arc::new(TargetSpec {
+                        model_id: model.id.clone(),
+                        endpoint_tag: endpoint.tag.clone(),
+                        provider_slug: provider.slug.clone(),
+                        provider_name: provider.name.clone(),
+                        adapter: Arc::clone(adapter),
+                        base_url,
+                        api_key,
+                        upstream_model: endpoint.upstream_model.clone(),
+                        quirks: Arc::new(provider.quirks.clone().unwrap_or_default()),
+                        pricing: endpoint.pricing.clone(),
+                        is_byok: false,
+                        byok: None,
+                        max_output_tokens: endpoint.max_output_tokens,
+                        context_length: endpoint.context_length,
+                    }))
+                };
+                let Some(l) = platform else {
+                    let base_url = base_urls
+                        .get(&provider.slug)
+                        .unwrap_or(&provider.base_url)
+                        .clone();
+                    // No key: BYOK targets made from it carry the organization's.
+                    let mut route = Route::new(target(base_url, String::new()), endpoint, &catalog);
+                    route.platform = false;
+                    byok_only.push(route);
                     continue;
                 };
-                let target = Target(Arc::new(TargetSpec {
-                    model_id: model.id.clone(),
-                    endpoint_tag: endpoint.tag.clone(),
-                    provider_slug: provider.slug.clone(),
-                    provider_name: provider.name.clone(),
-                    adapter: Arc::clone(adapter),
-                    base_url: l.base_url.clone(),
-                    api_key: l.api_key.clone().unwrap_or_default(),
-                    upstream_model: endpoint.upstream_model.clone(),
-                    quirks: std::sync::Arc::new(provider.quirks.clone().unwrap_or_default()),
-                    pricing: endpoint.pricing.clone(),
-                    is_byok: false,
-                    max_output_tokens: endpoint.max_output_tokens,
-                    context_length: endpoint.context_length,
-                }));
+                let target = target(l.base_url.clone(), l.api_key.clone().unwrap_or_default());
                 let route = Route::new(target, endpoint, &catalog);
                 if route.free && !embeddings {
                     free.push((model.id.clone(), routes.len()));
@@ -157,6 +215,7 @@ impl RoutingTable {
             let entry = ModelRoutes {
                 routes,
                 unconfigured: unconfigured.into(),
+                byok_only,
                 embeddings,
             };
             models.insert(model.id.clone(), entry);

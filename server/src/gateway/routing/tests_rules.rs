@@ -100,11 +100,11 @@ fn embeddings_and_chat_models_are_kept_apart() {
     let message = invalid(json!({ "model": "acme/embed" }));
     assert!(message.contains("embeddings model"), "{message}");
     let t = table();
-    match t.plan_models(&["acme/chat".to_owned()]) {
+    match t.plan_models(&["acme/chat".to_owned()], None) {
         Err(RouteError::Invalid(m)) => assert!(m.contains("chat model"), "{m}"),
         _ => panic!("a chat model must be refused for embeddings"),
     }
-    let targets = t.plan_models(&["acme/embed".to_owned()]).unwrap();
+    let targets = t.plan_models(&["acme/embed".to_owned()], None).unwrap();
     assert_eq!(targets[0].upstream_model, "embed-a");
 }
 
@@ -117,6 +117,7 @@ fn org_defaults_merge_under_the_request() {
     let t = table();
     let ctx = PlanContext {
         org_defaults: Some(&org),
+        byok: None,
         ..PlanContext::bare()
     };
     let run = |body: Value| t.plan(&request(body), &ctx);
@@ -194,6 +195,8 @@ fn metadata_names_candidates_filters_and_attempts() {
         error: None,
         error_type: None,
         skipped: None,
+        byok_key_id: None,
+        byok_key_rejected: false,
     }];
     let m = p.metadata(&attempts, Some(("acme/chat", "Beta Cloud")));
     assert_eq!(m["requested"], "acme/chat");

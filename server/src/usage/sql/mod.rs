@@ -23,7 +23,7 @@ use crate::billing::leases::{budget_key, key_key, org_key};
 use crate::billing::money::Nanos;
 
 /// The generation table's columns, in bind order (both dialects).
-const GENERATION_COLUMNS: [&str; 29] = [
+const GENERATION_COLUMNS: [&str; 30] = [
     "id",
     "org_id",
     "api_key_hash",
@@ -42,6 +42,7 @@ const GENERATION_COLUMNS: [&str; 29] = [
     "tokens_cache_write",
     "cost_nanos",
     "is_byok",
+    "upstream_cost_nanos",
     "latency_ms",
     "generation_time_ms",
     "http_referer",
@@ -172,16 +173,20 @@ mod tests {
     #[test]
     fn a_batch_is_grouped_by_kind_with_spend_summed_per_key() {
         let at = chrono::Utc::now();
-        let spent = |key: &str, cost, byok| {
-            UsageRecord::KeyUsage(KeyUsage::spent(key.into(), Nanos::from_nanos(cost), byok))
+        let spent = |key: &str, cost, byok: Option<i64>| {
+            UsageRecord::KeyUsage(KeyUsage::spent(
+                key.into(),
+                Nanos::from_nanos(cost),
+                byok.map(Nanos::from_nanos),
+            ))
         };
         let records = vec![
             UsageRecord::Generation(Box::new(generation(1, at))),
-            spent("hot", 5, false),
-            spent("cold", 2, true),
+            spent("hot", 5, None),
+            spent("cold", 2, Some(20)),
             UsageRecord::Generation(Box::new(generation(2, at))),
-            spent("hot", 7, true),
-            spent("hot", 1, false),
+            spent("hot", 7, Some(70)),
+            spent("hot", 1, None),
         ];
         let grouped = ByKind::of(&records);
         assert_eq!(grouped.generations.len(), 2);
@@ -193,15 +198,15 @@ mod tests {
                 (
                     "cold",
                     KeySpend {
-                        usage: Nanos::ZERO,
-                        byok_usage: Nanos::from_nanos(2)
+                        usage: Nanos::from_nanos(2),
+                        byok_usage: Nanos::from_nanos(20)
                     }
                 ),
                 (
                     "hot",
                     KeySpend {
-                        usage: Nanos::from_nanos(6),
-                        byok_usage: Nanos::from_nanos(7)
+                        usage: Nanos::from_nanos(13),
+                        byok_usage: Nanos::from_nanos(70)
                     }
                 ),
             ]

@@ -16,8 +16,15 @@ use crate::billing::periods::Periods;
 fn array_type(column: &str) -> &'static str {
     match column {
         "streamed" | "cancelled" | "is_byok" => "bool[]",
-        "tokens_prompt" | "tokens_completion" | "tokens_reasoning" | "tokens_cached"
-        | "tokens_cache_write" | "cost_nanos" | "latency_ms" | "generation_time_ms"
+        "tokens_prompt"
+        | "tokens_completion"
+        | "tokens_reasoning"
+        | "tokens_cached"
+        | "tokens_cache_write"
+        | "cost_nanos"
+        | "upstream_cost_nanos"
+        | "latency_ms"
+        | "generation_time_ms"
         | "capped_max_tokens" => "int8[]",
         "created_at" => "timestamptz[]",
         _ => "text[]",
@@ -232,6 +239,7 @@ fn insert_generations<'q>(
         .bind(int(|r| r.tokens_cache_write))
         .bind(int(|r| r.cost_nanos))
         .bind(flag(|r| r.is_byok))
+        .bind(opt_int(|r| r.upstream_cost_nanos))
         .bind(opt_int(|r| r.latency_ms))
         .bind(opt_int(|r| r.generation_time_ms))
         .bind(opt(|r| r.http_referer.as_deref()))
@@ -251,10 +259,10 @@ mod tests {
 
     #[test]
     fn the_generation_insert_binds_one_array_per_column() {
-        assert!(INSERT_GENERATIONS.contains("$27::timestamptz[]"));
-        assert!(INSERT_GENERATIONS.contains("$28::int8[]"));
-        assert!(INSERT_GENERATIONS.contains("$29::text[]"));
-        assert!(!INSERT_GENERATIONS.contains("$30"));
+        assert!(INSERT_GENERATIONS.contains("$28::timestamptz[]"));
+        assert!(INSERT_GENERATIONS.contains("$29::int8[]"));
+        assert!(INSERT_GENERATIONS.contains("$30::text[]"));
+        assert!(!INSERT_GENERATIONS.contains("$31"));
     }
 
     #[test]
@@ -266,7 +274,7 @@ mod tests {
                 .count()
         };
         assert_eq!(count("bool[]"), 3);
-        assert_eq!(count("int8[]"), 9);
+        assert_eq!(count("int8[]"), 10);
         assert_eq!(count("timestamptz[]"), 1);
         assert_eq!(count("text[]"), 16);
         assert!(

@@ -188,6 +188,7 @@ fn bind(
     put(&r.tokens_cache_write)?;
     put(&r.cost_nanos)?;
     put(&r.is_byok)?;
+    put(&r.upstream_cost_nanos)?;
     put(&r.latency_ms)?;
     put(&r.generation_time_ms)?;
     put(&r.http_referer.as_deref())?;
