@@ -36,17 +36,23 @@ fn key(id: &str, provider: &str) -> ByokCredential {
     }
 }
 
+fn org(keys: Vec<ByokCredential>) -> OrgByok {
+    OrgByok::new(keys, Arc::new(TenPercent))
+}
+
+/// A plan context of an organization with `keys`, called with the API key `key_hash`.
+fn with_keys<'a>(keys: &'a OrgByok, key_hash: &'a str) -> PlanContext<'a> {
+    PlanContext {
+        org_id: "org_1",
+        byok: Some(ByokContext { keys, key_hash }),
+        ..PlanContext::bare()
+    }
+}
+
 /// `(provider, api key or "platform")` of each target, in order.
 fn attempts(keys: Vec<ByokCredential>, key_hash: &str, model: &str) -> Vec<(String, String)> {
-    let org = OrgByok::new(keys, Arc::new(TenPercent));
-    let ctx = PlanContext {
-        org_id: "org_1",
-        byok: Some(ByokContext {
-            keys: &org,
-            key_hash,
-        }),
-        ..PlanContext::bare()
-    };
+    let org = org(keys);
+    let ctx = with_keys(&org, key_hash);
     let body = json!({ "model": model, "provider": {"sort": "price"} });
     let plan = table().plan(&request(body), &ctx).unwrap();
     plan.targets
@@ -113,14 +119,8 @@ fn a_provider_the_platform_cannot_call_serves_with_the_organizations_key() {
     assert_eq!(got[0], ("delta".to_string(), "sk-d1-secret".to_string()));
     assert!(!got[1..].iter().any(|(p, _)| p == "delta"), "{got:?}");
     // Not reported as unconfigured for this organization.
-    let org = OrgByok::new(vec![key("d1", "delta")], Arc::new(TenPercent));
-    let ctx = PlanContext {
-        byok: Some(ByokContext {
-            keys: &org,
-            key_hash: "h",
-        }),
-        ..PlanContext::bare()
-    };
+    let org = org(vec![key("d1", "delta")]);
+    let ctx = with_keys(&org, "h");
     let plan = table()
         .plan(&request(json!({ "model": "acme/chat" })), &ctx)
         .unwrap();
@@ -164,14 +164,8 @@ fn model_and_api_key_filters_apply() {
 
 #[test]
 fn a_byok_target_charges_the_fee_and_reports_the_provider_price() {
-    let org = OrgByok::new(vec![key("b1", "beta")], Arc::new(TenPercent));
-    let ctx = PlanContext {
-        byok: Some(ByokContext {
-            keys: &org,
-            key_hash: "h",
-        }),
-        ..PlanContext::bare()
-    };
+    let org = org(vec![key("b1", "beta")]);
+    let ctx = with_keys(&org, "h");
     let plan = table()
         .plan(
             &request(json!({"model": "acme/chat", "provider": {"order": ["beta"]}})),
