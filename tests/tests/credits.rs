@@ -715,3 +715,33 @@ async fn an_organization_over_its_budget_gets_403_naming_the_budget() {
     assert_eq!(budget_changes, 2);
     server.stop().await;
 }
+
+#[tokio::test]
+async fn endpoints_the_balance_cannot_afford_leave_the_plan_instead_of_refusing_the_request() {
+    let (server, _emulator) = TestServer::with_emulator(|_| {}).await;
+    let api = server.api();
+    let user = api.signup_unfunded(&email("fallbacks")).await;
+    // Enough for gpt-4o-mini's worst case at 20 output tokens, not for Claude Opus's.
+    api.fund(&user.personal_org, "0.0001").await;
+    let (key, _) = api.create_key(&user, None, json!({ "name": "k" })).await;
+    let body = json!({
+        "models": ["anthropic/claude-opus-4.5", MODEL],
+        "max_tokens": 20,
+        "messages": [{ "role": "user", "content": "Hello" }],
+    });
+    let reply = api.post("/api/v1/chat/completions", Some(&key), body).await;
+    let response = reply.expect(200);
+    assert_eq!(response["model"], MODEL, "{response}");
+    // Alone, the dear model is refused with what the balance affords.
+    let alone = json!({ "model": "anthropic/claude-opus-4.5", "max_tokens": 20,
+        "messages": [{ "role": "user", "content": "Hello" }] });
+    let reply = api
+        .post("/api/v1/chat/completions", Some(&key), alone)
+        .await;
+    let message = reply.expect_error(402);
+    assert!(
+        message.contains("You requested up to 20 tokens"),
+        "{message}"
+    );
+    server.stop().await;
+}

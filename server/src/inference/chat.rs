@@ -36,7 +36,7 @@ impl Inference {
         let org_id = caller.key.key.org_id.as_str();
         let org_defaults = parts.org_routing.get(org_id);
         let byok = parts.byok.get(org_id);
-        let plan = parts.routing.load().plan(
+        let mut plan = parts.routing.load().plan(
             &request,
             &PlanContext {
                 org_id,
@@ -59,7 +59,7 @@ impl Inference {
             &parts.credit_accounts,
             Payer::of(&caller.key, &parts.budgets),
             &mut request,
-            &plan.targets,
+            &mut plan.targets,
             &parts.credits_url,
         )
         .await?;

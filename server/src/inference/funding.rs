@@ -239,7 +239,7 @@ pub async fn fund_chat(
     accounts: &CreditAccounts,
     payer: Payer<'_>,
     request: &mut ChatRequest,
-    targets: &[Target],
+    targets: &mut Vec<Target>,
     credits_url: &str,
 ) -> Result<Funding, InferenceError> {
     let prompt = prompt_token_bound(request);
@@ -250,7 +250,7 @@ pub async fn fund_chat(
         return Ok(Funding::default());
     }
     let subjects = payer.subjects();
-    let short = match reserve_all(accounts, &subjects, need).await? {
+    let mut short = match reserve_all(accounts, &subjects, need).await? {
         Ok(reservations) => {
             return Ok(Funding {
                 reservations,
@@ -259,6 +259,24 @@ pub async fn fund_chat(
         }
         Err(short) => short,
     };
+    // Endpoints the payer cannot afford leave the plan when others remain that it can (the
+    // platform behind the organization's own key, a dear fallback model), rather than refusing
+    // or capping the request for all of them.
+    let fits =
+        |t: &Target| worst_case(std::slice::from_ref(t), prompt, asked, images) <= short.available;
+    if targets.iter().any(fits) && !targets.iter().all(fits) {
+        targets.retain(fits);
+        let need = worst_case(targets, prompt, asked, images);
+        match reserve_all(accounts, &subjects, need).await? {
+            Ok(reservations) => {
+                return Ok(Funding {
+                    reservations,
+                    capped_max_tokens: None,
+                });
+            }
+            Err(again) => short = again,
+        }
+    }
     let ceiling = asked.unwrap_or_else(|| {
         targets
             .iter()
