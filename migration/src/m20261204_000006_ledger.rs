@@ -132,17 +132,7 @@ impl MigrationTrait for Migration {
         // + month for the month): a counter of an earlier period counts as zero, and the usage
         // writer restarts it with the first spend of a new one. One statement per column:
         // SQLite adds one column per ALTER TABLE.
-        for column in [
-            ApiKeys::UsageDay,
-            ApiKeys::UsageDailyNanos,
-            ApiKeys::ByokUsageDailyNanos,
-            ApiKeys::UsageWeek,
-            ApiKeys::UsageWeeklyNanos,
-            ApiKeys::ByokUsageWeeklyNanos,
-            ApiKeys::UsageMonth,
-            ApiKeys::UsageMonthlyNanos,
-            ApiKeys::ByokUsageMonthlyNanos,
-        ] {
+        for column in KEY_PERIOD_COLUMNS {
             manager
                 .alter_table(
                     Table::alter()
@@ -156,17 +146,7 @@ impl MigrationTrait for Migration {
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        for column in [
-            ApiKeys::UsageDay,
-            ApiKeys::UsageDailyNanos,
-            ApiKeys::ByokUsageDailyNanos,
-            ApiKeys::UsageWeek,
-            ApiKeys::UsageWeeklyNanos,
-            ApiKeys::ByokUsageWeeklyNanos,
-            ApiKeys::UsageMonth,
-            ApiKeys::UsageMonthlyNanos,
-            ApiKeys::ByokUsageMonthlyNanos,
-        ] {
+        for column in KEY_PERIOD_COLUMNS {
             manager
                 .alter_table(
                     Table::alter()
@@ -255,6 +235,19 @@ enum CreditLeases {
     AmountNanos,
     ExpiresAtMs,
 }
+
+/// A key's spend per UTC day, week and month, each with the period it counts.
+const KEY_PERIOD_COLUMNS: [ApiKeys; 9] = [
+    ApiKeys::UsageDay,
+    ApiKeys::UsageDailyNanos,
+    ApiKeys::ByokUsageDailyNanos,
+    ApiKeys::UsageWeek,
+    ApiKeys::UsageWeeklyNanos,
+    ApiKeys::ByokUsageWeeklyNanos,
+    ApiKeys::UsageMonth,
+    ApiKeys::UsageMonthlyNanos,
+    ApiKeys::ByokUsageMonthlyNanos,
+];
 
 #[derive(DeriveIden, Clone, Copy)]
 enum ApiKeys {

@@ -6,6 +6,7 @@
 //! `TEST_POSTGRES_URL` (default `postgres://postgres@127.0.0.1:5432/test`), dropped on stop.
 
 pub mod byok;
+pub mod money;
 pub mod routing;
 
 use std::path::PathBuf;
