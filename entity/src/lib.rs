@@ -17,6 +17,7 @@ pub mod org_routing_default;
 pub mod organization;
 pub mod rate_limit_policy;
 pub mod session;
+pub mod stripe_checkout;
 pub mod user;
 
 pub mod prelude {
@@ -35,5 +36,6 @@ pub mod prelude {
     pub use super::organization::Entity as Organization;
     pub use super::rate_limit_policy::Entity as RateLimitPolicy;
     pub use super::session::Entity as Session;
+    pub use super::stripe_checkout::Entity as StripeCheckout;
     pub use super::user::Entity as User;
 }

@@ -10,6 +10,7 @@ mod m20261123_000004_org_routing_defaults;
 mod m20261123_000005_rate_limit_policies;
 mod m20261204_000006_ledger;
 mod m20261204_000007_byok_keys;
+mod m20261205_000008_stripe_checkouts;
 
 pub struct Migrator;
 
@@ -24,6 +25,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000005_rate_limit_policies::Migration),
             Box::new(m20261204_000006_ledger::Migration),
             Box::new(m20261204_000007_byok_keys::Migration),
+            Box::new(m20261205_000008_stripe_checkouts::Migration),
         ]
     }
 }

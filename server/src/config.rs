@@ -141,6 +141,20 @@ pub struct Config {
     pub byok_fee_basis_points: u32,
     /// BYOK requests per organization and UTC calendar month that carry no fee.
     pub byok_free_requests_per_month: u64,
+    /// Stripe secret key (`sk_...`); unset: purchasing answers that it is not configured.
+    pub stripe_secret_key: Option<String>,
+    /// Signing secret of the webhook endpoint (`whsec_...`); unset: the webhook is refused.
+    pub stripe_webhook_secret: Option<String>,
+    /// Stripe API base URL (a local fake in tests); default: `https://api.stripe.com/`.
+    pub stripe_api_base: Option<String>,
+    /// Smallest credit purchase, in US cents.
+    pub checkout_min_cents: u64,
+    /// Largest credit purchase, in US cents.
+    pub checkout_max_cents: u64,
+    /// The platform fee on a purchase, in basis points of the credit (550 = 5.5 %).
+    pub purchase_fee_basis_points: u64,
+    /// The smallest platform fee on a purchase, in US cents.
+    pub purchase_fee_min_cents: u64,
     /// `openrouter/auto`'s candidate models (the `[auto_router]` table of the config file;
     /// see `gateway::routing::auto` for the rules).
     pub auto_router: crate::gateway::routing::AutoRouter,
@@ -194,6 +208,13 @@ impl Default for Config {
             master_key: None,
             byok_fee_basis_points: 500,
             byok_free_requests_per_month: 1_000_000,
+            stripe_secret_key: None,
+            stripe_webhook_secret: None,
+            stripe_api_base: None,
+            checkout_min_cents: 500,
+            checkout_max_cents: 1_000_000,
+            purchase_fee_basis_points: 550,
+            purchase_fee_min_cents: 80,
             auto_router: Default::default(),
         }
     }
@@ -375,6 +396,27 @@ impl Config {
         }
         if let Some(v) = text("BYOK_FREE_REQUESTS_PER_MONTH") {
             self.byok_free_requests_per_month = parsed("BYOK_FREE_REQUESTS_PER_MONTH", v)?;
+        }
+        if let Some(v) = text("STRIPE_SECRET_KEY") {
+            self.stripe_secret_key = Some(v.trim().to_owned());
+        }
+        if let Some(v) = text("STRIPE_WEBHOOK_SECRET") {
+            self.stripe_webhook_secret = Some(v.trim().to_owned());
+        }
+        if let Some(v) = text("STRIPE_API_BASE") {
+            self.stripe_api_base = Some(v.trim().to_owned());
+        }
+        if let Some(v) = text("CHECKOUT_MIN_CENTS") {
+            self.checkout_min_cents = parsed("CHECKOUT_MIN_CENTS", v)?;
+        }
+        if let Some(v) = text("CHECKOUT_MAX_CENTS") {
+            self.checkout_max_cents = parsed("CHECKOUT_MAX_CENTS", v)?;
+        }
+        if let Some(v) = text("PURCHASE_FEE_BASIS_POINTS") {
+            self.purchase_fee_basis_points = parsed("PURCHASE_FEE_BASIS_POINTS", v)?;
+        }
+        if let Some(v) = text("PURCHASE_FEE_MIN_CENTS") {
+            self.purchase_fee_min_cents = parsed("PURCHASE_FEE_MIN_CENTS", v)?;
         }
         Ok(())
     }

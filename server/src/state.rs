@@ -11,6 +11,8 @@ use crate::accounts::sessions::SessionManager;
 use crate::api::throttle::AuthThrottle;
 use crate::billing::credit::CreditView;
 use crate::billing::reservations::CreditAccounts;
+use crate::billing::stripe::Purchasing;
+use crate::billing::stripe::settings::StripeSettings;
 use crate::config::Config;
 use crate::gateway::routing::RoutingTable;
 use crate::inference::Inference;
@@ -29,6 +31,8 @@ pub struct AppState {
     pub credit: Arc<CreditView>,
     /// Encrypts and decrypts organizations' own provider keys (BYOK) at rest.
     pub master_key: MasterKey,
+    /// Buying credit with Stripe (answers "not configured" without a Stripe key).
+    pub purchasing: Purchasing,
 }
 
 impl AppState {
@@ -55,6 +59,7 @@ impl AppState {
                 credit_accounts,
             )?,
             credit,
+            purchasing: Purchasing::new(StripeSettings::from_config(&config))?,
             sessions: SessionManager::new(
                 jwt_secret.as_bytes(),
                 config.access_token_ttl_secs,

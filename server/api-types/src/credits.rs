@@ -131,3 +131,56 @@ pub struct BudgetsView {
     pub lifetime: Option<Usd>,
     pub updated_at: Option<DateTime<Utc>>,
 }
+
+/// `POST /credits/checkout`: buy `amount` USD of credit (whole cents; the platform fee is
+/// charged on top).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct CheckoutRequest {
+    pub amount: f64,
+}
+
+/// A Checkout Session to send the customer to.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Checkout {
+    /// The Checkout Session id (`cs_…`).
+    pub id: String,
+    /// Stripe's hosted payment page.
+    pub url: String,
+    /// The credit bought.
+    #[cfg_attr(feature = "openapi", schema(value_type = f64))]
+    pub amount: Usd,
+    /// The platform fee, charged on top.
+    #[cfg_attr(feature = "openapi", schema(value_type = f64))]
+    pub fee: Usd,
+    /// What the customer pays: `amount + fee`.
+    #[cfg_attr(feature = "openapi", schema(value_type = f64))]
+    pub total: Usd,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct CheckoutResponse {
+    pub data: Checkout,
+}
+
+/// A Checkout Session as the return page sees it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct CheckoutStatus {
+    pub id: String,
+    /// Stripe's session status: `open`, `complete` or `expired`.
+    pub status: Option<String>,
+    /// Stripe says it was paid.
+    pub paid: bool,
+    /// Its credit is in the organization's balance.
+    pub credited: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct CheckoutStatusResponse {
+    pub data: CheckoutStatus,
+}

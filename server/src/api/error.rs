@@ -10,6 +10,7 @@ use crate::accounts::key_cache::KeyAuthError;
 use crate::billing::budgets::BudgetError;
 use crate::billing::grants::GrantError;
 use crate::billing::ledger::LedgerError;
+use crate::billing::stripe::PurchaseError;
 use crate::gateway::failure::Failure;
 use crate::gateway::routing::{NoRoute, RouteError};
 use crate::inference::InferenceError;
@@ -244,6 +245,32 @@ impl From<BudgetError> for ApiError {
             BudgetError::Invalid(message) => ApiError::BadRequest(message),
             BudgetError::NoOrganization => ApiError::NotFound(err.to_string()),
             BudgetError::Db(_) | BudgetError::Audit(_) => ApiError::Internal(err.to_string()),
+        }
+    }
+}
+
+impl From<PurchaseError> for ApiError {
+    fn from(err: PurchaseError) -> Self {
+        match err {
+            PurchaseError::NotConfigured | PurchaseError::WebhookNotConfigured => {
+                ApiError::Unavailable(err.to_string())
+            }
+            PurchaseError::Invalid(message) => ApiError::BadRequest(message),
+            PurchaseError::Signature(_) | PurchaseError::Malformed(_) => {
+                ApiError::BadRequest(err.to_string())
+            }
+            PurchaseError::NotFound => ApiError::NotFound(err.to_string()),
+            PurchaseError::Stripe(err) => {
+                // Stripe's own message may name internals (keys, accounts): logged, not sent.
+                tracing::error!(error = %err, "Stripe call failed");
+                ApiError::Detailed {
+                    status: StatusCode::BAD_GATEWAY,
+                    message: "Stripe could not be reached or refused the request; try again".into(),
+                    metadata: json!({ "provider": "stripe" }),
+                    retry_after_secs: None,
+                }
+            }
+            PurchaseError::Ledger(err) => err.into(),
         }
     }
 }

@@ -23,6 +23,7 @@ pub mod org_routing;
 pub mod organizations;
 pub mod paging;
 pub mod panics;
+pub mod purchases;
 pub mod rate_limits;
 pub mod throttle;
 
@@ -96,6 +97,9 @@ pub fn routes(cfg: &mut ServiceConfig) {
             .service(budgets::get_budgets)
             .service(budgets::put_budgets)
             .service(budgets::admin_put_budgets)
+            .service(purchases::checkout)
+            .service(purchases::checkout_status)
+            .service(purchases::webhook)
             .service(rate_limits::get_policy)
             .service(rate_limits::put_policy)
             .service(rate_limits::delete_policy)

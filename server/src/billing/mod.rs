@@ -30,3 +30,4 @@ pub mod money;
 pub mod periods;
 pub mod price;
 pub mod reservations;
+pub mod stripe;

@@ -1,0 +1,99 @@
+//! Buying credit: start a Stripe Checkout (`POST /credits/checkout`), confirm it from the
+//! return page (`GET /credits/checkout/{session_id}`), and Stripe's webhook
+//! (`POST /stripe/webhook`).
+
+use actix_web::{HttpRequest, HttpResponse, get, post, web};
+use api_types::credits::{
+    Checkout, CheckoutRequest, CheckoutResponse, CheckoutStatus, CheckoutStatusResponse,
+};
+
+use super::error::ApiError;
+use super::extract::OrgCaller;
+use super::openapi::ErrorBody;
+use crate::accounts::organizations;
+use crate::billing::money::Nanos;
+use crate::state::AppState;
+
+/// Start buying credit: a Stripe Checkout Session for `amount` plus the platform fee.
+/// Owners and admins of the organization, or a management key.
+#[utoipa::path(tag = "credits", request_body = CheckoutRequest, responses(
+    (status = 201, body = CheckoutResponse), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+    (status = 403, body = ErrorBody), (status = 502, body = ErrorBody), (status = 503, body = ErrorBody)))]
+#[post("/credits/checkout")]
+pub async fn checkout(
+    state: web::Data<AppState>,
+    caller: OrgCaller,
+    req: HttpRequest,
+    payload: web::Payload,
+) -> Result<HttpResponse, ApiError> {
+    organizations::require_manager(&caller.scope)?;
+    // Read only now, after the caller is judged.
+    let request: CheckoutRequest = super::json::body(&req, payload).await?;
+    let started = state
+        .purchasing
+        .start_checkout(
+            &state.db,
+            caller.scope.org_id(),
+            caller.user.as_ref().map(|u| u.id.as_str()),
+            request.amount,
+        )
+        .await?;
+    let credit = Nanos::from_cents(started.credit_cents);
+    let fee = Nanos::from_cents(started.fee_cents);
+    Ok(HttpResponse::Created().json(CheckoutResponse {
+        data: Checkout {
+            id: started.session_id,
+            url: started.url,
+            amount: credit.into(),
+            fee: fee.into(),
+            total: credit.saturating_add(fee).into(),
+        },
+    }))
+}
+
+/// The return page's check: asks Stripe about the session and credits it if it was paid
+/// (exactly once, together with the webhook).
+#[utoipa::path(tag = "credits", params(("session_id" = String, Path)), responses(
+    (status = 200, body = CheckoutStatusResponse), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+    (status = 404, body = ErrorBody), (status = 502, body = ErrorBody), (status = 503, body = ErrorBody)))]
+#[get("/credits/checkout/{session_id}")]
+pub async fn checkout_status(
+    state: web::Data<AppState>,
+    caller: OrgCaller,
+    path: web::Path<String>,
+) -> Result<web::Json<CheckoutStatusResponse>, ApiError> {
+    let confirmed = state
+        .purchasing
+        .confirm(&state.db, &state.credit, caller.scope.org_id(), &path)
+        .await?;
+    Ok(web::Json(CheckoutStatusResponse {
+        data: CheckoutStatus {
+            id: confirmed.session_id,
+            status: confirmed.status,
+            paid: confirmed.paid,
+            credited: confirmed.credited,
+        },
+    }))
+}
+
+/// Stripe's webhook. Verifies `Stripe-Signature` over the raw body; credits a paid Checkout
+/// Session once (`checkout.session.completed`, `checkout.session.async_payment_succeeded`),
+/// takes back refunded credit (`charge.refunded`); other events are acknowledged and ignored.
+#[utoipa::path(tag = "credits", request_body(content = Object, description = "A Stripe event"), responses(
+    (status = 200, description = "Handled or ignored"), (status = 400, body = ErrorBody), (status = 503, body = ErrorBody)))]
+#[post("/stripe/webhook")]
+pub async fn webhook(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    body: web::Bytes,
+) -> Result<HttpResponse, ApiError> {
+    let header = req
+        .headers()
+        .get("stripe-signature")
+        .and_then(|v| v.to_str().ok());
+    let outcome = state
+        .purchasing
+        .webhook(&state.db, &state.credit, header, &body)
+        .await?;
+    Ok(HttpResponse::Ok().json(serde_json::json!({ "received": true, "result": outcome })))
+}

@@ -1,0 +1,178 @@
+//! The webhook events purchasing acts on, read from the verified body. Only the fields used
+//! are parsed (Stripe adds fields to its objects freely); every other event type is
+//! [`Event::Ignored`].
+
+use std::collections::HashMap;
+
+use serde::Deserialize;
+
+/// A Checkout Session as the webhook and the return page see it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SessionState {
+    pub id: String,
+    /// Stripe says the money arrived (`payment_status` `paid`, or `no_payment_required`
+    /// which a purchase never is).
+    pub paid: bool,
+    /// `metadata.org_id`, set when the session was created.
+    pub org_id: Option<String>,
+    pub payment_intent: Option<String>,
+    /// What the customer paid, in cents (credit + fee).
+    pub amount_total: Option<i64>,
+    /// `open`, `complete` or `expired`.
+    pub status: Option<String>,
+}
+
+/// A charge that was (partly) refunded: `amount_refunded` is the running total.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RefundedCharge {
+    pub id: String,
+    pub payment_intent: Option<String>,
+    pub amount: i64,
+    pub amount_refunded: i64,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Event {
+    /// `checkout.session.completed` or `checkout.session.async_payment_succeeded`; credit
+    /// only if `paid` (a delayed payment method completes unpaid first).
+    SessionCompleted(SessionState),
+    /// `charge.refunded`.
+    ChargeRefunded(RefundedCharge),
+    /// Any other type: answered 200 and ignored.
+    Ignored(String),
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("Malformed event: {0}")]
+pub struct MalformedEvent(String);
+
+#[derive(Deserialize)]
+struct Envelope {
+    #[serde(rename = "type")]
+    kind: String,
+    data: Data,
+}
+
+#[derive(Deserialize)]
+struct Data {
+    object: serde_json::Value,
+}
+
+/// The wire shape of a Checkout Session (the fields we read).
+#[derive(Deserialize)]
+pub(crate) struct SessionObject {
+    pub id: String,
+    pub payment_status: String,
+    #[serde(default)]
+    pub metadata: Option<HashMap<String, String>>,
+    #[serde(default)]
+    pub payment_intent: Option<serde_json::Value>,
+    #[serde(default)]
+    pub amount_total: Option<i64>,
+    #[serde(default)]
+    pub status: Option<String>,
+}
+
+impl From<SessionObject> for SessionState {
+    fn from(s: SessionObject) -> Self {
+        SessionState {
+            paid: matches!(s.payment_status.as_str(), "paid" | "no_payment_required"),
+            org_id: s.metadata.and_then(|mut m| m.remove("org_id")),
+            // An id, or the expanded object.
+            payment_intent: s.payment_intent.and_then(|p| match p {
+                serde_json::Value::String(id) => Some(id),
+                serde_json::Value::Object(o) => o.get("id")?.as_str().map(str::to_owned),
+                _ => None,
+            }),
+            amount_total: s.amount_total,
+            status: s.status,
+            id: s.id,
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct ChargeObject {
+    id: String,
+    amount: i64,
+    amount_refunded: i64,
+    #[serde(default)]
+    payment_intent: Option<String>,
+}
+
+/// Reads a verified webhook body.
+pub fn parse(body: &[u8]) -> Result<Event, MalformedEvent> {
+    let envelope: Envelope =
+        serde_json::from_slice(body).map_err(|e| MalformedEvent(e.to_string()))?;
+    let object = envelope.data.object;
+    let malformed = |e: serde_json::Error| MalformedEvent(format!("{}: {e}", envelope.kind));
+    Ok(match envelope.kind.as_str() {
+        "checkout.session.completed" | "checkout.session.async_payment_succeeded" => {
+            let session: SessionObject = serde_json::from_value(object).map_err(malformed)?;
+            Event::SessionCompleted(session.into())
+        }
+        "charge.refunded" => {
+            let charge: ChargeObject = serde_json::from_value(object).map_err(malformed)?;
+            Event::ChargeRefunded(RefundedCharge {
+                id: charge.id,
+                payment_intent: charge.payment_intent,
+                amount: charge.amount,
+                amount_refunded: charge.amount_refunded,
+            })
+        }
+        _ => Event::Ignored(envelope.kind),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_the_completed_fixture() {
+        let body = std::fs::read(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../tests/fixtures/stripe/checkout_session_completed_event.json"
+        ))
+        .unwrap();
+        let Event::SessionCompleted(session) = parse(&body).unwrap() else {
+            panic!("not a completed session");
+        };
+        assert_eq!(
+            session,
+            SessionState {
+                id: "cs_test_a1YS1URlnyQCN5fUUduORoQ7Pw41PJqDWkIVQCpJPqkfIhd6tVY8XB1OLY".into(),
+                paid: true,
+                org_id: Some("org_123".into()),
+                payment_intent: Some("pi_1PgafyB7WZ01zgkWSjxsAJo3".into()),
+                amount_total: Some(1000),
+                status: Some("complete".into()),
+            }
+        );
+    }
+
+    #[test]
+    fn other_types_are_ignored_and_garbage_is_malformed() {
+        let body = br#"{"type":"customer.created","data":{"object":{"id":"cus_1"}}}"#;
+        assert_eq!(
+            parse(body).unwrap(),
+            Event::Ignored("customer.created".into())
+        );
+        assert!(parse(b"not json").is_err());
+        assert!(parse(br#"{"type":"charge.refunded","data":{"object":{}}}"#).is_err());
+    }
+
+    #[test]
+    fn reads_a_refunded_charge() {
+        let body = br#"{"type":"charge.refunded","data":{"object":{"id":"ch_1","amount":1080,"amount_refunded":540,"payment_intent":"pi_1"}}}"#;
+        assert_eq!(
+            parse(body).unwrap(),
+            Event::ChargeRefunded(RefundedCharge {
+                id: "ch_1".into(),
+                payment_intent: Some("pi_1".into()),
+                amount: 1080,
+                amount_refunded: 540,
+            })
+        );
+    }
+}

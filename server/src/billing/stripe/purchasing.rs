@@ -1,0 +1,247 @@
+//! The purchasing service the API calls: start a checkout, confirm one from the return page,
+//! and handle a webhook delivery.
+
+use super::PurchaseError;
+use super::client::{NewCheckout, StripeApi};
+use super::events::{self, Event, RefundedCharge, SessionState};
+use super::purchases::{self, Credited, Refunded};
+use super::settings::StripeSettings;
+use super::signature;
+use crate::billing::credit::CreditView;
+use crate::billing::money::Nanos;
+
+/// A checkout just started: where to send the customer.
+pub struct Checkout {
+    pub session_id: String,
+    pub url: String,
+    pub credit_cents: u64,
+    pub fee_cents: u64,
+}
+
+/// What the return page learns about a session.
+pub struct Confirmation {
+    pub session_id: String,
+    pub status: Option<String>,
+    pub paid: bool,
+    /// The session's credit is in the ledger (now or before).
+    pub credited: bool,
+}
+
+pub struct Purchasing {
+    settings: StripeSettings,
+    api: Option<StripeApi>,
+}
+
+impl Purchasing {
+    pub fn new(settings: StripeSettings) -> Result<Self, PurchaseError> {
+        let api = match &settings.secret_key {
+            Some(key) => Some(StripeApi::new(key, settings.api_base.as_deref())?),
+            None => None,
+        };
+        Ok(Purchasing { settings, api })
+    }
+
+    pub fn settings(&self) -> &StripeSettings {
+        &self.settings
+    }
+
+    fn api(&self) -> Result<&StripeApi, PurchaseError> {
+        self.api.as_ref().ok_or(PurchaseError::NotConfigured)
+    }
+
+    /// Validates `amount_usd` (whole cents within the bounds), then creates a Checkout
+    /// Session for it plus the fee and records it.
+    pub async fn start_checkout(
+        &self,
+        db: &sea_orm::DatabaseConnection,
+        org_id: &str,
+        user_id: Option<&str>,
+        amount_usd: f64,
+    ) -> Result<Checkout, PurchaseError> {
+        let credit_cents = whole_cents(amount_usd)?;
+        self.settings
+            .rules
+            .check(credit_cents)
+            .map_err(PurchaseError::Invalid)?;
+        let api = self.api()?;
+        let fee_cents = self.settings.rules.fee_cents(credit_cents);
+        let base = &self.settings.public_url;
+        let created = api
+            .create_checkout(NewCheckout {
+                org_id,
+                credit_cents,
+                fee_cents,
+                // Stripe fills in `{CHECKOUT_SESSION_ID}` itself.
+                success_url: format!(
+                    "{base}/app/credits?checkout_session_id={{CHECKOUT_SESSION_ID}}"
+                ),
+                cancel_url: format!("{base}/app/credits?checkout=cancelled"),
+                idempotency_key: format!("checkout-{}", crate::ids::new_id("ck")),
+            })
+            .await?;
+        purchases::record(db, &created.id, org_id, user_id, credit_cents, fee_cents).await?;
+        tracing::info!(org_id, session_id = %created.id, credit_cents, fee_cents, "checkout started");
+        Ok(Checkout {
+            session_id: created.id,
+            url: created.url,
+            credit_cents,
+            fee_cents,
+        })
+    }
+
+    /// The return page: asks Stripe about one of the organization's sessions and credits it
+    /// if paid (once, whether or not the webhook came first).
+    pub async fn confirm(
+        &self,
+        db: &sea_orm::DatabaseConnection,
+        credit_view: &CreditView,
+        org_id: &str,
+        session_id: &str,
+    ) -> Result<Confirmation, PurchaseError> {
+        let row = purchases::find_for_org(db, org_id, session_id)
+            .await?
+            .ok_or(PurchaseError::NotFound)?;
+        if row.status == "credited" {
+            return Ok(Confirmation {
+                session_id: row.session_id,
+                status: Some("complete".into()),
+                paid: true,
+                credited: true,
+            });
+        }
+        let session = self.api()?.retrieve_session(session_id).await?;
+        let outcome = self.credit(db, credit_view, &session).await?;
+        Ok(Confirmation {
+            session_id: session.id,
+            status: session.status,
+            paid: session.paid,
+            credited: matches!(
+                outcome,
+                Credited::Applied { .. } | Credited::AlreadyCredited
+            ),
+        })
+    }
+
+    async fn credit(
+        &self,
+        db: &sea_orm::DatabaseConnection,
+        credit_view: &CreditView,
+        session: &SessionState,
+    ) -> Result<Credited, PurchaseError> {
+        let outcome = purchases::credit(db, session).await?;
+        match &outcome {
+            Credited::Applied {
+                org_id,
+                credit,
+                balance,
+            } => {
+                // This replica's `:free` cap sees the purchase at once; others within seconds.
+                if let Err(err) = credit_view.record_purchase(org_id, *credit) {
+                    tracing::warn!(%err, "lifetime purchases not updated in memory");
+                }
+                tracing::info!(org_id, session_id = %session.id, credit = %credit, balance = %balance, "purchase credited");
+            }
+            Credited::NotOurs(why) => {
+                tracing::warn!(session_id = %session.id, why, "checkout session not credited");
+            }
+            Credited::AlreadyCredited | Credited::NotPaid => {}
+        }
+        Ok(outcome)
+    }
+
+    /// One webhook delivery: verifies the signature over the raw body, then acts on the
+    /// event. `Ok` means "answer 200" (including events that are ignored); an `Err` that is
+    /// not about the request itself makes Stripe deliver it again later.
+    pub async fn webhook(
+        &self,
+        db: &sea_orm::DatabaseConnection,
+        credit_view: &CreditView,
+        signature_header: Option<&str>,
+        body: &[u8],
+    ) -> Result<&'static str, PurchaseError> {
+        let secret = self
+            .settings
+            .webhook_secret
+            .as_deref()
+            .ok_or(PurchaseError::WebhookNotConfigured)?;
+        let header = signature_header.ok_or(signature::SignatureError::Malformed)?;
+        let now = chrono::Utc::now().timestamp();
+        signature::verify(header, body, secret, now, signature::TOLERANCE_SECS)?;
+        match events::parse(body)? {
+            Event::SessionCompleted(session) => {
+                Ok(match self.credit(db, credit_view, &session).await? {
+                    Credited::Applied { .. } => "credited",
+                    Credited::AlreadyCredited => "already credited",
+                    Credited::NotPaid => "not paid yet",
+                    Credited::NotOurs(_) => "ignored",
+                })
+            }
+            Event::ChargeRefunded(charge) => self.refund(db, &charge).await,
+            Event::Ignored(_) => Ok("ignored"),
+        }
+    }
+
+    async fn refund(
+        &self,
+        db: &sea_orm::DatabaseConnection,
+        charge: &RefundedCharge,
+    ) -> Result<&'static str, PurchaseError> {
+        let Some(pi) = charge.payment_intent.as_deref() else {
+            return Ok("ignored");
+        };
+        let mut row = purchases::find_by_payment_intent(db, pi).await?;
+        if row.is_none()
+            && let Some(api) = &self.api
+            && let Some(session) = api.session_for_payment_intent(pi).await?
+        {
+            // The refund arrived before the session's completion: learn the link from Stripe.
+            row = purchases::link_payment_intent(db, &session.id, pi).await?;
+        }
+        let Some(row) = row else {
+            return Ok("ignored");
+        };
+        Ok(
+            match purchases::refund(db, &row.session_id, charge).await? {
+                Refunded::Applied {
+                    org_id,
+                    debit,
+                    balance,
+                } => {
+                    tracing::info!(org_id, charge = %charge.id, debit = %debit, balance = %balance, "refund debited");
+                    "refund debited"
+                }
+                Refunded::Duplicate => "refund already debited",
+                Refunded::NotOurs => "ignored",
+            },
+        )
+    }
+}
+
+/// A USD amount as whole cents: more precision than a cent is refused, not rounded.
+fn whole_cents(amount_usd: f64) -> Result<u64, PurchaseError> {
+    let invalid = |why: &str| PurchaseError::Invalid(format!("amount: {why}"));
+    let nanos = Nanos::from_usd_f64(amount_usd).map_err(|e| invalid(&e.to_string()))?;
+    let per_cent = Nanos::from_cents(1).as_nanos();
+    if nanos.as_nanos() <= 0 {
+        return Err(invalid("must be positive"));
+    }
+    if nanos.as_nanos() % per_cent != 0 {
+        return Err(invalid("must be whole cents"));
+    }
+    Ok((nanos.as_nanos() / per_cent) as u64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn amounts_are_whole_cents() {
+        assert_eq!(whole_cents(10.0).unwrap(), 1_000);
+        assert_eq!(whole_cents(12.34).unwrap(), 1_234);
+        assert!(whole_cents(12.345).is_err());
+        assert!(whole_cents(-5.0).is_err());
+        assert!(whole_cents(0.0).is_err());
+        assert!(whole_cents(f64::NAN).is_err());
+    }
+}
