@@ -8,6 +8,7 @@
 pub mod byok;
 pub mod money;
 pub mod routing;
+pub mod stripe_fake;
 
 use std::path::PathBuf;
 use std::sync::mpsc;

@@ -46,6 +46,10 @@ pub struct StripeApi {
 
 impl StripeApi {
     pub fn new(secret_key: &str, api_base: Option<&str>) -> Result<Self, StripeApiError> {
+        // async-stripe builds its rustls config from the process-wide crypto provider, and
+        // with both aws-lc-rs (ours) and ring (sqlx's) compiled in rustls cannot pick one by
+        // itself. Ours, as the upstream client uses; an `Err` means one is installed already.
+        let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
         let mut builder = ::stripe::ClientBuilder::new(secret_key).timeout(Duration::from_secs(30));
         if let Some(base) = api_base {
             builder = builder.url(base);

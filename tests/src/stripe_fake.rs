@@ -1,0 +1,319 @@
+//! A fake Stripe API for the purchasing tests, speaking Stripe's wire format: form-encoded
+//! request bodies with bracket notation, `Authorization: Bearer <secret key>`,
+//! `Idempotency-Key`, and JSON objects shaped like the recorded fixtures
+//! (`tests/fixtures/stripe/`: a Checkout Session is the fixture with our fields filled in).
+//!
+//! - `POST /v1/checkout/sessions`, `GET /v1/checkout/sessions/{id}`,
+//!   `GET /v1/checkout/sessions?payment_intent=…`
+//! - control: `POST /_fake/checkout/sessions/{id}/pay` marks a session paid (as a customer
+//!   finishing the hosted page would) and gives it a PaymentIntent.
+//!
+//! Events for the webhook are built here too ([`FakeStripe::event`],
+//! [`FakeStripe::refunded_charge`]) and signed by the caller.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, mpsc};
+use std::time::Duration;
+
+use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
+use serde_json::{Value, json};
+
+pub const SECRET_KEY: &str = "sk_test_fake_0123456789";
+pub const WEBHOOK_SECRET: &str = "whsec_test_secret";
+
+fn fixture(name: &str) -> Value {
+    let path = format!("{}/fixtures/stripe/{name}", env!("CARGO_MANIFEST_DIR"));
+    serde_json::from_slice(&std::fs::read(&path).expect("fixture")).expect("fixture JSON")
+}
+
+fn random_id(prefix: &str) -> String {
+    format!(
+        "{prefix}_test_{:016x}{:08x}",
+        rand::random::<u64>(),
+        rand::random::<u32>()
+    )
+}
+
+#[derive(Default)]
+struct FakeState {
+    sessions: HashMap<String, Value>,
+    /// Idempotency key → session id.
+    idempotent: HashMap<String, String>,
+    /// Every create request's form fields, in order.
+    creates: Vec<Vec<(String, String)>>,
+}
+
+type Shared = Arc<Mutex<FakeState>>;
+
+pub struct FakeStripe {
+    /// `http://127.0.0.1:<port>/` (what `STRIPE_API_BASE` takes).
+    pub base: String,
+    state: Shared,
+    handle: actix_web::dev::ServerHandle,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl FakeStripe {
+    pub fn start() -> FakeStripe {
+        let state: Shared = Arc::default();
+        let shared = state.clone();
+        let (tx, rx) = mpsc::channel();
+        let thread = std::thread::spawn(move || {
+            actix_web::rt::System::new().block_on(async move {
+                let data = web::Data::new(shared);
+                let server = HttpServer::new(move || {
+                    App::new()
+                        .app_data(data.clone())
+                        .route("/v1/checkout/sessions", web::post().to(create_session))
+                        .route("/v1/checkout/sessions", web::get().to(list_sessions))
+                        .route("/v1/checkout/sessions/{id}", web::get().to(get_session))
+                        .route(
+                            "/_fake/checkout/sessions/{id}/pay",
+                            web::post().to(pay_session),
+                        )
+                })
+                .workers(1)
+                .bind("127.0.0.1:0")
+                .expect("bind fake Stripe");
+                let addr = server.addrs()[0];
+                let running = server.run();
+                tx.send((addr, running.handle())).expect("report");
+                running.await.ok();
+            });
+        });
+        let (addr, handle) = rx
+            .recv_timeout(Duration::from_secs(30))
+            .expect("fake Stripe did not start");
+        FakeStripe {
+            base: format!("http://{addr}/"),
+            state,
+            handle,
+            thread: Some(thread),
+        }
+    }
+
+    /// A session as the fake holds it.
+    pub fn session(&self, id: &str) -> Option<Value> {
+        self.state.lock().unwrap().sessions.get(id).cloned()
+    }
+
+    /// The form fields of every Checkout Session creation, in order.
+    pub fn creates(&self) -> Vec<Vec<(String, String)>> {
+        self.state.lock().unwrap().creates.clone()
+    }
+
+    /// Marks a session paid through the control endpoint; returns it.
+    pub async fn pay(&self, id: &str) -> Value {
+        let reply = reqwest::Client::new()
+            .post(format!("{}_fake/checkout/sessions/{id}/pay", self.base))
+            .send()
+            .await
+            .expect("pay");
+        assert!(reply.status().is_success(), "pay {id}: {}", reply.status());
+        reply.json().await.expect("session")
+    }
+
+    /// An event of `kind` about `object`, as Stripe would deliver it (the raw body).
+    pub fn event(kind: &str, object: &Value) -> String {
+        json!({
+            "id": random_id("evt"),
+            "object": "event",
+            "api_version": "2024-06-20",
+            "created": chrono::Utc::now().timestamp(),
+            "data": { "object": object },
+            "livemode": false,
+            "pending_webhooks": 1,
+            "request": { "id": null, "idempotency_key": null },
+            "type": kind,
+        })
+        .to_string()
+    }
+
+    /// The charge of a paid `session` with `refunded` cents refunded so far (running total),
+    /// shaped as the fixture's charge.
+    pub fn refunded_charge(session: &Value, charge_id: &str, refunded: i64) -> Value {
+        let mut charge = fixture("fixtures3.json")["resources"]["charge"].clone();
+        let amount = session["amount_total"].as_i64().expect("amount_total");
+        charge["id"] = json!(charge_id);
+        charge["amount"] = json!(amount);
+        charge["amount_captured"] = json!(amount);
+        charge["captured"] = json!(true);
+        charge["amount_refunded"] = json!(refunded);
+        charge["refunded"] = json!(refunded >= amount);
+        charge["payment_intent"] = session["payment_intent"].clone();
+        charge["status"] = json!("succeeded");
+        charge
+    }
+}
+
+impl Drop for FakeStripe {
+    fn drop(&mut self) {
+        drop(self.handle.stop(false));
+        if let Some(thread) = self.thread.take() {
+            thread.join().ok();
+        }
+    }
+}
+
+fn stripe_error(status: u16, kind: &str, message: &str) -> HttpResponse {
+    HttpResponse::build(actix_web::http::StatusCode::from_u16(status).unwrap())
+        .json(json!({ "error": { "type": kind, "message": message } }))
+}
+
+/// Stripe's answer to a wrong or missing secret key, if the request has one.
+fn unauthorized(req: &HttpRequest) -> Option<HttpResponse> {
+    let ok = req
+        .headers()
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v == format!("Bearer {SECRET_KEY}"));
+    (!ok).then(|| stripe_error(401, "invalid_request_error", "Invalid API Key provided"))
+}
+
+async fn create_session(
+    req: HttpRequest,
+    state: web::Data<Shared>,
+    body: web::Bytes,
+) -> HttpResponse {
+    if let Some(refused) = unauthorized(&req) {
+        return refused;
+    }
+    let content_type = req
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    if !content_type.starts_with("application/x-www-form-urlencoded") {
+        return stripe_error(400, "invalid_request_error", "form-encoded body expected");
+    }
+    let Ok(form) = serde_urlencoded::from_bytes::<Vec<(String, String)>>(&body) else {
+        return stripe_error(400, "invalid_request_error", "malformed form body");
+    };
+    let field = |name: &str| form.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone());
+    let key = req
+        .headers()
+        .get("idempotency-key")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    let mut state = state.lock().unwrap();
+    state.creates.push(form.clone());
+    if let Some(existing) = key.as_ref().and_then(|k| state.idempotent.get(k)) {
+        return HttpResponse::Ok().json(&state.sessions[existing]);
+    }
+    for required in ["mode", "success_url"] {
+        if field(required).is_none() {
+            return stripe_error(
+                400,
+                "invalid_request_error",
+                &format!("Missing required param: {required}."),
+            );
+        }
+    }
+    // line_items[i][price_data][unit_amount] × line_items[i][quantity]
+    let mut total = 0i64;
+    for i in 0.. {
+        let Some(amount) = field(&format!("line_items[{i}][price_data][unit_amount]")) else {
+            break;
+        };
+        let quantity = field(&format!("line_items[{i}][quantity]"))
+            .and_then(|q| q.parse::<i64>().ok())
+            .unwrap_or(1);
+        let Ok(amount) = amount.parse::<i64>() else {
+            return stripe_error(400, "invalid_request_error", "Invalid integer: unit_amount");
+        };
+        total += amount * quantity;
+    }
+    let metadata: serde_json::Map<String, Value> = form
+        .iter()
+        .filter_map(|(k, v)| {
+            let name = k.strip_prefix("metadata[")?.strip_suffix(']')?;
+            Some((name.to_owned(), json!(v)))
+        })
+        .collect();
+    let id = random_id("cs");
+    let mut session = fixture("checkout_session_create_response.json")["response"]["body"].clone();
+    session["id"] = json!(id);
+    session["url"] = json!(format!("https://checkout.stripe.com/c/pay/{id}"));
+    session["mode"] = json!(field("mode"));
+    session["success_url"] = json!(field("success_url"));
+    session["cancel_url"] = json!(field("cancel_url"));
+    session["client_reference_id"] = json!(field("client_reference_id"));
+    session["metadata"] = Value::Object(metadata);
+    session["currency"] = json!("usd");
+    session["amount_subtotal"] = json!(total);
+    session["amount_total"] = json!(total);
+    session["payment_intent"] = Value::Null;
+    session["payment_status"] = json!("unpaid");
+    session["status"] = json!("open");
+    session["created"] = json!(chrono::Utc::now().timestamp());
+    // The fixture's generated placeholders that make no sense for a plain payment.
+    session["shipping_cost"] = Value::Null;
+    session["shipping_address_collection"] = Value::Null;
+    session["currency_conversion"] = Value::Null;
+    session["total_details"] =
+        json!({ "amount_discount": 0, "amount_shipping": 0, "amount_tax": 0 });
+    state.sessions.insert(id.clone(), session.clone());
+    if let Some(key) = key {
+        state.idempotent.insert(key, id);
+    }
+    HttpResponse::Ok().json(session)
+}
+
+async fn get_session(
+    req: HttpRequest,
+    state: web::Data<Shared>,
+    path: web::Path<String>,
+) -> HttpResponse {
+    if let Some(refused) = unauthorized(&req) {
+        return refused;
+    }
+    match state.lock().unwrap().sessions.get(path.as_str()) {
+        Some(session) => HttpResponse::Ok().json(session),
+        None => stripe_error(
+            404,
+            "invalid_request_error",
+            &format!("No such checkout.session: '{path}'"),
+        ),
+    }
+}
+
+async fn list_sessions(
+    req: HttpRequest,
+    state: web::Data<Shared>,
+    query: web::Query<Vec<(String, String)>>,
+) -> HttpResponse {
+    if let Some(refused) = unauthorized(&req) {
+        return refused;
+    }
+    let wanted = query
+        .iter()
+        .find(|(k, _)| k == "payment_intent")
+        .map(|(_, v)| v.clone());
+    let state = state.lock().unwrap();
+    let data: Vec<&Value> = state
+        .sessions
+        .values()
+        .filter(|s| {
+            wanted
+                .as_deref()
+                .is_none_or(|pi| s["payment_intent"] == json!(pi))
+        })
+        .collect();
+    HttpResponse::Ok().json(json!({
+        "object": "list", "data": data, "has_more": false, "url": "/v1/checkout/sessions",
+    }))
+}
+
+async fn pay_session(state: web::Data<Shared>, path: web::Path<String>) -> HttpResponse {
+    let mut state = state.lock().unwrap();
+    let Some(session) = state.sessions.get_mut(path.as_str()) else {
+        return stripe_error(404, "invalid_request_error", "no such session");
+    };
+    session["payment_status"] = json!("paid");
+    session["status"] = json!("complete");
+    session["url"] = Value::Null;
+    if session["payment_intent"].is_null() {
+        session["payment_intent"] = json!(random_id("pi"));
+    }
+    HttpResponse::Ok().json(session.clone())
+}
