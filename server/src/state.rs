@@ -49,6 +49,12 @@ impl AppState {
             Duration::from_secs(config.credit_lease_ttl_secs.max(1)),
         );
         let master_key = config.resolved_master_key()?;
+        let purchasing = Purchasing::new(
+            StripeSettings::from_config(&config),
+            db.clone(),
+            credit.clone(),
+            credit_accounts.clone(),
+        )?;
         Ok(AppState {
             master_key,
             inference: Inference::from_config(
@@ -59,7 +65,7 @@ impl AppState {
                 credit_accounts,
             )?,
             credit,
-            purchasing: Purchasing::new(StripeSettings::from_config(&config))?,
+            purchasing,
             sessions: SessionManager::new(
                 jwt_secret.as_bytes(),
                 config.access_token_ttl_secs,

@@ -568,6 +568,18 @@ pub fn named_events(text: &str) -> Vec<(String, Value)> {
     events
 }
 
+/// A USD figure of the API as exact nano-dollars (either sign).
+pub fn usd(value: &Value) -> server::billing::money::Nanos {
+    use server::billing::money::Nanos;
+    let figure = value.as_f64().expect("a USD number");
+    let magnitude = Nanos::from_usd_f64(figure.abs()).expect("an amount");
+    if figure < 0.0 {
+        Nanos::ZERO.saturating_sub(magnitude)
+    } else {
+        magnitude
+    }
+}
+
 /// A fresh, unique email address.
 pub fn email(name: &str) -> String {
     format!("{name}-{:08x}@example.com", rand::random::<u32>())

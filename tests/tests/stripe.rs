@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 use server::billing::money::Nanos;
 use server::billing::stripe::signature;
 use tests::stripe_fake::{FakeStripe, SECRET_KEY, WEBHOOK_SECRET};
-use tests::{ADMIN_EMAIL, Api, TestServer, User, email};
+use tests::{ADMIN_EMAIL, Api, TestServer, User, email, usd};
 
 const PUBLIC_URL: &str = "https://switchboard.test";
 
@@ -23,16 +23,19 @@ struct Shop {
     owner: User,
 }
 
-async fn shop() -> Shop {
-    let fake = FakeStripe::start();
+fn sell_through(fake: &FakeStripe) -> impl FnOnce(&mut server::config::Config) {
     let base = fake.base.clone();
-    let server = TestServer::start_with(|config| {
+    move |config| {
         config.stripe_secret_key = Some(SECRET_KEY.into());
         config.stripe_webhook_secret = Some(WEBHOOK_SECRET.into());
         config.stripe_api_base = Some(base);
         config.public_url = Some(PUBLIC_URL.into());
-    })
-    .await;
+    }
+}
+
+async fn shop() -> Shop {
+    let fake = FakeStripe::start();
+    let server = TestServer::start_with(sell_through(&fake)).await;
     let api = server.api();
     let owner = api.signup_unfunded(&email("buyer")).await;
     Shop {
@@ -40,17 +43,6 @@ async fn shop() -> Shop {
         server,
         api,
         owner,
-    }
-}
-
-/// A USD figure of the API as exact nano-dollars (either sign).
-fn usd(value: &Value) -> Nanos {
-    let figure = value.as_f64().expect("a USD number");
-    let magnitude = Nanos::from_usd_f64(figure.abs()).expect("an amount");
-    if figure < 0.0 {
-        Nanos::ZERO.saturating_sub(magnitude)
-    } else {
-        magnitude
     }
 }
 
@@ -98,6 +90,12 @@ async fn checkout(shop: &Shop, amount: f64) -> String {
         )
         .await;
     reply.expect(201)["data"]["id"].as_str().unwrap().to_owned()
+}
+
+/// Starts a checkout of `amount` USD and pays it at the fake Stripe; returns the session.
+async fn paid_checkout(shop: &Shop, amount: f64) -> Value {
+    let id = checkout(shop, amount).await;
+    shop.fake.pay(&id).await
 }
 
 /// Delivers `body` to the webhook with `signature` as `Stripe-Signature`.
@@ -320,8 +318,8 @@ async fn without_stripe_purchasing_is_not_configured() {
 async fn a_paid_session_is_credited_exactly_once() {
     let shop = shop().await;
     let (api, token) = (&shop.api, &shop.owner.token);
-    let id = checkout(&shop, 20.0).await;
-    let session = shop.fake.pay(&id).await;
+    let session = paid_checkout(&shop, 20.0).await;
+    let id = session["id"].as_str().unwrap().to_owned();
 
     let body = FakeStripe::event("checkout.session.completed", &session);
     assert_eq!(deliver_signed(api, &body).await["result"], "credited");
@@ -440,8 +438,7 @@ async fn the_return_page_credits_before_the_webhook_and_only_once() {
 async fn bad_deliveries_are_refused_and_change_nothing() {
     let shop = shop().await;
     let (api, token) = (&shop.api, &shop.owner.token);
-    let id = checkout(&shop, 20.0).await;
-    let session = shop.fake.pay(&id).await;
+    let session = paid_checkout(&shop, 20.0).await;
     let body = FakeStripe::event("checkout.session.completed", &session);
 
     let wrong_secret = signature::sign(body.as_bytes(), "whsec_wrong", now());
@@ -513,8 +510,7 @@ async fn bad_deliveries_are_refused_and_change_nothing() {
 async fn refunds_take_back_the_refunded_credit_once() {
     let shop = shop().await;
     let (api, token) = (&shop.api, &shop.owner.token);
-    let id = checkout(&shop, 20.0).await; // $21.10 charged
-    let session = shop.fake.pay(&id).await;
+    let session = paid_checkout(&shop, 20.0).await; // $21.10 charged
     let body = FakeStripe::event("checkout.session.completed", &session);
     deliver_signed(api, &body).await;
     assert_eq!(balance(api, token).await, dollars("20"));
@@ -577,8 +573,7 @@ async fn refunds_take_back_the_refunded_credit_once() {
 async fn a_refund_delivered_before_the_payment_event_counts_once() {
     let shop = shop().await;
     let (api, token) = (&shop.api, &shop.owner.token);
-    let id = checkout(&shop, 30.0).await;
-    let session = shop.fake.pay(&id).await;
+    let session = paid_checkout(&shop, 30.0).await;
     let total = session["amount_total"].as_i64().unwrap();
 
     // The refund arrives first: the server learns from Stripe whose payment it was.
@@ -606,6 +601,37 @@ async fn a_refund_delivered_before_the_payment_event_counts_once() {
     let data = &credits.expect(200)["data"];
     assert_eq!(usd(&data["total_credits"]), Nanos::ZERO);
     assert_reconciled(api).await;
+    shop.server.stop().await;
+}
+
+#[tokio::test]
+async fn bought_credit_is_spendable_at_once() {
+    let fake = FakeStripe::start();
+    let (server, _emulator) = TestServer::with_emulator(sell_through(&fake)).await;
+    let api = server.api();
+    let owner = api.signup_unfunded(&email("spender")).await;
+    let shop = Shop {
+        fake,
+        server,
+        api: api.clone(),
+        owner: owner.clone(),
+    };
+    let (key, _) = api.create_key(&owner, None, json!({ "name": "app" })).await;
+    let ask = json!({
+        "model": "openai/gpt-4o-mini",
+        "max_tokens": 50,
+        "messages": [{ "role": "user", "content": "Hello" }],
+    });
+    let reply = api
+        .post("/api/v1/chat/completions", Some(&key), ask.clone())
+        .await;
+    reply.expect_error(402);
+
+    let session = paid_checkout(&shop, 10.0).await;
+    let body = FakeStripe::event("checkout.session.completed", &session);
+    assert_eq!(deliver_signed(&api, &body).await["result"], "credited");
+    let reply = api.post("/api/v1/chat/completions", Some(&key), ask).await;
+    reply.expect(200);
     shop.server.stop().await;
 }
 
@@ -668,8 +694,7 @@ fn python_stripe(args: &[&str], payload: &str) -> Result<String, String> {
 async fn deliveries_signed_by_stripes_python_library_are_accepted() {
     let shop = shop().await;
     let (api, token) = (&shop.api, &shop.owner.token);
-    let id = checkout(&shop, 25.0).await;
-    let session = shop.fake.pay(&id).await;
+    let session = paid_checkout(&shop, 25.0).await;
     let body = FakeStripe::event("checkout.session.completed", &session);
 
     // The library's own header for our body, with the wrong secret and stale: refused.

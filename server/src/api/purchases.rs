@@ -32,7 +32,6 @@ pub async fn checkout(
     let started = state
         .purchasing
         .start_checkout(
-            &state.db,
             caller.scope.org_id(),
             caller.user.as_ref().map(|u| u.id.as_str()),
             request.amount,
@@ -64,7 +63,7 @@ pub async fn checkout_status(
 ) -> Result<web::Json<CheckoutStatusResponse>, ApiError> {
     let confirmed = state
         .purchasing
-        .confirm(&state.db, &state.credit, caller.scope.org_id(), &path)
+        .confirm(caller.scope.org_id(), &path)
         .await?;
     Ok(web::Json(CheckoutStatusResponse {
         data: CheckoutStatus {
@@ -91,9 +90,6 @@ pub async fn webhook(
         .headers()
         .get("stripe-signature")
         .and_then(|v| v.to_str().ok());
-    let outcome = state
-        .purchasing
-        .webhook(&state.db, &state.credit, header, &body)
-        .await?;
+    let outcome = state.purchasing.webhook(header, &body).await?;
     Ok(HttpResponse::Ok().json(serde_json::json!({ "received": true, "result": outcome })))
 }

@@ -295,6 +295,14 @@ impl CreditAccounts {
         Ok(())
     }
 
+    /// Credit was just added to `org_id` (a purchase on this process): the next request short
+    /// of its credit asks the database at once instead of waiting out a dry pause.
+    pub fn credit_added(&self, org_id: &str) {
+        if let Some(account) = self.0.accounts.get(&Subject::Org(org_id.to_owned()).key()) {
+            account.lock().dry_until_ms = 0;
+        }
+    }
+
     /// What requests in flight hold of `subject` on this process.
     pub fn held(&self, subject: &Subject) -> Nanos {
         self.0

@@ -7,8 +7,13 @@ use super::events::{self, Event, RefundedCharge, SessionState};
 use super::purchases::{self, Credited, Refunded};
 use super::settings::StripeSettings;
 use super::signature;
+use std::sync::Arc;
+
+use sea_orm::DatabaseConnection;
+
 use crate::billing::credit::CreditView;
 use crate::billing::money::Nanos;
+use crate::billing::reservations::CreditAccounts;
 
 /// A checkout just started: where to send the customer.
 pub struct Checkout {
@@ -30,15 +35,30 @@ pub struct Confirmation {
 pub struct Purchasing {
     settings: StripeSettings,
     api: Option<StripeApi>,
+    db: DatabaseConnection,
+    /// Told of each purchase credited here, so that it counts at once on this process.
+    credit_view: Arc<CreditView>,
+    accounts: CreditAccounts,
 }
 
 impl Purchasing {
-    pub fn new(settings: StripeSettings) -> Result<Self, PurchaseError> {
+    pub fn new(
+        settings: StripeSettings,
+        db: DatabaseConnection,
+        credit_view: Arc<CreditView>,
+        accounts: CreditAccounts,
+    ) -> Result<Self, PurchaseError> {
         let api = match &settings.secret_key {
             Some(key) => Some(StripeApi::new(key, settings.api_base.as_deref())?),
             None => None,
         };
-        Ok(Purchasing { settings, api })
+        Ok(Purchasing {
+            settings,
+            api,
+            db,
+            credit_view,
+            accounts,
+        })
     }
 
     pub fn settings(&self) -> &StripeSettings {
@@ -53,7 +73,6 @@ impl Purchasing {
     /// Session for it plus the fee and records it.
     pub async fn start_checkout(
         &self,
-        db: &sea_orm::DatabaseConnection,
         org_id: &str,
         user_id: Option<&str>,
         amount_usd: f64,
@@ -79,7 +98,15 @@ impl Purchasing {
                 idempotency_key: format!("checkout-{}", crate::ids::new_id("ck")),
             })
             .await?;
-        purchases::record(db, &created.id, org_id, user_id, credit_cents, fee_cents).await?;
+        purchases::record(
+            &self.db,
+            &created.id,
+            org_id,
+            user_id,
+            credit_cents,
+            fee_cents,
+        )
+        .await?;
         tracing::info!(org_id, session_id = %created.id, credit_cents, fee_cents, "checkout started");
         Ok(Checkout {
             session_id: created.id,
@@ -93,12 +120,10 @@ impl Purchasing {
     /// if paid (once, whether or not the webhook came first).
     pub async fn confirm(
         &self,
-        db: &sea_orm::DatabaseConnection,
-        credit_view: &CreditView,
         org_id: &str,
         session_id: &str,
     ) -> Result<Confirmation, PurchaseError> {
-        let row = purchases::find_for_org(db, org_id, session_id)
+        let row = purchases::find_for_org(&self.db, org_id, session_id)
             .await?
             .ok_or(PurchaseError::NotFound)?;
         if row.status == "credited" {
@@ -110,7 +135,7 @@ impl Purchasing {
             });
         }
         let session = self.api()?.retrieve_session(session_id).await?;
-        let outcome = self.credit(db, credit_view, &session).await?;
+        let outcome = self.credit(&session).await?;
         Ok(Confirmation {
             session_id: session.id,
             status: session.status,
@@ -122,13 +147,8 @@ impl Purchasing {
         })
     }
 
-    async fn credit(
-        &self,
-        db: &sea_orm::DatabaseConnection,
-        credit_view: &CreditView,
-        session: &SessionState,
-    ) -> Result<Credited, PurchaseError> {
-        let outcome = purchases::credit(db, session).await?;
+    async fn credit(&self, session: &SessionState) -> Result<Credited, PurchaseError> {
+        let outcome = purchases::credit(&self.db, session).await?;
         match &outcome {
             Credited::Applied {
                 org_id,
@@ -136,9 +156,11 @@ impl Purchasing {
                 balance,
             } => {
                 // This replica's `:free` cap sees the purchase at once; others within seconds.
-                if let Err(err) = credit_view.record_purchase(org_id, *credit) {
+                if let Err(err) = self.credit_view.record_purchase(org_id, *credit) {
                     tracing::warn!(%err, "lifetime purchases not updated in memory");
                 }
+                // A request refused a moment ago may lease the new credit at once.
+                self.accounts.credit_added(org_id);
                 tracing::info!(org_id, session_id = %session.id, credit = %credit, balance = %balance, "purchase credited");
             }
             Credited::NotOurs(why) => {
@@ -154,8 +176,6 @@ impl Purchasing {
     /// not about the request itself makes Stripe deliver it again later.
     pub async fn webhook(
         &self,
-        db: &sea_orm::DatabaseConnection,
-        credit_view: &CreditView,
         signature_header: Option<&str>,
         body: &[u8],
     ) -> Result<&'static str, PurchaseError> {
@@ -168,24 +188,19 @@ impl Purchasing {
         let now = chrono::Utc::now().timestamp();
         signature::verify(header, body, secret, now, signature::TOLERANCE_SECS)?;
         match events::parse(body)? {
-            Event::SessionCompleted(session) => {
-                Ok(match self.credit(db, credit_view, &session).await? {
-                    Credited::Applied { .. } => "credited",
-                    Credited::AlreadyCredited => "already credited",
-                    Credited::NotPaid => "not paid yet",
-                    Credited::NotOurs(_) => "ignored",
-                })
-            }
-            Event::ChargeRefunded(charge) => self.refund(db, &charge).await,
+            Event::SessionCompleted(session) => Ok(match self.credit(&session).await? {
+                Credited::Applied { .. } => "credited",
+                Credited::AlreadyCredited => "already credited",
+                Credited::NotPaid => "not paid yet",
+                Credited::NotOurs(_) => "ignored",
+            }),
+            Event::ChargeRefunded(charge) => self.refund(&charge).await,
             Event::Ignored(_) => Ok("ignored"),
         }
     }
 
-    async fn refund(
-        &self,
-        db: &sea_orm::DatabaseConnection,
-        charge: &RefundedCharge,
-    ) -> Result<&'static str, PurchaseError> {
+    async fn refund(&self, charge: &RefundedCharge) -> Result<&'static str, PurchaseError> {
+        let db = &self.db;
         let Some(pi) = charge.payment_intent.as_deref() else {
             return Ok("ignored");
         };
