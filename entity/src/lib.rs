@@ -4,6 +4,7 @@
 
 pub mod api_key;
 pub mod audit_log;
+pub mod auto_topup;
 pub mod byok_key;
 pub mod catalog_override;
 pub mod credit_lease;
@@ -23,6 +24,7 @@ pub mod user;
 pub mod prelude {
     pub use super::api_key::Entity as ApiKey;
     pub use super::audit_log::Entity as AuditLog;
+    pub use super::auto_topup::Entity as AutoTopup;
     pub use super::byok_key::Entity as ByokKey;
     pub use super::catalog_override::Entity as CatalogOverride;
     pub use super::credit_lease::Entity as CreditLease;

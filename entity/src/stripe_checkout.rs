@@ -22,6 +22,8 @@ pub struct Model {
     pub status: String,
     /// Running total refunded on the payment, in cents (of credit + fee).
     pub refunded_cents: i64,
+    /// The customer asked to keep the card (for auto top-up).
+    pub save_card: bool,
     pub created_at: DateTimeUtc,
     pub credited_at: Option<DateTimeUtc>,
 }

@@ -1,6 +1,7 @@
 //! Stripe purchases: the Checkout Sessions this server created (organization and amounts
-//! fixed at creation, the payment intent once known, how much was refunded). The credit
-//! itself is in `ledger_entries`, referenced by the session id.
+//! fixed at creation, the payment intent once known, how much was refunded), and each
+//! organization's auto top-up (saved card, threshold, amount, the claim that keeps one
+//! top-up in flight across processes). The credit itself is in `ledger_entries`.
 
 use sea_orm_migration::{prelude::*, schema::*};
 
@@ -22,6 +23,8 @@ impl MigrationTrait for Migration {
                     .col(string_null(StripeCheckouts::PaymentIntent))
                     .col(string(StripeCheckouts::Status))
                     .col(big_integer(StripeCheckouts::RefundedCents).default(0))
+                    // The customer asked to keep the card for auto top-up.
+                    .col(boolean(StripeCheckouts::SaveCard).default(false))
                     .col(timestamp_with_time_zone(StripeCheckouts::CreatedAt))
                     .col(timestamp_with_time_zone_null(StripeCheckouts::CreditedAt))
                     .to_owned(),
@@ -45,10 +48,31 @@ impl MigrationTrait for Migration {
                     .col(StripeCheckouts::PaymentIntent)
                     .to_owned(),
             )
+            .await?;
+        manager
+            .create_table(
+                Table::create()
+                    .table(AutoTopups::Table)
+                    .col(string(AutoTopups::OrgId).primary_key())
+                    .col(boolean(AutoTopups::Enabled).default(false))
+                    .col(big_integer(AutoTopups::ThresholdCents).default(0))
+                    .col(big_integer(AutoTopups::AmountCents).default(0))
+                    .col(string_null(AutoTopups::StripeCustomer))
+                    .col(string_null(AutoTopups::PaymentMethod))
+                    // Unix ms until which one process holds the right to charge (0: nobody).
+                    .col(big_integer(AutoTopups::ClaimedUntilMs).default(0))
+                    .col(integer(AutoTopups::Failures).default(0))
+                    .col(text_null(AutoTopups::LastError))
+                    .col(timestamp_with_time_zone(AutoTopups::UpdatedAt))
+                    .to_owned(),
+            )
             .await
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager
+            .drop_table(Table::drop().table(AutoTopups::Table).to_owned())
+            .await?;
         manager
             .drop_table(Table::drop().table(StripeCheckouts::Table).to_owned())
             .await
@@ -66,6 +90,22 @@ enum StripeCheckouts {
     PaymentIntent,
     Status,
     RefundedCents,
+    SaveCard,
     CreatedAt,
     CreditedAt,
+}
+
+#[derive(DeriveIden)]
+enum AutoTopups {
+    Table,
+    OrgId,
+    Enabled,
+    ThresholdCents,
+    AmountCents,
+    StripeCustomer,
+    PaymentMethod,
+    ClaimedUntilMs,
+    Failures,
+    LastError,
+    UpdatedAt,
 }

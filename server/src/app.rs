@@ -113,6 +113,12 @@ pub fn serve_with(
         }
     });
 
+    crate::billing::stripe::Purchasing::spawn_auto_topups(
+        state.clone(),
+        Duration::from_secs(config.auto_topup_check_secs.max(1)),
+        Duration::from_secs(config.auto_topup_retry_secs),
+    );
+
     let idle = Duration::from_secs(config.credit_lease_idle_secs);
     state.inference.credit_accounts().spawn_maintenance(idle);
 

@@ -155,6 +155,10 @@ pub struct Config {
     pub purchase_fee_basis_points: u64,
     /// The smallest platform fee on a purchase, in US cents.
     pub purchase_fee_min_cents: u64,
+    /// Seconds between checks of organizations' auto top-up thresholds (each process).
+    pub auto_topup_check_secs: u64,
+    /// Seconds before a declined auto top-up is tried again.
+    pub auto_topup_retry_secs: u64,
     /// `openrouter/auto`'s candidate models (the `[auto_router]` table of the config file;
     /// see `gateway::routing::auto` for the rules).
     pub auto_router: crate::gateway::routing::AutoRouter,
@@ -215,6 +219,8 @@ impl Default for Config {
             checkout_max_cents: 1_000_000,
             purchase_fee_basis_points: 550,
             purchase_fee_min_cents: 80,
+            auto_topup_check_secs: 10,
+            auto_topup_retry_secs: 600,
             auto_router: Default::default(),
         }
     }
@@ -417,6 +423,12 @@ impl Config {
         }
         if let Some(v) = text("PURCHASE_FEE_MIN_CENTS") {
             self.purchase_fee_min_cents = parsed("PURCHASE_FEE_MIN_CENTS", v)?;
+        }
+        if let Some(v) = text("AUTO_TOPUP_CHECK_SECS") {
+            self.auto_topup_check_secs = parsed("AUTO_TOPUP_CHECK_SECS", v)?;
+        }
+        if let Some(v) = text("AUTO_TOPUP_RETRY_SECS") {
+            self.auto_topup_retry_secs = parsed("AUTO_TOPUP_RETRY_SECS", v)?;
         }
         Ok(())
     }

@@ -8,6 +8,7 @@
 pub mod byok;
 pub mod money;
 pub mod routing;
+pub mod shop;
 pub mod stripe_fake;
 
 use std::path::PathBuf;
@@ -378,6 +379,10 @@ impl Api {
 
     pub async fn post(&self, path: &str, token: Option<&str>, body: Value) -> Reply {
         self.call(Method::POST, path, token, Some(body)).await
+    }
+
+    pub async fn put(&self, path: &str, token: Option<&str>, body: Value) -> Reply {
+        self.call(Method::PUT, path, token, Some(body)).await
     }
 
     pub async fn patch(&self, path: &str, token: Option<&str>, body: Value) -> Reply {

@@ -5,8 +5,12 @@
 //!
 //! - `POST /v1/checkout/sessions`, `GET /v1/checkout/sessions/{id}`,
 //!   `GET /v1/checkout/sessions?payment_intent=…`
+//! - `POST /v1/payment_intents` (off-session, confirmed at once, with a saved payment
+//!   method), `GET /v1/payment_intents/{id}`
 //! - control: `POST /_fake/checkout/sessions/{id}/pay` marks a session paid (as a customer
-//!   finishing the hosted page would) and gives it a PaymentIntent.
+//!   finishing the hosted page would) and gives it a PaymentIntent (and, when the card is to
+//!   be saved, a customer and a payment method); `POST /_fake/payment_methods/{id}/decline`
+//!   and `/accept` make a saved card decline or pay.
 //!
 //! Events for the webhook are built here too ([`FakeStripe::event`],
 //! [`FakeStripe::refunded_charge`]) and signed by the caller.
@@ -41,6 +45,14 @@ struct FakeState {
     idempotent: HashMap<String, String>,
     /// Every create request's form fields, in order.
     creates: Vec<Vec<(String, String)>>,
+    /// Sessions whose card is to be saved.
+    save_card: std::collections::HashSet<String>,
+    intents: HashMap<String, Value>,
+    /// Off-session PaymentIntents created, in order (idempotent replays not counted).
+    off_session: Vec<String>,
+    /// Payment method → its customer.
+    methods: HashMap<String, String>,
+    declining: std::collections::HashSet<String>,
 }
 
 type Shared = Arc<Mutex<FakeState>>;
@@ -71,6 +83,12 @@ impl FakeStripe {
                             "/_fake/checkout/sessions/{id}/pay",
                             web::post().to(pay_session),
                         )
+                        .route("/v1/payment_intents", web::post().to(create_intent))
+                        .route("/v1/payment_intents/{id}", web::get().to(get_intent))
+                        .route(
+                            "/_fake/payment_methods/{id}/{verdict}",
+                            web::post().to(set_verdict),
+                        )
                 })
                 .workers(1)
                 .bind("127.0.0.1:0")
@@ -100,6 +118,40 @@ impl FakeStripe {
     /// The form fields of every Checkout Session creation, in order.
     pub fn creates(&self) -> Vec<Vec<(String, String)>> {
         self.state.lock().unwrap().creates.clone()
+    }
+
+    /// The off-session PaymentIntents created so far.
+    pub fn off_session_intents(&self) -> Vec<Value> {
+        let state = self.state.lock().unwrap();
+        state
+            .off_session
+            .iter()
+            .map(|id| state.intents[id].clone())
+            .collect()
+    }
+
+    /// Makes the saved card `payment_method` decline (`true`) or pay (`false`).
+    pub async fn decline(&self, payment_method: &str, decline: bool) {
+        let verdict = if decline { "decline" } else { "accept" };
+        let reply = reqwest::Client::new()
+            .post(format!(
+                "{}_fake/payment_methods/{payment_method}/{verdict}",
+                self.base
+            ))
+            .send()
+            .await
+            .expect("verdict");
+        assert!(reply.status().is_success());
+    }
+
+    /// The payment method saved by paying `session` (which asked to save the card).
+    pub fn payment_method_of(&self, session: &Value) -> String {
+        let state = self.state.lock().unwrap();
+        let pi = session["payment_intent"].as_str().expect("paid");
+        state.intents[pi]["payment_method"]
+            .as_str()
+            .expect("payment method")
+            .to_owned()
     }
 
     /// Marks a session paid through the control endpoint; returns it.
@@ -231,6 +283,9 @@ async fn create_session(
         })
         .collect();
     let id = random_id("cs");
+    if field("payment_intent_data[setup_future_usage]").as_deref() == Some("off_session") {
+        state.save_card.insert(id.clone());
+    }
     let mut session = fixture("checkout_session_create_response.json")["response"]["body"].clone();
     session["id"] = json!(id);
     session["url"] = json!(format!("https://checkout.stripe.com/c/pay/{id}"));
@@ -304,16 +359,149 @@ async fn list_sessions(
     }))
 }
 
+/// A PaymentIntent shaped as the fixture's.
+fn intent(amount: i64, customer: Option<&str>, method: &str, status: &str) -> Value {
+    let mut pi = fixture("fixtures3.json")["resources"]["payment_intent"].clone();
+    pi["id"] = json!(random_id("pi"));
+    pi["amount"] = json!(amount);
+    pi["amount_received"] = json!(if status == "succeeded" { amount } else { 0 });
+    pi["currency"] = json!("usd");
+    pi["customer"] = json!(customer);
+    pi["payment_method"] = json!(method);
+    pi["status"] = json!(status);
+    pi["created"] = json!(chrono::Utc::now().timestamp());
+    pi
+}
+
 async fn pay_session(state: web::Data<Shared>, path: web::Path<String>) -> HttpResponse {
     let mut state = state.lock().unwrap();
-    let Some(session) = state.sessions.get_mut(path.as_str()) else {
+    let save = state.save_card.contains(path.as_str());
+    let Some(session) = state.sessions.get(path.as_str()).cloned() else {
         return stripe_error(404, "invalid_request_error", "no such session");
     };
+    let mut session = session;
     session["payment_status"] = json!("paid");
     session["status"] = json!("complete");
     session["url"] = Value::Null;
     if session["payment_intent"].is_null() {
-        session["payment_intent"] = json!(random_id("pi"));
+        let customer = save.then(|| random_id("cus"));
+        let method = random_id("pm");
+        let amount = session["amount_total"].as_i64().unwrap_or(0);
+        let pi = intent(amount, customer.as_deref(), &method, "succeeded");
+        session["payment_intent"] = pi["id"].clone();
+        session["customer"] = json!(customer);
+        if let Some(customer) = customer {
+            state.methods.insert(method, customer);
+        }
+        state
+            .intents
+            .insert(pi["id"].as_str().unwrap().to_owned(), pi);
     }
-    HttpResponse::Ok().json(session.clone())
+    state.sessions.insert(path.into_inner(), session.clone());
+    HttpResponse::Ok().json(session)
+}
+
+async fn get_intent(
+    req: HttpRequest,
+    state: web::Data<Shared>,
+    path: web::Path<String>,
+) -> HttpResponse {
+    if let Some(refused) = unauthorized(&req) {
+        return refused;
+    }
+    match state.lock().unwrap().intents.get(path.as_str()) {
+        Some(pi) => HttpResponse::Ok().json(pi),
+        None => stripe_error(
+            404,
+            "invalid_request_error",
+            &format!("No such payment_intent: '{path}'"),
+        ),
+    }
+}
+
+/// Off-session, confirmed at once: succeeds or declines (402 `card_error`) by the saved
+/// method's verdict.
+async fn create_intent(
+    req: HttpRequest,
+    state: web::Data<Shared>,
+    body: web::Bytes,
+) -> HttpResponse {
+    if let Some(refused) = unauthorized(&req) {
+        return refused;
+    }
+    let Ok(form) = serde_urlencoded::from_bytes::<Vec<(String, String)>>(&body) else {
+        return stripe_error(400, "invalid_request_error", "malformed form body");
+    };
+    let field = |name: &str| form.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone());
+    let key = req
+        .headers()
+        .get("idempotency-key")
+        .and_then(|v| v.to_str().ok())
+        .map(|k| format!("pi:{k}"));
+    let mut state = state.lock().unwrap();
+    if let Some(existing) = key.as_ref().and_then(|k| state.idempotent.get(k)) {
+        return HttpResponse::Ok().json(&state.intents[existing]);
+    }
+    let (Some(amount), Some(method), Some(customer)) = (
+        field("amount").and_then(|a| a.parse::<i64>().ok()),
+        field("payment_method"),
+        field("customer"),
+    ) else {
+        return stripe_error(
+            400,
+            "invalid_request_error",
+            "amount, payment_method and customer are required",
+        );
+    };
+    if field("off_session").as_deref() != Some("true")
+        || field("confirm").as_deref() != Some("true")
+    {
+        return stripe_error(
+            400,
+            "invalid_request_error",
+            "this fake only confirms off-session intents",
+        );
+    }
+    if state.methods.get(&method) != Some(&customer) {
+        return stripe_error(
+            400,
+            "invalid_request_error",
+            "No such PaymentMethod for this customer",
+        );
+    }
+    if state.declining.contains(&method) {
+        return HttpResponse::PaymentRequired().json(json!({ "error": {
+            "type": "card_error", "code": "card_declined", "decline_code": "generic_decline",
+            "message": "Your card was declined.",
+        }}));
+    }
+    let mut pi = intent(amount, Some(&customer), &method, "succeeded");
+    let metadata: serde_json::Map<String, Value> = form
+        .iter()
+        .filter_map(|(k, v)| {
+            Some((
+                k.strip_prefix("metadata[")?.strip_suffix(']')?.to_owned(),
+                json!(v),
+            ))
+        })
+        .collect();
+    pi["metadata"] = Value::Object(metadata);
+    let id = pi["id"].as_str().unwrap().to_owned();
+    state.intents.insert(id.clone(), pi.clone());
+    state.off_session.push(id.clone());
+    if let Some(key) = key {
+        state.idempotent.insert(key, id);
+    }
+    HttpResponse::Ok().json(pi)
+}
+
+async fn set_verdict(state: web::Data<Shared>, path: web::Path<(String, String)>) -> HttpResponse {
+    let (method, verdict) = path.into_inner();
+    let mut state = state.lock().unwrap();
+    match verdict.as_str() {
+        "decline" => state.declining.insert(method),
+        "accept" => state.declining.remove(&method),
+        _ => return HttpResponse::NotFound().finish(),
+    };
+    HttpResponse::NoContent().finish()
 }

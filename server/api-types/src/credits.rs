@@ -139,6 +139,44 @@ pub struct BudgetsView {
 #[serde(deny_unknown_fields)]
 pub struct CheckoutRequest {
     pub amount: f64,
+    /// Keep the card for auto top-up.
+    #[serde(default)]
+    pub save_card: bool,
+}
+
+/// `GET/PUT /credits/auto-topup`: when the balance falls below `threshold`, `amount` (plus
+/// the fee) is charged to the saved card.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct AutoTopupRequest {
+    pub enabled: bool,
+    /// USD.
+    pub threshold: f64,
+    /// USD, whole cents, within the purchase bounds.
+    pub amount: f64,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct AutoTopup {
+    pub enabled: bool,
+    #[cfg_attr(feature = "openapi", schema(value_type = f64))]
+    pub threshold: Usd,
+    #[cfg_attr(feature = "openapi", schema(value_type = f64))]
+    pub amount: Usd,
+    /// A card is saved (a purchase with `save_card`).
+    pub card_saved: bool,
+    /// Declines in a row (auto top-up turns off after 3).
+    pub failures: i32,
+    /// Stripe's message for the last decline.
+    pub last_error: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct AutoTopupResponse {
+    pub data: AutoTopup,
 }
 
 /// A Checkout Session to send the customer to.

@@ -100,6 +100,8 @@ pub fn routes(cfg: &mut ServiceConfig) {
             .service(purchases::checkout)
             .service(purchases::checkout_status)
             .service(purchases::webhook)
+            .service(purchases::get_auto_topup)
+            .service(purchases::put_auto_topup)
             .service(rate_limits::get_policy)
             .service(rate_limits::put_policy)
             .service(rate_limits::delete_policy)

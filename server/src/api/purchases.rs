@@ -2,9 +2,10 @@
 //! return page (`GET /credits/checkout/{session_id}`), and Stripe's webhook
 //! (`POST /stripe/webhook`).
 
-use actix_web::{HttpRequest, HttpResponse, get, post, web};
+use actix_web::{HttpRequest, HttpResponse, get, post, put, web};
 use api_types::credits::{
-    Checkout, CheckoutRequest, CheckoutResponse, CheckoutStatus, CheckoutStatusResponse,
+    AutoTopup, AutoTopupRequest, AutoTopupResponse, Checkout, CheckoutRequest, CheckoutResponse,
+    CheckoutStatus, CheckoutStatusResponse,
 };
 
 use super::error::ApiError;
@@ -12,6 +13,7 @@ use super::extract::OrgCaller;
 use super::openapi::ErrorBody;
 use crate::accounts::organizations;
 use crate::billing::money::Nanos;
+use crate::billing::stripe::auto_topup;
 use crate::state::AppState;
 
 /// Start buying credit: a Stripe Checkout Session for `amount` plus the platform fee.
@@ -35,6 +37,7 @@ pub async fn checkout(
             caller.scope.org_id(),
             caller.user.as_ref().map(|u| u.id.as_str()),
             request.amount,
+            request.save_card,
         )
         .await?;
     let credit = Nanos::from_cents(started.credit_cents);
@@ -92,4 +95,67 @@ pub async fn webhook(
         .and_then(|v| v.to_str().ok());
     let outcome = state.purchasing.webhook(header, &body).await?;
     Ok(HttpResponse::Ok().json(serde_json::json!({ "received": true, "result": outcome })))
+}
+
+fn topup_view(row: Option<entity::auto_topup::Model>) -> AutoTopupResponse {
+    let row = row.unwrap_or_else(|| entity::auto_topup::Model {
+        org_id: String::new(),
+        enabled: false,
+        threshold_cents: 0,
+        amount_cents: 0,
+        stripe_customer: None,
+        payment_method: None,
+        claimed_until_ms: 0,
+        failures: 0,
+        last_error: None,
+        updated_at: chrono::Utc::now(),
+    });
+    let usd = |cents: i64| Nanos::from_cents(cents.max(0) as u64).into();
+    AutoTopupResponse {
+        data: AutoTopup {
+            enabled: row.enabled,
+            threshold: usd(row.threshold_cents),
+            amount: usd(row.amount_cents),
+            card_saved: row.payment_method.is_some(),
+            failures: row.failures,
+            last_error: row.last_error,
+        },
+    }
+}
+
+/// The organization's auto top-up settings and its last decline.
+#[utoipa::path(tag = "credits", responses(
+    (status = 200, body = AutoTopupResponse), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+#[get("/credits/auto-topup")]
+pub async fn get_auto_topup(
+    state: web::Data<AppState>,
+    caller: OrgCaller,
+) -> Result<web::Json<AutoTopupResponse>, ApiError> {
+    let row = auto_topup::get(&state.db, caller.scope.org_id()).await?;
+    Ok(web::Json(topup_view(row)))
+}
+
+/// Turn auto top-up on or off and set its threshold and amount (owners and admins, or a
+/// management key). Turning it on needs a card saved by a purchase with `save_card`.
+#[utoipa::path(tag = "credits", request_body = AutoTopupRequest, responses(
+    (status = 200, body = AutoTopupResponse), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+#[put("/credits/auto-topup")]
+pub async fn put_auto_topup(
+    state: web::Data<AppState>,
+    caller: OrgCaller,
+    req: HttpRequest,
+    payload: web::Payload,
+) -> Result<web::Json<AutoTopupResponse>, ApiError> {
+    organizations::require_manager(&caller.scope)?;
+    let request: AutoTopupRequest = super::json::body(&req, payload).await?;
+    let row = state
+        .purchasing
+        .configure_auto_topup(
+            caller.scope.org_id(),
+            request.enabled,
+            request.threshold,
+            request.amount,
+        )
+        .await?;
+    Ok(web::Json(topup_view(Some(row))))
 }

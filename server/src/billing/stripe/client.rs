@@ -6,8 +6,13 @@ use std::time::Duration;
 
 use ::stripe::{IdempotencyKey, RequestStrategy, StripeRequest};
 use stripe_checkout::checkout_session::{
-    CreateCheckoutSession, CreateCheckoutSessionLineItems, CreateCheckoutSessionLineItemsPriceData,
-    ListCheckoutSession, ProductData, RetrieveCheckoutSession,
+    CreateCheckoutSession, CreateCheckoutSessionCustomerCreation, CreateCheckoutSessionLineItems,
+    CreateCheckoutSessionLineItemsPriceData, CreateCheckoutSessionPaymentIntentData,
+    CreateCheckoutSessionPaymentIntentDataSetupFutureUsage, ListCheckoutSession, ProductData,
+    RetrieveCheckoutSession,
+};
+use stripe_core::payment_intent::{
+    CreatePaymentIntent, CreatePaymentIntentOffSession, RetrievePaymentIntent,
 };
 use stripe_shared::{CheckoutSession, CheckoutSessionMode};
 
@@ -20,6 +25,16 @@ pub enum StripeApiError {
     /// Stripe answered with an error, or could not be reached: the caller may retry.
     #[error("Stripe: {0}")]
     Upstream(String),
+    /// The card was declined (Stripe's 402), with Stripe's message for the customer.
+    #[error("{0}")]
+    Declined(String),
+}
+
+/// An off-session payment Stripe accepted.
+pub struct Charged {
+    pub payment_intent: String,
+    /// `succeeded`, or `processing` for a method that settles later.
+    pub status: String,
 }
 
 /// What a new Checkout Session is for.
@@ -31,6 +46,8 @@ pub struct NewCheckout<'a> {
     pub cancel_url: String,
     /// Makes a retried creation return the same session.
     pub idempotency_key: String,
+    /// Keep the card for off-session payments (auto top-up).
+    pub save_card: bool,
 }
 
 /// A created session: its id and the hosted page to send the customer to.
@@ -79,7 +96,16 @@ impl StripeApi {
         let metadata = HashMap::from([("org_id".to_owned(), new.org_id.to_owned())]);
         let key = IdempotencyKey::new(&new.idempotency_key)
             .map_err(|e| StripeApiError::Config(e.to_string()))?;
-        let session = CreateCheckoutSession::new()
+        let mut create = CreateCheckoutSession::new();
+        if new.save_card {
+            let mut intent = CreateCheckoutSessionPaymentIntentData::new();
+            intent.setup_future_usage =
+                Some(CreateCheckoutSessionPaymentIntentDataSetupFutureUsage::OffSession);
+            create = create
+                .customer_creation(CreateCheckoutSessionCustomerCreation::Always)
+                .payment_intent_data(intent);
+        }
+        let session = create
             .mode(CheckoutSessionMode::Payment)
             .success_url(new.success_url)
             .cancel_url(new.cancel_url)
@@ -125,6 +151,57 @@ impl StripeApi {
             .map_err(upstream)?;
         Ok(list.data.into_iter().next().map(state))
     }
+
+    /// The customer and the payment method of a (paid) PaymentIntent.
+    pub async fn payment_method_of(
+        &self,
+        payment_intent: &str,
+    ) -> Result<(Option<String>, Option<String>), StripeApiError> {
+        let intent = RetrievePaymentIntent::new(payment_intent)
+            .send(&self.client)
+            .await
+            .map_err(upstream)?;
+        Ok((
+            intent.customer.map(|c| c.id().to_string()),
+            intent.payment_method.map(|m| m.id().to_string()),
+        ))
+    }
+
+    /// Charges a saved card without the customer present (auto top-up): one PaymentIntent,
+    /// created and confirmed at once. A decline is [`StripeApiError::Declined`].
+    pub async fn charge_off_session(
+        &self,
+        customer: &str,
+        payment_method: &str,
+        total_cents: u64,
+        metadata: HashMap<String, String>,
+        idempotency_key: &str,
+    ) -> Result<Charged, StripeApiError> {
+        let key = IdempotencyKey::new(idempotency_key)
+            .map_err(|e| StripeApiError::Config(e.to_string()))?;
+        let intent = CreatePaymentIntent::new(total_cents as i64, stripe_types::Currency::USD)
+            .customer(customer)
+            .payment_method(payment_method)
+            .off_session(CreatePaymentIntentOffSession::Bool(true))
+            .confirm(true)
+            .metadata(metadata)
+            .customize()
+            .request_strategy(RequestStrategy::Idempotent(key))
+            .send(&self.client)
+            .await
+            .map_err(|err| match err {
+                ::stripe::StripeError::Stripe(errors, 402) => StripeApiError::Declined(
+                    errors
+                        .message
+                        .unwrap_or_else(|| "Your card was declined.".into()),
+                ),
+                other => upstream(other),
+            })?;
+        Ok(Charged {
+            payment_intent: intent.id.to_string(),
+            status: intent.status.as_str().to_owned(),
+        })
+    }
 }
 
 fn upstream(err: ::stripe::StripeError) -> StripeApiError {
@@ -139,6 +216,7 @@ fn state(session: CheckoutSession) -> SessionState {
             "paid" | "no_payment_required"
         ),
         org_id: session.metadata.and_then(|mut m| m.remove("org_id")),
+        customer: session.customer.map(|c| c.id().to_string()),
         payment_intent: session.payment_intent.map(|p| p.id().to_string()),
         amount_total: session.amount_total,
         status: session.status.map(|s| s.as_str().to_owned()),

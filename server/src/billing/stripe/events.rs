@@ -15,6 +15,8 @@ pub struct SessionState {
     pub paid: bool,
     /// `metadata.org_id`, set when the session was created.
     pub org_id: Option<String>,
+    /// The Stripe customer (created when the card is to be saved).
+    pub customer: Option<String>,
     pub payment_intent: Option<String>,
     /// What the customer paid, in cents (credit + fee).
     pub amount_total: Option<i64>,
@@ -38,6 +40,8 @@ pub enum Event {
     SessionCompleted(SessionState),
     /// `charge.refunded`.
     ChargeRefunded(RefundedCharge),
+    /// `payment_intent.succeeded` of an auto top-up (metadata `kind: auto_topup`).
+    TopupSucceeded(TopupPaid),
     /// Any other type: answered 200 and ignored.
     Ignored(String),
 }
@@ -68,6 +72,8 @@ pub(crate) struct SessionObject {
     #[serde(default)]
     pub payment_intent: Option<serde_json::Value>,
     #[serde(default)]
+    pub customer: Option<serde_json::Value>,
+    #[serde(default)]
     pub amount_total: Option<i64>,
     #[serde(default)]
     pub status: Option<String>,
@@ -78,17 +84,38 @@ impl From<SessionObject> for SessionState {
         SessionState {
             paid: matches!(s.payment_status.as_str(), "paid" | "no_payment_required"),
             org_id: s.metadata.and_then(|mut m| m.remove("org_id")),
-            // An id, or the expanded object.
-            payment_intent: s.payment_intent.and_then(|p| match p {
-                serde_json::Value::String(id) => Some(id),
-                serde_json::Value::Object(o) => o.get("id")?.as_str().map(str::to_owned),
-                _ => None,
-            }),
+            payment_intent: s.payment_intent.and_then(expandable_id),
+            customer: s.customer.and_then(expandable_id),
             amount_total: s.amount_total,
             status: s.status,
             id: s.id,
         }
     }
+}
+
+/// An id, or the expanded object's id.
+fn expandable_id(value: serde_json::Value) -> Option<String> {
+    match value {
+        serde_json::Value::String(id) => Some(id),
+        serde_json::Value::Object(o) => o.get("id")?.as_str().map(str::to_owned),
+        _ => None,
+    }
+}
+
+/// An off-session top-up payment that succeeded (its metadata says what it bought).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TopupPaid {
+    pub payment_intent: String,
+    pub org_id: String,
+    pub credit_cents: u64,
+    pub fee_cents: u64,
+}
+
+#[derive(Deserialize)]
+struct IntentObject {
+    id: String,
+    #[serde(default)]
+    metadata: HashMap<String, String>,
 }
 
 #[derive(Deserialize)]
@@ -120,6 +147,27 @@ pub fn parse(body: &[u8]) -> Result<Event, MalformedEvent> {
                 amount_refunded: charge.amount_refunded,
             })
         }
+        "payment_intent.succeeded" => {
+            let intent: IntentObject = serde_json::from_value(object).map_err(malformed)?;
+            let m = &intent.metadata;
+            let number = |k: &str| m.get(k).and_then(|v| v.parse::<u64>().ok());
+            match (
+                m.get("kind").map(String::as_str),
+                m.get("org_id"),
+                number("credit_cents"),
+                number("fee_cents"),
+            ) {
+                (Some("auto_topup"), Some(org), Some(credit_cents), Some(fee_cents)) => {
+                    Event::TopupSucceeded(TopupPaid {
+                        payment_intent: intent.id.clone(),
+                        org_id: org.clone(),
+                        credit_cents,
+                        fee_cents,
+                    })
+                }
+                _ => Event::Ignored(envelope.kind),
+            }
+        }
         _ => Event::Ignored(envelope.kind),
     })
 }
@@ -144,6 +192,7 @@ mod tests {
                 id: "cs_test_a1YS1URlnyQCN5fUUduORoQ7Pw41PJqDWkIVQCpJPqkfIhd6tVY8XB1OLY".into(),
                 paid: true,
                 org_id: Some("org_123".into()),
+                customer: None,
                 payment_intent: Some("pi_1PgafyB7WZ01zgkWSjxsAJo3".into()),
                 amount_total: Some(1000),
                 status: Some("complete".into()),

@@ -1,14 +1,17 @@
 //! Buying credit with Stripe: Checkout Sessions (`client`), their webhooks (`signature`,
 //! `events`), and crediting each payment exactly once (`purchases`, which documents how a
-//! payment and a refund are recorded in the ledger). `purchasing` ties them together for
+//! payment and a refund are recorded in the ledger), and auto top-up (`auto_topup`: the
+//! rules and the claim; `topups`: the periodic check). `purchasing` ties them together for
 //! the API.
 
+pub mod auto_topup;
 pub mod client;
 pub mod events;
 pub mod purchases;
 pub mod purchasing;
 pub mod settings;
 pub mod signature;
+mod topups;
 
 pub use purchasing::Purchasing;
 

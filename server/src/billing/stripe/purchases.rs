@@ -27,7 +27,7 @@ use chrono::Utc;
 use entity::stripe_checkout;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, DbErr, EntityTrait,
-    IntoActiveModel, QueryFilter, QueryOrder, QuerySelect,
+    IntoActiveModel, QueryFilter, QuerySelect,
 };
 
 use super::events::{RefundedCharge, SessionState};
@@ -45,6 +45,8 @@ pub enum Credited {
         org_id: String,
         credit: Nanos,
         balance: Nanos,
+        /// The customer asked to keep the card.
+        save_card: bool,
     },
     /// Credited before (by the webhook, a retry, or the return page).
     AlreadyCredited,
@@ -76,6 +78,7 @@ pub async fn record(
     user_id: Option<&str>,
     credit_cents: u64,
     fee_cents: u64,
+    save_card: bool,
 ) -> Result<(), DbErr> {
     stripe_checkout::ActiveModel {
         session_id: Set(session_id.to_owned()),
@@ -86,6 +89,7 @@ pub async fn record(
         payment_intent: Set(None),
         status: Set(OPEN.to_owned()),
         refunded_cents: Set(0),
+        save_card: Set(save_card),
         created_at: Set(Utc::now()),
         credited_at: Set(None),
     }
@@ -111,20 +115,6 @@ pub async fn find_for_org(
     stripe_checkout::Entity::find_by_id(session_id)
         .filter(stripe_checkout::Column::OrgId.eq(org_id))
         .one(db)
-        .await
-}
-
-/// The organization's purchases, newest first.
-pub async fn list_for_org(
-    db: &DatabaseConnection,
-    org_id: &str,
-    limit: u64,
-) -> Result<Vec<stripe_checkout::Model>, DbErr> {
-    stripe_checkout::Entity::find()
-        .filter(stripe_checkout::Column::OrgId.eq(org_id))
-        .order_by_desc(stripe_checkout::Column::CreatedAt)
-        .limit(limit)
-        .all(db)
         .await
 }
 
@@ -177,6 +167,7 @@ pub async fn credit(
     };
     let org_id = row.org_id.clone();
     let credit = nanos_of_cents(row.credit_cents);
+    let save_card = row.save_card;
     let mut active = row.into_active_model();
     active.status = Set(CREDITED.to_owned());
     active.credited_at = Set(Some(Utc::now()));
@@ -189,6 +180,7 @@ pub async fn credit(
         org_id,
         credit,
         balance,
+        save_card,
     })
 }
 

@@ -33,12 +33,12 @@ pub struct Confirmation {
 }
 
 pub struct Purchasing {
-    settings: StripeSettings,
-    api: Option<StripeApi>,
-    db: DatabaseConnection,
+    pub(super) settings: StripeSettings,
+    pub(super) api: Option<StripeApi>,
+    pub(super) db: DatabaseConnection,
     /// Told of each purchase credited here, so that it counts at once on this process.
-    credit_view: Arc<CreditView>,
-    accounts: CreditAccounts,
+    pub(super) credit_view: Arc<CreditView>,
+    pub(super) accounts: CreditAccounts,
 }
 
 impl Purchasing {
@@ -76,6 +76,7 @@ impl Purchasing {
         org_id: &str,
         user_id: Option<&str>,
         amount_usd: f64,
+        save_card: bool,
     ) -> Result<Checkout, PurchaseError> {
         let credit_cents = whole_cents(amount_usd)?;
         self.settings
@@ -96,6 +97,7 @@ impl Purchasing {
                 ),
                 cancel_url: format!("{base}/app/credits?checkout=cancelled"),
                 idempotency_key: format!("checkout-{}", crate::ids::new_id("ck")),
+                save_card,
             })
             .await?;
         purchases::record(
@@ -105,6 +107,7 @@ impl Purchasing {
             user_id,
             credit_cents,
             fee_cents,
+            save_card,
         )
         .await?;
         tracing::info!(org_id, session_id = %created.id, credit_cents, fee_cents, "checkout started");
@@ -154,14 +157,13 @@ impl Purchasing {
                 org_id,
                 credit,
                 balance,
+                save_card,
             } => {
-                // This replica's `:free` cap sees the purchase at once; others within seconds.
-                if let Err(err) = self.credit_view.record_purchase(org_id, *credit) {
-                    tracing::warn!(%err, "lifetime purchases not updated in memory");
-                }
-                // A request refused a moment ago may lease the new credit at once.
-                self.accounts.credit_added(org_id);
+                self.credited_here(org_id, *credit);
                 tracing::info!(org_id, session_id = %session.id, credit = %credit, balance = %balance, "purchase credited");
+                if *save_card {
+                    self.keep_card(org_id, session).await;
+                }
             }
             Credited::NotOurs(why) => {
                 tracing::warn!(session_id = %session.id, why, "checkout session not credited");
@@ -169,6 +171,70 @@ impl Purchasing {
             Credited::AlreadyCredited | Credited::NotPaid => {}
         }
         Ok(outcome)
+    }
+
+    /// Validates and stores an organization's auto top-up settings.
+    pub async fn configure_auto_topup(
+        &self,
+        org_id: &str,
+        enabled: bool,
+        threshold_usd: f64,
+        amount_usd: f64,
+    ) -> Result<entity::auto_topup::Model, PurchaseError> {
+        let threshold = match whole_cents(threshold_usd) {
+            Ok(cents) => cents,
+            Err(_) if threshold_usd == 0.0 => 0,
+            Err(PurchaseError::Invalid(m)) => {
+                return Err(PurchaseError::Invalid(m.replacen("amount", "threshold", 1)));
+            }
+            Err(other) => return Err(other),
+        };
+        let amount = whole_cents(amount_usd)?;
+        if enabled && self.api.is_none() {
+            return Err(PurchaseError::NotConfigured);
+        }
+        super::auto_topup::configure(
+            &self.db,
+            &self.settings.rules,
+            org_id,
+            enabled,
+            threshold,
+            amount,
+        )
+        .await
+    }
+
+    /// Tells this process's in-memory views of credit added to `org_id`.
+    pub(super) fn credited_here(&self, org_id: &str, credit: Nanos) {
+        // This replica's `:free` cap sees the purchase at once; others within seconds.
+        if let Err(err) = self.credit_view.record_purchase(org_id, credit) {
+            tracing::warn!(%err, "lifetime purchases not updated in memory");
+        }
+        // A request refused a moment ago may lease the new credit at once.
+        self.accounts.credit_added(org_id);
+    }
+
+    /// Saves the card a purchase paid with, for auto top-up. A failure is logged: the credit
+    /// is in already, and the customer can save a card again with the next purchase.
+    async fn keep_card(&self, org_id: &str, session: &SessionState) {
+        let (Some(api), Some(pi)) = (&self.api, &session.payment_intent) else {
+            return;
+        };
+        let saved = match api.payment_method_of(pi).await {
+            Ok((customer, Some(method))) => {
+                let Some(customer) = customer.or_else(|| session.customer.clone()) else {
+                    return;
+                };
+                super::auto_topup::save_card(&self.db, org_id, &customer, &method)
+                    .await
+                    .map_err(|e| e.to_string())
+            }
+            Ok((_, None)) => Err("the payment has no payment method".into()),
+            Err(err) => Err(err.to_string()),
+        };
+        if let Err(err) = saved {
+            tracing::warn!(org_id, %err, "card not saved for auto top-up");
+        }
     }
 
     /// One webhook delivery: verifies the signature over the raw body, then acts on the
@@ -195,6 +261,7 @@ impl Purchasing {
                 Credited::NotOurs(_) => "ignored",
             }),
             Event::ChargeRefunded(charge) => self.refund(&charge).await,
+            Event::TopupSucceeded(paid) => self.credit_topup(&paid).await,
             Event::Ignored(_) => Ok("ignored"),
         }
     }
