@@ -6,8 +6,9 @@ use serde_json::{Value, json};
 use server::billing::money::Nanos;
 use server::billing::stripe::signature;
 
+pub use crate::assert_reconciled;
 use crate::stripe_fake::{FakeStripe, SECRET_KEY, WEBHOOK_SECRET};
-use crate::{ADMIN_EMAIL, Api, Reply, TestServer, User, email, usd};
+use crate::{Api, Reply, TestServer, User, email, usd};
 
 pub const PUBLIC_URL: &str = "https://switchboard.test";
 
@@ -63,15 +64,6 @@ pub async fn ledger(api: &Api, token: &str) -> Vec<Value> {
         .get("/api/v1/credits/ledger?per_page=100", Some(token))
         .await;
     reply.expect(200)["data"].as_array().unwrap().clone()
-}
-
-pub async fn assert_reconciled(api: &Api) {
-    let admin = api.login(ADMIN_EMAIL).await;
-    let reply = api
-        .get("/api/v1/admin/credits/reconcile", Some(&admin.token))
-        .await;
-    let body = reply.expect(200);
-    assert_eq!(body["mismatches"], json!([]), "{body}");
 }
 
 /// Starts a checkout of `amount` USD; returns the session id.

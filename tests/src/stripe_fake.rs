@@ -314,22 +314,33 @@ async fn create_session(
     HttpResponse::Ok().json(session)
 }
 
+/// `GET` of one stored object, or Stripe's 404 naming its kind.
+fn retrieve(req: &HttpRequest, found: Option<&Value>, kind: &str, id: &str) -> HttpResponse {
+    if let Some(refused) = unauthorized(req) {
+        return refused;
+    }
+    match found {
+        Some(object) => HttpResponse::Ok().json(object),
+        None => stripe_error(
+            404,
+            "invalid_request_error",
+            &format!("No such {kind}: '{id}'"),
+        ),
+    }
+}
+
 async fn get_session(
     req: HttpRequest,
     state: web::Data<Shared>,
     path: web::Path<String>,
 ) -> HttpResponse {
-    if let Some(refused) = unauthorized(&req) {
-        return refused;
-    }
-    match state.lock().unwrap().sessions.get(path.as_str()) {
-        Some(session) => HttpResponse::Ok().json(session),
-        None => stripe_error(
-            404,
-            "invalid_request_error",
-            &format!("No such checkout.session: '{path}'"),
-        ),
-    }
+    let state = state.lock().unwrap();
+    retrieve(
+        &req,
+        state.sessions.get(path.as_str()),
+        "checkout.session",
+        &path,
+    )
 }
 
 async fn list_sessions(
@@ -406,17 +417,13 @@ async fn get_intent(
     state: web::Data<Shared>,
     path: web::Path<String>,
 ) -> HttpResponse {
-    if let Some(refused) = unauthorized(&req) {
-        return refused;
-    }
-    match state.lock().unwrap().intents.get(path.as_str()) {
-        Some(pi) => HttpResponse::Ok().json(pi),
-        None => stripe_error(
-            404,
-            "invalid_request_error",
-            &format!("No such payment_intent: '{path}'"),
-        ),
-    }
+    let state = state.lock().unwrap();
+    retrieve(
+        &req,
+        state.intents.get(path.as_str()),
+        "payment_intent",
+        &path,
+    )
 }
 
 /// Off-session, confirmed at once: succeeds or declines (402 `card_error`) by the saved
