@@ -573,30 +573,6 @@ pub fn named_events(text: &str) -> Vec<(String, Value)> {
     events
 }
 
-/// Asserts that the reconcile check finds every organization's cached balance equal to its
-/// ledger.
-pub async fn assert_reconciled(api: &Api) {
-    let admin = api.login(ADMIN_EMAIL).await;
-    let reply = api
-        .get("/api/v1/admin/credits/reconcile", Some(&admin.token))
-        .await;
-    let body = reply.expect(200);
-    assert_eq!(body["mismatches"], json!([]), "{body}");
-    assert!(body["organizations"].as_u64().unwrap() >= 1, "{body}");
-}
-
-/// A USD figure of the API as exact nano-dollars (either sign).
-pub fn usd(value: &Value) -> server::billing::money::Nanos {
-    use server::billing::money::Nanos;
-    let figure = value.as_f64().expect("a USD number");
-    let magnitude = Nanos::from_usd_f64(figure.abs()).expect("an amount");
-    if figure < 0.0 {
-        Nanos::ZERO.saturating_sub(magnitude)
-    } else {
-        magnitude
-    }
-}
-
 /// A fresh, unique email address.
 pub fn email(name: &str) -> String {
     format!("{name}-{:08x}@example.com", rand::random::<u32>())

@@ -6,9 +6,9 @@ use serde_json::{Value, json};
 use server::billing::money::Nanos;
 use server::billing::stripe::signature;
 
-pub use crate::assert_reconciled;
+pub use crate::money::{assert_reconciled, ledger, usd};
 use crate::stripe_fake::{FakeStripe, SECRET_KEY, WEBHOOK_SECRET};
-use crate::{Api, Reply, TestServer, User, email, usd};
+use crate::{Api, Reply, TestServer, User, email};
 
 pub const PUBLIC_URL: &str = "https://switchboard.test";
 
@@ -57,13 +57,6 @@ pub async fn balance(api: &Api, token: &str) -> Nanos {
     let reply = api.get("/api/v1/credits", Some(token)).await;
     let data = &reply.expect(200)["data"];
     usd(&data["total_credits"]).saturating_sub(usd(&data["total_usage"]))
-}
-
-pub async fn ledger(api: &Api, token: &str) -> Vec<Value> {
-    let reply = api
-        .get("/api/v1/credits/ledger?per_page=100", Some(token))
-        .await;
-    reply.expect(200)["data"].as_array().unwrap().clone()
 }
 
 /// Starts a checkout of `amount` USD; returns the session id.

@@ -9,7 +9,7 @@ use serde_json::json;
 use server::billing::money::Nanos;
 use tests::shop::*;
 use tests::stripe_fake::FakeStripe;
-use tests::{ADMIN_EMAIL, TestServer, email, usd};
+use tests::{ADMIN_EMAIL, TestServer, email};
 
 #[tokio::test]
 async fn checkout_creates_a_session_with_the_credit_and_the_fee() {
@@ -247,7 +247,7 @@ async fn a_paid_session_is_credited_exactly_once() {
     assert_eq!(balance(api, token).await, dollars("20"));
 
     // The ledger: the gross payment and the fee, both referenced by the session.
-    let entries = ledger(api, token).await;
+    let entries = ledger(api, token, None).await;
     let kinds: Vec<(&str, Nanos, &str)> = entries
         .iter()
         .map(|e| {
@@ -363,7 +363,7 @@ async fn refunds_take_back_the_refunded_credit_once() {
         "refund already debited"
     );
     assert_eq!(balance(api, token).await, dollars("-7"));
-    let refunds: Vec<Nanos> = ledger(api, token)
+    let refunds: Vec<Nanos> = ledger(api, token, None)
         .await
         .iter()
         .filter(|e| e["kind"] == "refund")

@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 use server::billing::money::Nanos;
 use tests::shop::*;
 use tests::stripe_fake::FakeStripe;
-use tests::{ADMIN_EMAIL, Api, TestServer, email, usd};
+use tests::{ADMIN_EMAIL, Api, TestServer, email};
 
 async fn adjust(api: &Api, org: &str, usd_amount: i64) {
     let admin = api.login(ADMIN_EMAIL).await;
@@ -121,7 +121,7 @@ async fn auto_top_up_charges_once_across_processes_and_stops_after_declines() {
     assert_eq!(intents[0]["amount"], json!(2500 + 138));
     assert_eq!(intents[0]["metadata"]["org_id"], json!(owner.personal_org));
     assert_eq!(balance(&api, token).await, dollars("30"));
-    let entries = ledger(&api, token).await;
+    let entries = ledger(&api, token, None).await;
     let pi = intents[0]["id"].as_str().unwrap();
     let topup: Vec<(&str, Nanos)> = entries
         .iter()
