@@ -316,6 +316,7 @@ pub fn serve_with(
                 .instrument(span)
             })
     })
+    .keep_alive(IDLE_CONNECTION_KEEP_ALIVE)
     .shutdown_timeout(config.shutdown_timeout_secs)
     .listen(listener)?;
     if let Some(workers) = config.workers {
@@ -323,6 +324,12 @@ pub fn serve_with(
     }
     Ok(server.run())
 }
+
+/// How long an idle client connection stays open. Clients keep pooled connections longer than
+/// actix's 5 s default (reqwest 90 s, urllib3 until closed); when the server closes first, a
+/// request sent just then on the closing connection is lost to the client as a dropped POST,
+/// which it must not retry. 75 s as nginx does; idle connections cost a few KiB each.
+const IDLE_CONNECTION_KEEP_ALIVE: Duration = Duration::from_secs(75);
 
 /// A caller-supplied request id is kept when it is short and printable; otherwise a new one.
 fn request_id(incoming: Option<&HeaderValue>) -> String {

@@ -290,6 +290,9 @@ impl Api {
             base: base.to_owned(),
             http: reqwest::Client::builder()
                 .timeout(Duration::from_secs(30))
+                // Below the server's idle keep-alive, so a pooled connection is never reused
+                // just as the server closes it.
+                .pool_idle_timeout(Duration::from_secs(50))
                 .build()
                 .expect("client"),
             database_url: None,
