@@ -1,4 +1,4 @@
-//! Credit (`/credits`, `/credits/ledger`) and the platform admins' grants and reconcile check.
+//! Credit (`/credits`, `/credits/ledger`, `/credits/purchases`) and the platform admins' grants and reconcile check.
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -48,6 +48,45 @@ pub struct LedgerPage {
     pub data: Vec<LedgerEntry>,
     /// Pass as `before` for the next (older) page; absent on the last page.
     pub next_before: Option<i64>,
+}
+
+/// One purchase of credit: a Checkout Session the organization started, or an auto top-up.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Purchase {
+    /// The Checkout Session id (`cs_…`), or the PaymentIntent id (`pi_…`) of an auto top-up.
+    pub id: String,
+    /// `checkout` or `auto_topup`.
+    pub source: String,
+    pub created_at: DateTime<Utc>,
+    /// When its credit was added (absent while pending).
+    pub credited_at: Option<DateTime<Utc>>,
+    /// The credit bought.
+    #[cfg_attr(feature = "openapi", schema(value_type = f64))]
+    pub amount: Usd,
+    /// The platform fee, charged on top.
+    #[cfg_attr(feature = "openapi", schema(value_type = f64))]
+    pub fee: Usd,
+    /// What the customer was charged: `amount + fee`.
+    #[cfg_attr(feature = "openapi", schema(value_type = f64))]
+    pub total: Usd,
+    /// `pending` (not paid: the customer has not finished, or has abandoned, the payment
+    /// page) or `paid` (credited).
+    pub status: String,
+    /// Refunded to the customer so far (part of `total`; the credit's share of it was taken
+    /// back from the balance).
+    #[cfg_attr(feature = "openapi", schema(value_type = f64))]
+    pub refunded: Usd,
+}
+
+/// `GET /credits/purchases`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct PurchasePage {
+    /// Newest first.
+    pub data: Vec<Purchase>,
+    /// Pass as `before` for the next (older) page; absent on the last page.
+    pub next_before: Option<String>,
 }
 
 /// `POST /admin/organizations/{org_id}/credits`.

@@ -102,6 +102,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
             .service(purchases::webhook)
             .service(purchases::get_auto_topup)
             .service(purchases::put_auto_topup)
+            .service(purchases::list)
             .service(rate_limits::get_policy)
             .service(rate_limits::put_policy)
             .service(rate_limits::delete_policy)

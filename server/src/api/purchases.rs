@@ -1,19 +1,22 @@
 //! Buying credit: start a Stripe Checkout (`POST /credits/checkout`), confirm it from the
-//! return page (`GET /credits/checkout/{session_id}`), and Stripe's webhook
-//! (`POST /stripe/webhook`).
+//! return page (`GET /credits/checkout/{session_id}`), Stripe's webhook
+//! (`POST /stripe/webhook`), and the organization's purchases (`GET /credits/purchases`).
 
 use actix_web::{HttpRequest, HttpResponse, get, post, put, web};
 use api_types::credits::{
     AutoTopup, AutoTopupRequest, AutoTopupResponse, Checkout, CheckoutRequest, CheckoutResponse,
-    CheckoutStatus, CheckoutStatusResponse,
+    CheckoutStatus, CheckoutStatusResponse, Purchase, PurchasePage,
 };
+use serde::Deserialize;
 
-use super::error::ApiError;
+use super::error::{ApiError, extractors};
 use super::extract::OrgCaller;
 use super::openapi::ErrorBody;
+use super::paging::PerPage;
 use crate::accounts::organizations;
 use crate::billing::money::Nanos;
 use crate::billing::stripe::auto_topup;
+use crate::billing::stripe::history::{self, Cursor};
 use crate::state::AppState;
 
 /// Start buying credit: a Stripe Checkout Session for `amount` plus the platform fee.
@@ -158,4 +161,61 @@ pub async fn put_auto_topup(
         )
         .await?;
     Ok(web::Json(topup_view(Some(row))))
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct PurchasesQuery {
+    /// Purchases older than this cursor (the previous page's `next_before`).
+    pub before: Option<String>,
+    /// Purchases per page, 1 to 100 (default 50).
+    #[param(value_type = Option<u64>, minimum = 1, maximum = 100)]
+    pub per_page: Option<PerPage>,
+}
+
+/// The organization's purchases of credit, paid or pending, Checkout Sessions and auto
+/// top-ups, newest first, with cursor paging. Any member, or a management key.
+#[utoipa::path(tag = "credits", params(PurchasesQuery), responses(
+    (status = 200, body = PurchasePage), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+#[get("/credits/purchases")]
+pub async fn list(
+    state: web::Data<AppState>,
+    caller: OrgCaller,
+    req: HttpRequest,
+) -> Result<web::Json<PurchasePage>, ApiError> {
+    let query: PurchasesQuery = extractors::query(&req)?;
+    let before = query
+        .before
+        .as_deref()
+        .map(|text| {
+            Cursor::decode(text).ok_or_else(|| {
+                ApiError::bad_request("before: not a cursor of this listing (use next_before)")
+            })
+        })
+        .transpose()?;
+    let limit = query.per_page.map_or(50, PerPage::get);
+    let mut rows = history::list(&state.db, &caller.scope, before.as_ref(), limit + 1).await?;
+    let more = rows.len() as u64 > limit;
+    rows.truncate(limit as usize);
+    let next_before = if more {
+        rows.last().map(|p| p.cursor().encode())
+    } else {
+        None
+    };
+    let data = rows
+        .into_iter()
+        .map(|p| Purchase {
+            amount: p.credit.into(),
+            fee: p.fee.into(),
+            total: p.total().into(),
+            refunded: p.refunded.into(),
+            source: p.source.as_str().to_owned(),
+            status: p.status.as_str().to_owned(),
+            created_at: p.created_at,
+            credited_at: p.credited_at,
+            id: p.id,
+        })
+        .collect();
+    Ok(web::Json(PurchasePage { data, next_before }))
 }

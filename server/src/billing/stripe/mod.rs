@@ -2,11 +2,12 @@
 //! `events`), and crediting each payment exactly once (`purchases`, which documents how a
 //! payment and a refund are recorded in the ledger), and auto top-up (`auto_topup`: the
 //! rules and the claim; `topups`: the periodic check). `purchasing` ties them together for
-//! the API.
+//! the API; `history` lists an organization's purchases.
 
 pub mod auto_topup;
 pub mod client;
 pub mod events;
+pub mod history;
 pub mod purchases;
 pub mod purchasing;
 pub mod settings;

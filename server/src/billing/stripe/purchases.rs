@@ -35,7 +35,8 @@ use crate::billing::ledger::{self, EntryKind, LedgerError, NewEntry, Posted};
 use crate::billing::money::Nanos;
 
 const OPEN: &str = "open";
-const CREDITED: &str = "credited";
+/// A session's `status` once its credit is in the ledger.
+pub(super) const CREDITED: &str = "credited";
 
 /// What crediting a session did.
 #[derive(Debug, Clone, PartialEq, Eq)]
