@@ -3,9 +3,9 @@ import assert from "node:assert/strict";
 import { before, test } from "node:test";
 
 import { OpenRouter } from "@openrouter/sdk";
-import { NotFoundResponseError } from "@openrouter/sdk/models/errors";
+import { ForbiddenResponseError, NotFoundResponseError } from "@openrouter/sdk/models/errors";
 
-import { apiKey, BASE_URL, describeError, MODELS, WEATHER_PARAMETERS } from "./common.js";
+import { apiKey, BASE_URL, describeError, freshAccount, MODELS, spend, WEATHER_PARAMETERS } from "./common.js";
 
 const WEATHER_TOOL = {
   type: "function",
@@ -230,3 +230,47 @@ for (const model of MODELS) {
     assert.equal(typeof JSON.parse(call.arguments).city, "string");
   });
 }
+
+// `credits.getCredits` (a management key's call) through the SDK's zod schema, with the exact
+// figures of the ledger. USD numbers are the doubles nearest to exact nano-dollar amounts, so
+// they are compared as whole nano-dollars.
+const nanos = (usd) => Math.round(usd * 1e9);
+
+/** Polls getCredits until `done` holds (the usage writer commits a debit moments after the answer). */
+async function creditsWhen(sdkClient, done) {
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const credits = await sdk(() => sdkClient.credits.getCredits());
+    if (done(credits.data) || Date.now() > deadline) return credits;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+test("@openrouter/sdk credits.getCredits parses exact totals", async () => {
+  const account = await freshAccount("node-credits");
+  const management = new OpenRouter({ apiKey: account.managementKey, serverURL: BASE_URL, retryConfig: { strategy: "none" } });
+  const start = await sdk(() => management.credits.getCredits());
+  assert.deepEqual(start, { data: { totalCredits: 50, totalUsage: 0 } });
+
+  const first = await spend(account.apiKey);
+  assert.ok(first > 0, `cost ${first}`);
+  let credits = await creditsWhen(management, (data) => data.totalUsage > 0);
+  assert.deepEqual(credits, { data: { totalCredits: 50, totalUsage: first } });
+
+  const second = await spend(account.apiKey);
+  credits = await creditsWhen(management, (data) => data.totalUsage !== first);
+  assert.equal(nanos(credits.data.totalUsage), nanos(first) + nanos(second), JSON.stringify(credits));
+  assert.equal(credits.data.totalCredits, 50);
+});
+
+test("@openrouter/sdk credits.getCredits with an inference key -> ForbiddenResponseError", async () => {
+  const account = await freshAccount("node-credits-forbidden");
+  const inference = new OpenRouter({ apiKey: account.apiKey, serverURL: BASE_URL, retryConfig: { strategy: "none" } });
+  await assert.rejects(inference.credits.getCredits(), (error) => {
+    assert.ok(error instanceof ForbiddenResponseError, `expected ForbiddenResponseError, got ${error?.name}:\n${describeError(error)}`);
+    assert.equal(error.statusCode, 403);
+    assert.equal(error.error.code, 403);
+    assert.match(error.error.message, /management/i);
+    return true;
+  });
+});

@@ -1,8 +1,9 @@
-"""A fresh account and inference key on the server under test (SB_BASE_URL)."""
+"""Fresh accounts and keys on the server under test (SB_BASE_URL)."""
 
 import json
 import os
 import secrets
+import types
 import urllib.request
 
 import pytest
@@ -40,3 +41,18 @@ def _fund(org_id):
 @pytest.fixture(scope="session")
 def base_url():
     return os.environ["SB_BASE_URL"] + "/api/v1"
+
+
+@pytest.fixture
+def account():
+    """A new account of its own (no other test spends from it): its organization holds
+    exactly the admin's $50 grant; a session token, a management key and an inference key."""
+    email = f"sdk-account-{secrets.token_hex(4)}@example.com"
+    session = _post("/api/v1/auth/signup", {"email": email, "password": "correct horse battery staple"})
+    org = session["user"]["personal_organization_id"]
+    _fund(org)
+    management = _post("/api/v1/management-keys", {"name": "python sdk management"}, session["token"])
+    inference = _post("/api/v1/keys", {"name": "python sdk inference"}, session["token"])
+    return types.SimpleNamespace(
+        token=session["token"], org=org, management_key=management["key"], api_key=inference["key"]
+    )
