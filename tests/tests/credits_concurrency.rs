@@ -1,18 +1,15 @@
-//! Concurrency never overspends: 500 simultaneous requests at a balance (on one server and on
-//! three sharing a database) and at a key limit that each cover about 50 of them.
+//! Concurrency never overspends: 500 simultaneous requests at a balance and at a key limit that
+//! each cover about 50 of them, on one server and on three server processes sharing a
+//! database (PostgreSQL under `TEST_DATABASE=postgres`).
 
 use serde_json::{Value, json};
 use server::billing::money::Nanos;
 use tests::money::*;
-use tests::{TestServer, email};
+use tests::{Api, TestServer, email};
 
 #[tokio::test]
 async fn five_hundred_concurrent_requests_never_overspend_a_small_balance() {
-    let (server, _emulator) = TestServer::with_emulator(|config| {
-        config.rate_limit_key_requests_per_window = 0;
-        config.rate_limit_org_requests_per_window = 0;
-    })
-    .await;
+    let (server, _emulator) = TestServer::with_emulator(credit_only).await;
     let api = server.api();
     let cost = one_request_cost(&api).await;
     let balance = Nanos::from_nanos(cost.as_nanos() * 50);
@@ -36,20 +33,21 @@ async fn five_hundred_concurrent_requests_never_overspend_a_small_balance() {
     server.stop().await;
 }
 
-#[tokio::test]
-async fn three_servers_on_one_database_never_overspend_together() {
-    let (first, emulator) = TestServer::with_emulator(|config| {
-        config.rate_limit_key_requests_per_window = 0;
-        config.rate_limit_org_requests_per_window = 0;
-    })
-    .await;
+/// No request-rate limits: only credit and key limits may refuse.
+fn credit_only(config: &mut server::config::Config) {
+    config.rate_limit_key_requests_per_window = 0;
+    config.rate_limit_org_requests_per_window = 0;
+}
+
+/// Three server processes on one database (the first one's), all calling one emulator.
+async fn three_servers() -> ([TestServer; 3], provider_emulator::RunningEmulator) {
+    let (first, emulator) = TestServer::with_emulator(credit_only).await;
     let replica = |database_url: String| {
         let emulator_key = emulator.api_key().unwrap_or("test-key").to_owned();
         let (openai, root) = (emulator.openai_base(), emulator.base_url.clone());
         TestServer::start_with(move |config| {
             config.database_url = Some(database_url);
-            config.rate_limit_key_requests_per_window = 0;
-            config.rate_limit_org_requests_per_window = 0;
+            credit_only(config);
             for provider in tests::PROVIDER_ENV_PREFIXES {
                 let base = match *provider {
                     "ANTHROPIC" | "GEMINI" => root.clone(),
@@ -66,7 +64,19 @@ async fn three_servers_on_one_database_never_overspend_together() {
     };
     let second = replica(first.database_url.clone()).await;
     let third = replica(first.database_url.clone()).await;
-    let apis = [first.api(), second.api(), third.api()];
+    ([first, second, third], emulator)
+}
+
+async fn stop_all(servers: [TestServer; 3]) {
+    for server in servers.into_iter().rev() {
+        server.stop().await;
+    }
+}
+
+#[tokio::test]
+async fn three_servers_on_one_database_never_overspend_together() {
+    let (servers, _emulator) = three_servers().await;
+    let apis = servers.each_ref().map(TestServer::api);
     let api = &apis[0];
     let cost = one_request_cost(api).await;
     let balance = Nanos::from_nanos(cost.as_nanos() * 50);
@@ -83,21 +93,17 @@ async fn three_servers_on_one_database_never_overspend_together() {
     assert!(refused > 0);
     assert!(!served.is_empty());
     assert_never_overspent(api, &user, balance, &served).await;
-    third.stop().await;
-    second.stop().await;
-    first.stop().await;
+    stop_all(servers).await;
 }
 
-#[tokio::test]
-async fn five_hundred_concurrent_requests_never_overspend_a_key_limit() {
-    let (server, _emulator) = TestServer::with_emulator(|config| {
-        config.rate_limit_key_requests_per_window = 0;
-        config.rate_limit_org_requests_per_window = 0;
-    })
-    .await;
-    let api = server.api();
-    let cost = one_request_cost(&api).await;
+/// 500 requests at once with a key whose limit covers about 50 of them, spread over `apis`
+/// (one server, or several on one database); the organization holds far more. Returns how
+/// many were served.
+async fn burst_at_a_key_limit(apis: &[Api], label: &str) -> usize {
+    let api = &apis[0];
+    let cost = one_request_cost(api).await;
     let user = api.signup(&email("limited")).await; // funded far beyond the key's limit
+    let (org_credit, _) = credits(api, &user.token).await;
     let limit_usd = Nanos::from_nanos(cost.as_nanos() * 50).to_usd_f64();
     let limit = Nanos::from_usd_f64(limit_usd).unwrap();
     let (key, hash) = api
@@ -108,18 +114,27 @@ async fn five_hundred_concurrent_requests_never_overspend_a_key_limit() {
         )
         .await;
 
-    let (served, refused) = burst(std::slice::from_ref(&api), &key, 500).await;
+    let (served, refused) = burst(apis, &key, 500).await;
     eprintln!(
-        "key limit: {} served, {refused} refused (limit for 50)",
+        "key limit, {label}: {} served, {refused} refused (limit for 50)",
         served.len()
     );
+    // Every request was either served (and is charged below) or refused with 402.
     assert_eq!(served.len() + refused, 500);
-    assert!(refused > 0 && served.len() >= 25, "{} served", served.len());
+    assert!(refused > 0, "a limit for about 50 cannot serve 500");
     let spent = served
         .iter()
         .fold(Nanos::ZERO, |sum, c| sum.saturating_add(*c));
     assert!(spent <= limit, "spent {spent} of a {limit} limit");
-    wait_for_debits(&api, &user.token, served.len()).await;
+    // One debit per served request, of exactly what it reported; the organization paid
+    // exactly that and still holds the rest.
+    let debits = wait_for_debits(api, &user.token, served.len()).await;
+    assert_eq!(debits.len(), served.len(), "one debit per served request");
+    let debited = debits
+        .iter()
+        .fold(Nanos::ZERO, |sum, d| sum.saturating_sub(usd(&d["amount"])));
+    assert_eq!(debited, spent);
+    assert_eq!(credits(api, &user.token).await, (org_credit, spent));
     // The key reports what it spent, today's share, and what is left, never below zero.
     let mut view = Value::Null;
     for _ in 0..100 {
@@ -142,16 +157,35 @@ async fn five_hundred_concurrent_requests_never_overspend_a_key_limit() {
         limit.saturating_sub(spent),
         "{view}"
     );
-    // Refusals name the key's limit, not the organization's credit.
-    let reply = api
-        .post(
-            "/api/v1/chat/completions",
-            Some(&key),
-            ask("one more", Some(5_000)),
-        )
-        .await;
-    let message = reply.expect_error(402);
-    assert!(message.starts_with("Key limit exceeded"), "{message}");
-    assert_reconciled(&api).await;
+    // Refusals name the key's limit, not the organization's credit, on every server.
+    for api in apis {
+        let reply = api
+            .post(
+                "/api/v1/chat/completions",
+                Some(&key),
+                ask("one more", Some(5_000)),
+            )
+            .await;
+        let message = reply.expect_error(402);
+        assert!(message.starts_with("Key limit exceeded"), "{message}");
+    }
+    assert_reconciled(api).await;
+    served.len()
+}
+
+#[tokio::test]
+async fn five_hundred_concurrent_requests_never_overspend_a_key_limit() {
+    let (server, _emulator) = TestServer::with_emulator(credit_only).await;
+    let served = burst_at_a_key_limit(&[server.api()], "one server").await;
+    assert!(served >= 25, "{served} served");
     server.stop().await;
+}
+
+#[tokio::test]
+async fn three_servers_on_one_database_never_overspend_a_key_limit_together() {
+    let (servers, _emulator) = three_servers().await;
+    let apis = servers.each_ref().map(TestServer::api);
+    let served = burst_at_a_key_limit(&apis, "three servers").await;
+    assert!(served > 0);
+    stop_all(servers).await;
 }
