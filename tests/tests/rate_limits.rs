@@ -254,7 +254,7 @@ async fn free_variants_have_a_rate_and_a_daily_cap() {
         (until - 2..=until + 1).contains(&retry_after),
         "{retry_after} vs {until}"
     );
-    // Buying credits would raise the cap (purchases arrive with the money issue).
+    // Buying credits raises the cap (stripe_free_tier.rs proves it after a Stripe purchase).
     let message = body["error"]["message"].as_str().unwrap();
     assert!(
         message.contains("1000 free model requests per day"),
