@@ -126,8 +126,9 @@ async fn a_stripe_purchase_ends_the_free_tier_and_lifetime_purchases_raise_the_f
     assert_eq!(current_key(&api, &key).await["is_free_tier"], true);
     assert_capped(&free_chat(&api, &key).await, 2);
 
-    // A $5 purchase ends the free tier at once; $5 of lifetime purchases leave the cap at 2.
-    buy(&shop, 5.0).await;
+    // A $9.50 purchase ends the free tier at once. Its fee is not credit bought: $9.50 of
+    // lifetime purchases (though $10.30 was paid) leave the cap at 2.
+    buy(&shop, 9.5).await;
     let data = current_key(&api, &key).await;
     assert_eq!(data["is_free_tier"], false, "{data}");
     assert_eq!(
@@ -136,7 +137,7 @@ async fn a_stripe_purchase_ends_the_free_tier_and_lifetime_purchases_raise_the_f
     );
     assert_capped(&free_chat(&api, &key).await, 2);
 
-    // Another $5 reaches $10 of purchases (the fees do not count): 4 a day, 2 more today.
+    // Another $5 passes $10 of purchases: 4 a day, so 2 more today.
     buy(&shop, 5.0).await;
     let data = current_key(&api, &key).await;
     assert_eq!(
