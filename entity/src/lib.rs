@@ -19,6 +19,7 @@ pub mod organization;
 pub mod rate_limit_policy;
 pub mod session;
 pub mod stripe_checkout;
+pub mod stripe_topup_charge;
 pub mod user;
 
 pub mod prelude {
@@ -39,5 +40,6 @@ pub mod prelude {
     pub use super::rate_limit_policy::Entity as RateLimitPolicy;
     pub use super::session::Entity as Session;
     pub use super::stripe_checkout::Entity as StripeCheckout;
+    pub use super::stripe_topup_charge::Entity as StripeTopupCharge;
     pub use super::user::Entity as User;
 }

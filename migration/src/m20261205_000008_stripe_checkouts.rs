@@ -1,7 +1,8 @@
 //! Stripe purchases: the Checkout Sessions this server created (organization and amounts
 //! fixed at creation, the payment intent once known, how much was refunded), and each
 //! organization's auto top-up (saved card, threshold, amount, the claim that keeps one
-//! top-up in flight across processes). The credit itself is in `ledger_entries`.
+//! top-up in flight across processes), and each credited top-up payment (what it bought and
+//! how much was refunded). The credit itself is in `ledger_entries`.
 
 use sea_orm_migration::{prelude::*, schema::*};
 
@@ -66,10 +67,36 @@ impl MigrationTrait for Migration {
                     .col(timestamp_with_time_zone(AutoTopups::UpdatedAt))
                     .to_owned(),
             )
+            .await?;
+        manager
+            .create_table(
+                Table::create()
+                    .table(StripeTopupCharges::Table)
+                    .col(string(StripeTopupCharges::PaymentIntent).primary_key())
+                    .col(string(StripeTopupCharges::OrgId))
+                    .col(big_integer(StripeTopupCharges::CreditCents))
+                    .col(big_integer(StripeTopupCharges::FeeCents))
+                    .col(big_integer(StripeTopupCharges::RefundedCents).default(0))
+                    .col(timestamp_with_time_zone(StripeTopupCharges::CreatedAt))
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_index(
+                Index::create()
+                    .name("stripe_topup_charges_org_id")
+                    .table(StripeTopupCharges::Table)
+                    .col(StripeTopupCharges::OrgId)
+                    .col(StripeTopupCharges::CreatedAt)
+                    .to_owned(),
+            )
             .await
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager
+            .drop_table(Table::drop().table(StripeTopupCharges::Table).to_owned())
+            .await?;
         manager
             .drop_table(Table::drop().table(AutoTopups::Table).to_owned())
             .await?;
@@ -108,4 +135,15 @@ enum AutoTopups {
     Failures,
     LastError,
     UpdatedAt,
+}
+
+#[derive(DeriveIden)]
+enum StripeTopupCharges {
+    Table,
+    PaymentIntent,
+    OrgId,
+    CreditCents,
+    FeeCents,
+    RefundedCents,
+    CreatedAt,
 }

@@ -331,6 +331,38 @@ async fn an_auto_top_up_is_listed_with_its_fee() {
             Nanos::ZERO
         )
     );
+
+    // Half of the top-up's charge refunded: half of its credit taken back, once, and listed
+    // (auto top-up off first, or the refunds would set off another).
+    api.put(
+        "/api/v1/credits/auto-topup",
+        Some(token),
+        json!({ "enabled": false, "threshold": 10, "amount": 25 }),
+    )
+    .await
+    .expect(200);
+    let paid = json!({ "amount_total": intents[0]["amount"], "payment_intent": intents[0]["id"] });
+    let half = FakeStripe::refunded_charge(&paid, "ch_topup_1", 1319);
+    let half = FakeStripe::event("charge.refunded", &half);
+    assert_eq!(
+        deliver_signed(&api, &half).await["result"],
+        "refund debited"
+    );
+    assert_eq!(
+        deliver_signed(&api, &half).await["result"],
+        "refund already debited"
+    );
+    assert_eq!(balance(&api, token).await, dollars("17.50"));
+    let listed = all_purchases(&api, token, 100).await;
+    assert_eq!(usd(&listed[0]["refunded"]), dollars("13.19"));
+    // The rest: exactly the whole credit is gone, whatever the rounding of the steps.
+    let full = FakeStripe::refunded_charge(&paid, "ch_topup_1", 2638);
+    let full = FakeStripe::event("charge.refunded", &full);
+    assert_eq!(
+        deliver_signed(&api, &full).await["result"],
+        "refund debited"
+    );
+    assert_eq!(balance(&api, token).await, dollars("5"));
     assert_reconciled(&api).await;
     shop.server.stop().await;
 }
@@ -366,23 +398,11 @@ async fn purchases_of_the_same_instant_page_without_skips_or_repeats() {
         )
         .await;
     }
-    // An auto top-up's two entries (the listing only; this test never reconciles).
-    let entry_sql = "INSERT INTO ledger_entries (org_id, kind, amount_nanos, reference, created_at) \
-        VALUES ($1, $2, $3, $4, $5)";
+    // Two auto top-ups' payments (the listing only; this test never reconciles).
+    let topup_sql = "INSERT INTO stripe_topup_charges (payment_intent, org_id, credit_cents, \
+        fee_cents, refunded_cents, created_at) VALUES ($1, $2, 2500, 138, 0, $3)";
     for id in ["pi_tie_b", "pi_tie_d"] {
-        for (kind, nanos) in [
-            ("auto_topup", 26_380_000_000_i64),
-            ("purchase_fee", -1_380_000_000),
-        ] {
-            let values = vec![
-                org.clone().into(),
-                kind.into(),
-                nanos.into(),
-                id.into(),
-                at.into(),
-            ];
-            run(entry_sql, values).await;
-        }
+        run(topup_sql, vec![id.into(), org.clone().into(), at.into()]).await;
     }
 
     let expected = [

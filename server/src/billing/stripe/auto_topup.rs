@@ -9,12 +9,13 @@
 //!   entries before it gives the claim up), charges, credits, and releases the claim.
 //! - **Credited exactly once**: ledger entries `auto_topup` +(credit + fee) and
 //!   `purchase_fee` −fee, both referenced by the PaymentIntent id, posted by whichever of the
-//!   charging process and the `payment_intent.succeeded` webhook comes first.
+//!   charging process and the `payment_intent.succeeded` webhook comes first, with a
+//!   `stripe_topup_charges` row that lets a later refund take back its share.
 //! - **Declines** are recorded (`last_error`, `failures`); the claim then holds for the retry
 //!   pause, and after [`MAX_FAILURES`] declines in a row auto top-up turns itself off.
 
 use chrono::Utc;
-use entity::auto_topup;
+use entity::{auto_topup, stripe_topup_charge};
 use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, DbErr, EntityTrait,
@@ -230,6 +231,21 @@ pub async fn credit(
         txn.rollback().await?;
         return Ok(None);
     };
+    // What the payment bought, for its refunds (see `purchases::refund`).
+    stripe_topup_charge::ActiveModel {
+        payment_intent: Set(payment_intent.to_owned()),
+        org_id: Set(org_id.to_owned()),
+        credit_cents: Set(cents(credit_cents)),
+        fee_cents: Set(cents(fee_cents)),
+        refunded_cents: Set(0),
+        created_at: Set(Utc::now()),
+    }
+    .insert(&txn)
+    .await?;
     txn.commit().await?;
     Ok(Some(balance))
+}
+
+fn cents(value: u64) -> i64 {
+    i64::try_from(value).unwrap_or(i64::MAX)
 }

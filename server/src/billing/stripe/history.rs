@@ -1,7 +1,6 @@
 //! The organization's purchases for the dashboard (`GET /credits/purchases`): the Checkout
-//! Sessions it started (`stripe_checkouts`, paid or not) and its auto top-ups, which exist
-//! only as ledger entries (`auto_topup` +gross and `purchase_fee` −fee, both referenced by
-//! the PaymentIntent id; see [`super::auto_topup`]).
+//! Sessions it started (`stripe_checkouts`, paid or not) and its credited auto top-ups
+//! (`stripe_topup_charges`, written with their ledger entries; see [`super::auto_topup`]).
 //!
 //! Both sources are listed by one `UNION ALL` query ordered by `(created_at, id)` newest
 //! first, so that the database alone orders the rows and evaluates the cursor: the cursor is
@@ -12,7 +11,6 @@ use chrono::{DateTime, Utc};
 use sea_orm::{DatabaseConnection, DbErr, FromQueryResult, Statement};
 
 use crate::accounts::tenant::OrgScope;
-use crate::billing::ledger::EntryKind;
 use crate::billing::money::Nanos;
 
 /// Where a purchase came from.
@@ -155,10 +153,7 @@ pub async fn list(
 ) -> Result<Vec<Purchase>, DbErr> {
     let cent = Nanos::from_cents(1).as_nanos();
     let credited = super::purchases::CREDITED;
-    let (topup, fee) = (
-        EntryKind::AutoTopup.as_str(),
-        EntryKind::PurchaseFee.as_str(),
-    );
+    let (checkout, topup) = (Source::Checkout.as_str(), Source::AutoTopup.as_str());
     // `$n` placeholders: PostgreSQL's, and sqlx's SQLite driver reads them as `?n`.
     let mut values: Vec<sea_orm::Value> = vec![scope.org_id().into(), (limit as i64).into()];
     let after_cursor = match before {
@@ -169,22 +164,17 @@ pub async fn list(
         }
         None => "",
     };
-    // An auto top-up's fee is the `purchase_fee` entry with its reference (one at most:
-    // `(kind, reference)` is unique); the credit is the gross less that fee.
     let sql = format!(
         "SELECT p.* FROM ( \
-           SELECT c.session_id AS id, 'checkout' AS source, c.created_at, c.credited_at, \
+           SELECT c.session_id AS id, '{checkout}' AS source, c.created_at, c.credited_at, \
                   c.credit_cents * {cent} AS credit_nanos, c.fee_cents * {cent} AS fee_nanos, \
                   c.status, c.refunded_cents * {cent} AS refunded_nanos \
              FROM stripe_checkouts c WHERE c.org_id = $1 \
            UNION ALL \
-           SELECT a.reference AS id, '{topup}' AS source, a.created_at, a.created_at AS credited_at, \
-                  a.amount_nanos + COALESCE(f.amount_nanos, 0) AS credit_nanos, \
-                  -COALESCE(f.amount_nanos, 0) AS fee_nanos, \
-                  '{credited}' AS status, 0 AS refunded_nanos \
-             FROM ledger_entries a \
-             LEFT JOIN ledger_entries f ON f.kind = '{fee}' AND f.reference = a.reference AND f.org_id = a.org_id \
-             WHERE a.org_id = $1 AND a.kind = '{topup}' AND a.reference IS NOT NULL \
+           SELECT t.payment_intent AS id, '{topup}' AS source, t.created_at, t.created_at AS credited_at, \
+                  t.credit_cents * {cent} AS credit_nanos, t.fee_cents * {cent} AS fee_nanos, \
+                  '{credited}' AS status, t.refunded_cents * {cent} AS refunded_nanos \
+             FROM stripe_topup_charges t WHERE t.org_id = $1 \
          ) p {after_cursor} \
          ORDER BY p.created_at DESC, p.id DESC LIMIT $2"
     );

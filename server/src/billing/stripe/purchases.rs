@@ -21,13 +21,14 @@
 //! so a full refund takes back exactly `C`. Each step is a `refund` entry referenced by
 //! `<charge id>:<running total>`, and the row's `refunded_cents` (updated under a row lock in
 //! the same transaction) makes a repeated or older event a no-op. The balance may go
-//! negative.
+//! negative. Auto top-ups are refunded the same way, from their `stripe_topup_charges` row.
 
 use chrono::Utc;
-use entity::stripe_checkout;
+use entity::{stripe_checkout, stripe_topup_charge};
+use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, DbErr, EntityTrait,
-    IntoActiveModel, QueryFilter, QuerySelect,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, DatabaseTransaction,
+    DbErr, EntityTrait, IntoActiveModel, QueryFilter, QuerySelect,
 };
 
 use super::events::{RefundedCharge, SessionState};
@@ -224,21 +225,93 @@ fn refunded_credit(credit: Nanos, refunded_cents: i64, total_cents: i64) -> Nano
     Nanos::from_nanos(((num + den / 2) / den) as i64)
 }
 
-/// Takes back the credit share of `charge`'s refunds on session `session_id`, once per
-/// running total.
+/// A payment of ours that refunds can take credit back from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Payment<'a> {
+    /// A Checkout purchase, by its session id.
+    Checkout(&'a str),
+    /// An auto top-up, by its PaymentIntent id.
+    Topup(&'a str),
+}
+
+/// What a payment bought and how far it has been refunded, read under a row lock.
+struct Refundable {
+    org_id: String,
+    credit_cents: i64,
+    fee_cents: i64,
+    refunded_cents: i64,
+}
+
+impl Payment<'_> {
+    /// The row lock (PostgreSQL; SQLite's write transaction holds the database) orders
+    /// concurrent deliveries of the same charge's refunds.
+    async fn lock(self, txn: &DatabaseTransaction) -> Result<Option<Refundable>, DbErr> {
+        Ok(match self {
+            Payment::Checkout(id) => stripe_checkout::Entity::find_by_id(id)
+                .lock_exclusive()
+                .one(txn)
+                .await?
+                .map(|row| Refundable {
+                    org_id: row.org_id,
+                    credit_cents: row.credit_cents,
+                    fee_cents: row.fee_cents,
+                    refunded_cents: row.refunded_cents,
+                }),
+            Payment::Topup(id) => stripe_topup_charge::Entity::find_by_id(id)
+                .lock_exclusive()
+                .one(txn)
+                .await?
+                .map(|row| Refundable {
+                    org_id: row.org_id,
+                    credit_cents: row.credit_cents,
+                    fee_cents: row.fee_cents,
+                    refunded_cents: row.refunded_cents,
+                }),
+        })
+    }
+
+    async fn set_refunded(self, txn: &DatabaseTransaction, cents: i64) -> Result<(), DbErr> {
+        match self {
+            Payment::Checkout(id) => {
+                stripe_checkout::Entity::update_many()
+                    .col_expr(stripe_checkout::Column::RefundedCents, Expr::value(cents))
+                    .filter(stripe_checkout::Column::SessionId.eq(id))
+                    .exec(txn)
+                    .await?;
+            }
+            Payment::Topup(id) => {
+                stripe_topup_charge::Entity::update_many()
+                    .col_expr(
+                        stripe_topup_charge::Column::RefundedCents,
+                        Expr::value(cents),
+                    )
+                    .filter(stripe_topup_charge::Column::PaymentIntent.eq(id))
+                    .exec(txn)
+                    .await?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The auto top-up paid by `payment_intent`, if it was credited here.
+pub async fn find_topup(
+    db: &DatabaseConnection,
+    payment_intent: &str,
+) -> Result<Option<stripe_topup_charge::Model>, DbErr> {
+    stripe_topup_charge::Entity::find_by_id(payment_intent)
+        .one(db)
+        .await
+}
+
+/// Takes back the credit share of `charge`'s refunds on `payment`, once per running total.
 pub async fn refund(
     db: &DatabaseConnection,
-    session_id: &str,
+    payment: Payment<'_>,
     charge: &RefundedCharge,
 ) -> Result<Refunded, LedgerError> {
     let txn = crate::db::begin_write(db).await?;
-    // The row lock (PostgreSQL; SQLite's write transaction holds the database) orders
-    // concurrent deliveries of the same charge's refunds.
-    let Some(row) = stripe_checkout::Entity::find_by_id(session_id)
-        .lock_exclusive()
-        .one(&txn)
-        .await?
-    else {
+    let Some(row) = payment.lock(&txn).await? else {
         txn.rollback().await?;
         return Ok(Refunded::NotOurs);
     };
@@ -270,13 +343,10 @@ pub async fn refund(
         txn.rollback().await?;
         return Ok(Refunded::Duplicate);
     };
-    let org_id = row.org_id.clone();
-    let mut active = row.into_active_model();
-    active.refunded_cents = Set(now_refunded);
-    active.update(&txn).await?;
+    payment.set_refunded(&txn, now_refunded).await?;
     txn.commit().await?;
     Ok(Refunded::Applied {
-        org_id,
+        org_id: row.org_id,
         debit,
         balance,
     })

@@ -4,7 +4,7 @@
 use super::PurchaseError;
 use super::client::{NewCheckout, StripeApi};
 use super::events::{self, Event, RefundedCharge, SessionState};
-use super::purchases::{self, Credited, Refunded};
+use super::purchases::{self, Credited, Payment, Refunded};
 use super::settings::StripeSettings;
 use super::signature;
 use std::sync::Arc;
@@ -272,6 +272,9 @@ impl Purchasing {
             return Ok("ignored");
         };
         let mut row = purchases::find_by_payment_intent(db, pi).await?;
+        if row.is_none() && purchases::find_topup(db, pi).await?.is_some() {
+            return self.refund_payment(Payment::Topup(pi), charge).await;
+        }
         if row.is_none()
             && let Some(api) = &self.api
             && let Some(session) = api.session_for_payment_intent(pi).await?
@@ -282,20 +285,27 @@ impl Purchasing {
         let Some(row) = row else {
             return Ok("ignored");
         };
-        Ok(
-            match purchases::refund(db, &row.session_id, charge).await? {
-                Refunded::Applied {
-                    org_id,
-                    debit,
-                    balance,
-                } => {
-                    tracing::info!(org_id, charge = %charge.id, debit = %debit, balance = %balance, "refund debited");
-                    "refund debited"
-                }
-                Refunded::Duplicate => "refund already debited",
-                Refunded::NotOurs => "ignored",
-            },
-        )
+        self.refund_payment(Payment::Checkout(&row.session_id), charge)
+            .await
+    }
+
+    async fn refund_payment(
+        &self,
+        payment: Payment<'_>,
+        charge: &RefundedCharge,
+    ) -> Result<&'static str, PurchaseError> {
+        Ok(match purchases::refund(&self.db, payment, charge).await? {
+            Refunded::Applied {
+                org_id,
+                debit,
+                balance,
+            } => {
+                tracing::info!(org_id, charge = %charge.id, debit = %debit, balance = %balance, "refund debited");
+                "refund debited"
+            }
+            Refunded::Duplicate => "refund already debited",
+            Refunded::NotOurs => "ignored",
+        })
     }
 }
 
