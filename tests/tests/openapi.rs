@@ -82,6 +82,20 @@ async fn document_is_openapi_3_1_and_matches_the_routes() {
             let reply = api.call(method.clone(), &concrete, None, None).await;
             let status = reply.status.as_u16();
             assert_ne!(status, 405, "{method} {path} is documented but not routed");
+            // Without a credential, an operation that declares `security` answers 401 (one
+            // that declares none may too: a refresh token is its own credential); either way
+            // the status is documented.
+            let secured = operation["security"]
+                .as_array()
+                .is_some_and(|s| !s.is_empty());
+            if secured {
+                assert_eq!(status, 401, "{method} {path} without a credential");
+            }
+            assert!(
+                operation["responses"].get(status.to_string()).is_some(),
+                "{method} {path}: {status} without a credential is not documented: {}",
+                reply.text
+            );
             if status == 404 {
                 assert!(
                     !reply.text.contains("no route"),
@@ -110,5 +124,15 @@ async fn document_is_openapi_3_1_and_matches_the_routes() {
         }
     }
     assert!(operations >= REQUIRED.len(), "{operations}");
-    assert!(doc["components"]["securitySchemes"]["bearer"].is_object());
+    for scheme in [
+        "session",
+        "session_cookie",
+        "inference_key",
+        "management_key",
+    ] {
+        assert!(
+            doc["components"]["securitySchemes"][scheme].is_object(),
+            "security scheme {scheme}"
+        );
+    }
 }

@@ -9,10 +9,19 @@ use crate::organizations::OrganizationView;
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct SignupRequest {
-    #[cfg_attr(feature = "openapi", schema(example = "ada@example.com"))]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(example = "ada@example.com", format = Email, max_length = 254)
+    )]
     pub email: String,
-    /// At least 10 characters.
+    /// 10 to 512 bytes, at least 4 different characters, not the email.
+    #[cfg_attr(feature = "openapi", schema(min_length = 10, max_length = 128))]
     pub password: String,
+    /// At most 100 printable characters.
+    #[cfg_attr(
+        feature = "openapi",
+        schema(max_length = 100, pattern = r"^[^\u0000-\u001f\u007f-\u009f]*$")
+    )]
     pub name: Option<String>,
 }
 

@@ -74,8 +74,9 @@ pub struct CreateByokKeyRequest {
     /// `null` or absent: any API key of the organization; `[]` is refused.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub allowed_api_key_hashes: Option<Vec<String>>,
-    /// Only `null` is accepted.
+    /// Only `null` is accepted (left out of the document).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(ignore))]
     pub allowed_user_ids: Option<Vec<String>>,
     /// When given, must be the organization the caller acts in.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -123,7 +124,7 @@ pub struct UpdateByokKeyRequest {
         deserialize_with = "present",
         skip_serializing_if = "Option::is_none"
     )]
-    #[cfg_attr(feature = "openapi", schema(value_type = Option<Vec<String>>))]
+    #[cfg_attr(feature = "openapi", schema(ignore))]
     pub allowed_user_ids: Option<Option<Vec<String>>>,
 }
 

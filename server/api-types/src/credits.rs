@@ -95,11 +95,20 @@ pub struct PurchasePage {
 #[serde(deny_unknown_fields)]
 pub struct GrantRequest {
     /// USD. A `grant` must be positive; an `adjustment` may be negative (not zero).
+    #[cfg_attr(
+        feature = "openapi",
+        schema(minimum = -9000000000.0, maximum = 9000000000.0)
+    )]
     pub amount: f64,
     /// `grant` (default) or `adjustment`.
+    #[cfg_attr(feature = "openapi", schema(pattern = "^(grant|adjustment)$"))]
     pub kind: Option<String>,
     /// Why (required; 1 to 500 characters): shown in the organization's ledger and the audit
     /// log.
+    #[cfg_attr(
+        feature = "openapi",
+        schema(min_length = 1, max_length = 500, pattern = r"\S")
+    )]
     pub reason: String,
 }
 
@@ -147,12 +156,28 @@ pub struct Reconciliation {
 #[serde(deny_unknown_fields)]
 pub struct BudgetsRequest {
     /// Per UTC day.
+    #[cfg_attr(
+        feature = "openapi",
+        schema(exclusive_minimum = 0, maximum = 1000000000.0)
+    )]
     pub daily: Option<f64>,
     /// Per week, from Monday 00:00 UTC.
+    #[cfg_attr(
+        feature = "openapi",
+        schema(exclusive_minimum = 0, maximum = 1000000000.0)
+    )]
     pub weekly: Option<f64>,
     /// Per UTC calendar month.
+    #[cfg_attr(
+        feature = "openapi",
+        schema(exclusive_minimum = 0, maximum = 1000000000.0)
+    )]
     pub monthly: Option<f64>,
     /// Ever.
+    #[cfg_attr(
+        feature = "openapi",
+        schema(exclusive_minimum = 0, maximum = 1000000000.0)
+    )]
     pub lifetime: Option<f64>,
 }
 

@@ -126,8 +126,18 @@ pub struct DeletedResponse {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct CreateKeyRequest {
+    /// 1 to 200 printable characters (trimmed).
+    #[cfg_attr(
+        feature = "openapi",
+        schema(
+            min_length = 1,
+            max_length = 200,
+            pattern = r"^[^\u0000-\u001f\u007f-\u009f]*[^\s\u0000-\u001f\u007f-\u009f][^\u0000-\u001f\u007f-\u009f]*$"
+        )
+    )]
     pub name: String,
     /// Spending limit in USD; null for none.
+    #[cfg_attr(feature = "openapi", schema(minimum = 0, maximum = 1000000000.0))]
     pub limit: Option<f64>,
     pub limit_reset: Option<LimitReset>,
     #[serde(default)]
@@ -146,6 +156,14 @@ pub struct CreateKeyRequest {
 #[serde(deny_unknown_fields)]
 pub struct UpdateKeyRequest {
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(
+            min_length = 1,
+            max_length = 200,
+            pattern = r"^[^\u0000-\u001f\u007f-\u009f]*[^\s\u0000-\u001f\u007f-\u009f][^\u0000-\u001f\u007f-\u009f]*$"
+        )
+    )]
     pub name: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub disabled: Option<bool>,
@@ -156,7 +174,10 @@ pub struct UpdateKeyRequest {
         deserialize_with = "present",
         skip_serializing_if = "Option::is_none"
     )]
-    #[cfg_attr(feature = "openapi", schema(value_type = Option<f64>))]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(value_type = Option<f64>, minimum = 0, maximum = 1000000000.0)
+    )]
     pub limit: Option<Option<f64>>,
     #[serde(
         default,

@@ -41,12 +41,15 @@ pub async fn credits(
 #[serde(deny_unknown_fields)]
 pub struct LedgerQuery {
     /// Entries older than this entry id (the previous page's `next_before`).
-    #[param(minimum = 1)]
+    #[param(value_type = Option<i64>, minimum = 1)]
     pub before: Option<String>,
     /// Entries per page, 1 to 100 (default 50).
     #[param(value_type = Option<u64>, minimum = 1, maximum = 100)]
     pub per_page: Option<PerPage>,
     /// Only entries of these kinds, comma-separated (`purchase,grant`).
+    #[param(
+        pattern = r"^\s*(purchase|purchase_fee|refund|grant|adjustment|generation|byok_fee|auto_topup)\s*(,\s*(purchase|purchase_fee|refund|grant|adjustment|generation|byok_fee|auto_topup)\s*)*$"
+    )]
     pub kind: Option<String>,
 }
 

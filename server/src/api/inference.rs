@@ -55,7 +55,7 @@ pub(super) fn caller(req: &HttpRequest, key: InferenceKey, api_type: &'static st
 }
 
 /// Create a chat completion (OpenAI's format with OpenRouter's extras), streaming or not.
-#[utoipa::path(tag = "inference", request_body(content = Object, description = "OpenAI chat completion request with OpenRouter extras (`models`, `provider`, `reasoning`, ...)"), responses(
+#[utoipa::path(tag = "inference", request_body(content = ChatRequest, description = "OpenAI chat completion request with OpenRouter extras (`models`, `provider`, `reasoning`, ...)"), responses(
     (status = 200, description = "A `chat.completion`, or with `stream: true` an SSE stream of `chat.completion.chunk`s ending in a usage chunk and `[DONE]`"),
     (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
     (status = 404, description = "No endpoint can serve the model", body = ErrorBody),
@@ -85,7 +85,7 @@ pub async fn chat_completions(
 }
 
 /// Create a legacy text completion (`text_completion`), served by any provider through chat.
-#[utoipa::path(tag = "inference", request_body(content = Object, description = "OpenAI legacy completion request: `model`, `prompt` (a string), `max_tokens`, `stream`, ..."), responses(
+#[utoipa::path(tag = "inference", request_body(content = CompletionRequest, description = "OpenAI legacy completion request: `model`, `prompt` (a string), `max_tokens`, `stream`, ..."), responses(
     (status = 200, description = "A `text_completion`, or with `stream: true` an SSE stream of `text_completion` chunks ending in `[DONE]`"),
     (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody),
     (status = 429, body = ErrorBody), (status = 502, body = ErrorBody),
@@ -183,7 +183,7 @@ pub(super) fn event_stream(
 }
 
 /// Create embeddings (OpenAI's shape, with `usage.cost`).
-#[utoipa::path(tag = "inference", request_body(content = Object, description = "OpenAI embeddings request: `model`, `input` (string or array), `encoding_format`, `dimensions`"), responses(
+#[utoipa::path(tag = "inference", request_body(content = EmbeddingRequest, description = "OpenAI embeddings request: `model`, `input` (string or array), `encoding_format`, `dimensions`"), responses(
     (status = 200, description = "A `list` of `embedding` objects with usage and cost"),
     (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody),
     (status = 429, body = ErrorBody), (status = 502, body = ErrorBody),

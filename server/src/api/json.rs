@@ -57,12 +57,13 @@ fn parse_explained<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
     Ok(value)
 }
 
-/// An optional JSON body: empty means `T::default()`.
+/// An optional JSON body: empty or `null` means `T::default()` (the document declares such
+/// bodies nullable).
 pub fn parse_optional<T: DeserializeOwned + Default>(body: &[u8]) -> Result<T, ApiError> {
     if body.iter().all(u8::is_ascii_whitespace) {
         Ok(T::default())
     } else {
-        parse(body)
+        parse::<Option<T>>(body).map(Option::unwrap_or_default)
     }
 }
 

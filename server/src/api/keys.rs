@@ -22,7 +22,8 @@ use crate::state::AppState;
 #[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct ListQuery {
-    /// `true` to include disabled keys.
+    /// `true` (or `1`) to include disabled keys.
+    #[param(value_type = Option<bool>)]
     pub include_disabled: Option<String>,
     /// Keys to skip (pages of 100).
     #[param(value_type = Option<u64>, minimum = 0, maximum = 1000000000)]
@@ -32,6 +33,12 @@ pub struct ListQuery {
 fn parse_limit(limit: Option<f64>) -> Result<Option<Nanos>, ApiError> {
     limit
         .map(|usd| {
+            if usd > crate::billing::money::MAX_SETTABLE_USD {
+                return Err(ApiError::bad_request(format!(
+                    "limit: must be at most {}",
+                    crate::billing::money::MAX_SETTABLE_USD
+                )));
+            }
             Nanos::from_usd_f64(usd).map_err(|e| ApiError::bad_request(format!("limit: {e}")))
         })
         .transpose()

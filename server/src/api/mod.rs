@@ -19,6 +19,7 @@ pub mod json;
 pub mod keys;
 pub mod me;
 pub mod openapi;
+pub mod openapi_access;
 pub mod org_routing;
 pub mod organizations;
 pub mod paging;
@@ -31,7 +32,7 @@ use actix_web::dev::ServiceResponse;
 use actix_web::http::header;
 use actix_web::middleware::ErrorHandlerResponse;
 use actix_web::{App, HttpRequest, HttpResponse, web};
-use utoipa::OpenApi;
+use utoipa::{Modify, OpenApi};
 use utoipa_actix_web::service_config::ServiceConfig;
 use utoipa_actix_web::{AppExt, scope};
 
@@ -136,6 +137,8 @@ pub fn document() -> utoipa::openapi::OpenApi {
     doc.paths
         .paths
         .insert(format!("{API_PREFIX}/openapi.json"), spec_path);
+    // After the routes: a modifier in `BaseDoc` would run before there are any paths.
+    openapi_access::Access.modify(&mut doc);
     doc
 }
 

@@ -6,8 +6,7 @@ use std::sync::Arc;
 
 use actix_web::{HttpResponse, web};
 pub use api_types::error::{ErrorBody, ErrorDetail};
-use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
-use utoipa::{Modify, OpenApi};
+use utoipa::OpenApi;
 
 #[derive(OpenApi)]
 #[openapi(
@@ -16,7 +15,6 @@ use utoipa::{Modify, OpenApi};
         description = "OpenAI- and OpenRouter-compatible LLM gateway: accounts, organizations, API keys, administration."
     ),
     components(schemas(ErrorBody, ErrorDetail)),
-    modifiers(&BearerAuth),
     tags(
         (name = "auth", description = "Sign-up, login and sessions"),
         (name = "account", description = "The current user"),
@@ -32,23 +30,6 @@ use utoipa::{Modify, OpenApi};
     )
 )]
 pub struct BaseDoc;
-
-struct BearerAuth;
-
-impl Modify for BearerAuth {
-    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
-        let components = openapi.components.get_or_insert_with(Default::default);
-        components.add_security_scheme(
-            "bearer",
-            SecurityScheme::Http(
-                HttpBuilder::new()
-                    .scheme(HttpAuthScheme::Bearer)
-                    .description(Some("A session token, an API key, or a management key"))
-                    .build(),
-            ),
-        );
-    }
-}
 
 /// The rendered document, built once at start.
 #[derive(Clone)]

@@ -45,7 +45,7 @@ pub async fn get_routing(
 
 /// Replace the organization's routing defaults (owner or admin); `{}` clears them.
 #[utoipa::path(tag = "organizations", params(("org_id" = String, Path)),
-    request_body(content = Object, description = "`{only, ignore, data_collection, zdr, sort}` as in the request `provider` object"),
+    request_body(content = crate::gateway::routing::preferences_doc::RoutingDefaultsDoc, description = "`{only, ignore, data_collection, zdr, sort}` as in the request `provider` object"),
     responses((status = 200, body = RoutingDefaultsView), (status = 400, body = ErrorBody),
         (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 #[put("/organizations/{org_id}/routing")]

@@ -158,6 +158,10 @@ pub enum BudgetError {
 /// Parses a cap in USD (`None`: no cap); it must be positive.
 pub fn parse_cap(field: &str, usd: Option<f64>) -> Result<Option<Nanos>, BudgetError> {
     usd.map(|usd| match Nanos::from_usd_f64(usd) {
+        _ if usd > crate::billing::money::MAX_SETTABLE_USD => Err(BudgetError::Invalid(format!(
+            "{field}: must be at most {}",
+            crate::billing::money::MAX_SETTABLE_USD
+        ))),
         Ok(cap) if cap.is_positive() => Ok(cap),
         Ok(_) => Err(BudgetError::Invalid(format!(
             "{field}: must be positive (null removes the budget)"

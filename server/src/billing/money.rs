@@ -15,6 +15,10 @@ use super::decimal::{self, DecimalError, Fixed, Notation};
 pub const USD_DECIMALS: u32 = 9;
 /// Nano-dollars in one USD: the one place this number is written.
 pub const NANOS_PER_USD: i64 = 10_i64.pow(USD_DECIMALS);
+/// The largest amount a caller may set as a limit or budget: far above any real spend, and a
+/// bound the OpenAPI document can state exactly (the `i64` nano-dollar range ends at an
+/// awkward 9223372036.854775807).
+pub const MAX_SETTABLE_USD: f64 = 1_000_000_000.0;
 const NANOS_PER_CENT: i64 = NANOS_PER_USD / 100;
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]

@@ -67,10 +67,14 @@ impl Plan {
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Override {
+    #[schema(maximum = 100_000_000)]
     pub key_requests_per_window: Option<u32>,
+    #[schema(maximum = 100_000_000)]
     pub org_requests_per_window: Option<u32>,
+    #[schema(maximum = 100_000_000)]
     pub free_requests_per_window: Option<u32>,
     /// Replaces the daily `:free` cap whatever the organization has purchased.
+    #[schema(maximum = 100_000_000)]
     pub free_requests_per_day: Option<u32>,
 }
 

@@ -18,6 +18,7 @@ pub mod health;
 pub mod needs;
 pub mod order;
 pub mod preferences;
+pub mod preferences_doc;
 pub mod sticky;
 pub mod table;
 pub mod variants;

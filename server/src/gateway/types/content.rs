@@ -4,7 +4,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 /// `content` of a message: OpenAI accepts either form, and so do we.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(untagged)]
 pub enum MessageContent {
     Text(String),
@@ -52,7 +52,7 @@ impl MessageContent {
 
 /// One part of a multi-part message. `cache_control` is Anthropic's prompt
 /// caching marker, which OpenRouter accepts on parts and passes through.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum ContentPart {
     Text {
@@ -75,7 +75,7 @@ pub enum ContentPart {
     },
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ImageUrl {
     /// An http(s) URL or a `data:` URI.
     pub url: String,
@@ -83,7 +83,7 @@ pub struct ImageUrl {
     pub detail: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct InputAudio {
     /// Base64 audio bytes.
     pub data: String,
@@ -91,7 +91,7 @@ pub struct InputAudio {
     pub format: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct FileData {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub filename: Option<String>,

@@ -5,25 +5,28 @@ use serde_json::{Map, Value};
 
 use super::usage::Usage;
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct EmbeddingRequest {
     #[serde(default)]
+    #[schema(required = true, min_length = 1, pattern = r"\S")]
     pub model: String,
     pub input: EmbeddingInput,
     /// `float` (default) or `base64`; OpenAI SDKs send `base64` by default.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(pattern = "^(float|base64)$")]
     pub encoding_format: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub dimensions: Option<u32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub user: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<crate::gateway::routing::preferences_doc::ProviderPreferencesDoc>)]
     pub provider: Option<Value>,
     #[serde(flatten)]
     pub extra: Map<String, Value>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(untagged)]
 pub enum EmbeddingInput {
     One(String),

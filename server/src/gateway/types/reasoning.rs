@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 
 /// One reasoning detail. Kept as a flat struct rather than an enum so that
 /// unknown detail types from clients round-trip instead of failing to parse.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ReasoningDetail {
     /// `reasoning.text`, `reasoning.summary` or `reasoning.encrypted`.
     #[serde(rename = "type")]

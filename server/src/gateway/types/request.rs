@@ -9,10 +9,14 @@ use super::response::ToolCall;
 
 /// POST /chat/completions body. Fields we do not model are kept in `extra`
 /// and passed through to OpenAI-compatible upstreams unchanged.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ChatRequest {
+    /// A model id (`author/slug`, optionally with a `:variant`), `openrouter/auto` or
+    /// `openrouter/free`; may be left out when `models` is given.
     #[serde(default)]
+    #[schema(required = true, min_length = 1, pattern = r"\S")]
     pub model: String,
+    #[schema(min_items = 1)]
     pub messages: Vec<Message>,
 
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -38,18 +42,24 @@ pub struct ChatRequest {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub seed: Option<i64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(minimum = 0, maximum = 2)]
     pub temperature: Option<f64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(minimum = 0, maximum = 1)]
     pub top_p: Option<f64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub top_k: Option<u32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(minimum = 1)]
     pub max_tokens: Option<u32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(minimum = 1)]
     pub max_completion_tokens: Option<u32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(minimum = -2, maximum = 2)]
     pub frequency_penalty: Option<f64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(minimum = -2, maximum = 2)]
     pub presence_penalty: Option<f64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub repetition_penalty: Option<f64>,
@@ -77,6 +87,7 @@ pub struct ChatRequest {
     pub models: Option<Vec<String>>,
     /// Provider routing preferences; interpreted by the routing layer.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<crate::gateway::routing::preferences_doc::ProviderPreferencesDoc>)]
     pub provider: Option<Value>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub transforms: Option<Vec<String>>,
@@ -84,7 +95,9 @@ pub struct ChatRequest {
     pub plugins: Option<Vec<Value>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub usage: Option<UsageOptions>,
+    /// Only `fallback`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(pattern = "^fallback$")]
     pub route: Option<String>,
 
     #[serde(flatten)]
@@ -94,6 +107,7 @@ pub struct ChatRequest {
     /// adapter of that protocol carries over what the canonical form does not model. Never
     /// read from or written to JSON.
     #[serde(skip)]
+    #[schema(ignore)]
     pub native: Option<NativeBody>,
 }
 
@@ -154,8 +168,9 @@ impl ChatRequest {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
+#[schema(as = ChatRole)]
 pub enum Role {
     System,
     Developer,
@@ -166,7 +181,7 @@ pub enum Role {
 
 /// One conversation message. A flat struct (rather than an enum per role)
 /// keeps translation code simple; role-specific fields are optional.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Message {
     pub role: Role,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -214,7 +229,7 @@ impl Message {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Tool {
     /// Always `function` today.
     #[serde(rename = "type")]
@@ -222,7 +237,7 @@ pub struct Tool {
     pub function: FunctionDef,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct FunctionDef {
     pub name: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -234,7 +249,7 @@ pub struct FunctionDef {
 }
 
 /// `"auto" | "none" | "required"` or `{type:"function", function:{name}}`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(untagged)]
 pub enum ToolChoice {
     Mode(String),
@@ -258,7 +273,7 @@ impl ToolChoice {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum ResponseFormat {
     Text,
@@ -266,7 +281,7 @@ pub enum ResponseFormat {
     JsonSchema { json_schema: JsonSchemaFormat },
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct JsonSchemaFormat {
     pub name: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -278,7 +293,7 @@ pub struct JsonSchemaFormat {
 }
 
 /// OpenRouter's unified reasoning control.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ReasoningConfig {
     /// `minimal | low | medium | high` (and `none`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -292,7 +307,7 @@ pub struct ReasoningConfig {
     pub enabled: Option<bool>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(untagged)]
 pub enum Stop {
     One(String),
@@ -308,7 +323,7 @@ impl Stop {
     }
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct StreamOptions {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub include_usage: Option<bool>,
@@ -316,7 +331,7 @@ pub struct StreamOptions {
     pub extra: Map<String, Value>,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct UsageOptions {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub include: Option<bool>,
