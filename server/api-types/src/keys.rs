@@ -142,7 +142,11 @@ pub struct CreateKeyRequest {
     pub limit_reset: Option<LimitReset>,
     #[serde(default)]
     pub include_byok_in_limit: bool,
-    /// ISO 8601 in UTC (`Z` or `+00:00`); other offsets are rejected.
+    /// ISO 8601 in UTC (`Z` or `+00:00`); other offsets are rejected. Must be in the future.
+    #[cfg_attr(
+        feature = "openapi",
+        schema(format = DateTime, pattern = r"([Zz]|[+-]00:00)$")
+    )]
     pub expires_at: Option<String>,
     /// A member of the organization to record as the key's creator.
     pub creator_user_id: Option<String>,
