@@ -58,6 +58,8 @@ step "building the provider emulator binary"
 cargo build -p provider-emulator --bin provider-emulator
 export EMULATOR_BIN="$CARGO_TARGET_DIR/debug/provider-emulator"
 run_suite clients tests/clients/run.sh
+# schemathesis judges the server by its own OpenAPI document, once per credential kind.
+run_suite fuzz tests/fuzz/run.sh
 
 step "docker-compose.yml"
 ensure_docker_compose
