@@ -9,7 +9,8 @@
 #
 # Usage: scripts/bench-gateway.sh [seconds per run, default 10]
 # BENCH_BIN_DIR=<folder holding switchboard and provider-emulator> measures those binaries
-# instead of building this checkout (for interleaved A/B runs of two commits).
+# instead of building this checkout (for interleaved A/B runs of two commits); BENCH_INGRESS=0
+# skips the /responses and /messages runs (for a binary from before those ingresses).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 secs="${1:-10}"
@@ -95,12 +96,14 @@ run direct-c64 "$direct" emulator-key gpt-4o-mini false 64
 run gateway-c64 "$gateway" "$key" openai/gpt-4o-mini false 64
 run direct-stream-c1 "$direct" emulator-key gpt-4o-mini true 1
 run gateway-stream-c1 "$gateway" "$key" openai/gpt-4o-mini true 1
-run gateway-responses-c1 "http://127.0.0.1:$srv/api/v1/responses" "$key" openai/gpt-4o-mini false 1 responses
-run gateway-responses-c64 "http://127.0.0.1:$srv/api/v1/responses" "$key" openai/gpt-4o-mini false 64 responses
-run direct-messages-c1 "http://127.0.0.1:$emu/v1/messages" emulator-key claude-haiku-4-5 false 1 messages
-run gateway-messages-c1 "http://127.0.0.1:$srv/api/v1/messages" "$key" anthropic/claude-haiku-4.5 false 1 messages
-run direct-messages-c64 "http://127.0.0.1:$emu/v1/messages" emulator-key claude-haiku-4-5 false 64 messages
-run gateway-messages-c64 "http://127.0.0.1:$srv/api/v1/messages" "$key" anthropic/claude-haiku-4.5 false 64 messages
+if [ "${BENCH_INGRESS:-1}" = 1 ]; then
+  run gateway-responses-c1 "http://127.0.0.1:$srv/api/v1/responses" "$key" openai/gpt-4o-mini false 1 responses
+  run gateway-responses-c64 "http://127.0.0.1:$srv/api/v1/responses" "$key" openai/gpt-4o-mini false 64 responses
+  run direct-messages-c1 "http://127.0.0.1:$emu/v1/messages" emulator-key claude-haiku-4-5 false 1 messages
+  run gateway-messages-c1 "http://127.0.0.1:$srv/api/v1/messages" "$key" anthropic/claude-haiku-4.5 false 1 messages
+  run direct-messages-c64 "http://127.0.0.1:$emu/v1/messages" emulator-key claude-haiku-4-5 false 64 messages
+  run gateway-messages-c64 "http://127.0.0.1:$srv/api/v1/messages" "$key" anthropic/claude-haiku-4.5 false 64 messages
+fi
 # The same c1 runs with the request path (load generator, emulator, server) confined to one
 # CPU. On a VM, waking a thread on the other (idle, halted) vCPU costs tens of microseconds
 # with a long tail, and a request through the gateway makes four such wake-ups where a direct
@@ -121,9 +124,11 @@ python3 - "$work" <<'PY'
 import sys
 w = sys.argv[1]
 r = lambda n: float(open(f"{w}/{n}.rps").read())
-print(f"throughput ratio at c64: {r('gateway-c64') / r('direct-c64'):.2f} x direct; "
-      f"/responses {r('gateway-responses-c64') / r('direct-c64'):.2f}; "
-      f"/messages {r('gateway-messages-c64') / r('direct-messages-c64'):.2f}")
+import os
+ingress = os.path.exists(f"{w}/gateway-responses-c64.rps")
+print(f"throughput ratio at c64: {r('gateway-c64') / r('direct-c64'):.2f} x direct"
+      + (f"; /responses {r('gateway-responses-c64') / r('direct-c64'):.2f}; "
+         f"/messages {r('gateway-messages-c64') / r('direct-messages-c64'):.2f}" if ingress else ""))
 def us(label, pct):
     for line in open(f"{w}/{label}.wrk"):
         parts = line.split()
@@ -132,15 +137,14 @@ def us(label, pct):
             for unit, f in (("us", 1), ("ms", 1000), ("s", 1000000)):
                 if v.endswith(unit):
                     return float(v[: -len(unit)]) * f
-import os
 for pct in ("50%", "99%"):
     one_cpu = ""
     if os.path.exists(f"{w}/gateway-c1-one-cpu.wrk"):
         one_cpu = f"; on one CPU {us('gateway-c1-one-cpu', pct) - us('direct-c1-one-cpu', pct):.0f} us"
     print(f"added latency at c1, {pct}: {us('gateway-c1', pct) - us('direct-c1', pct):.0f} us; "
-          f"stream {us('gateway-stream-c1', pct) - us('direct-stream-c1', pct):.0f} us{one_cpu}; "
-          f"/responses {us('gateway-responses-c1', pct) - us('direct-c1', pct):.0f} us; "
-          f"/messages {us('gateway-messages-c1', pct) - us('direct-messages-c1', pct):.0f} us")
+          f"stream {us('gateway-stream-c1', pct) - us('direct-stream-c1', pct):.0f} us{one_cpu}"
+          + (f"; /responses {us('gateway-responses-c1', pct) - us('direct-c1', pct):.0f} us; "
+             f"/messages {us('gateway-messages-c1', pct) - us('direct-messages-c1', pct):.0f} us" if ingress else ""))
 PY
 
 # Memory per open stream: N clients hold streams whose upstream waits 60 s for its first token.
