@@ -8,8 +8,9 @@
 # One worker: concurrent workers trip a CPython 3.11 bug in hypothesis's lambda descriptions
 # ("AST constructor recursion depth mismatch"), which schemathesis reports as an error.
 #
-# Knobs: FUZZ_MAX_EXAMPLES (per operation and phase, default 5), FUZZ_SEED (default: random,
-# printed so a failure can be replayed), FUZZ_KINDS (default "inference management session admin").
+# Knobs: FUZZ_MAX_EXAMPLES (per operation and phase, default 5), FUZZ_SEED (default fixed, so
+# the suite judges every commit by the same cases; `FUZZ_SEED=random` explores, printing the seed
+# for a replay), FUZZ_KINDS (default "inference management session admin").
 #
 # Rules the document states in words but JSON Schema cannot (a password's distinct characters,
 # a grant's sign) are kept by the hooks in hooks.py, which drop generated cases that break them.
@@ -74,7 +75,8 @@ management_key=$(post /management-keys "$user_token" '{"name":"fuzz management"}
 # Funded, so that a valid inference request is not refused for credit (402).
 post "/admin/organizations/$org_id/credits" "$admin_token" '{"amount":100,"reason":"fuzzing"}' >/dev/null
 
-seed="${FUZZ_SEED:-$RANDOM$RANDOM}"
+seed="${FUZZ_SEED:-20261205}"
+if [ "$seed" = random ]; then seed="$RANDOM$RANDOM"; fi
 max_examples="${FUZZ_MAX_EXAMPLES:-5}"
 echo "seed: $seed, max examples per operation: $max_examples"
 passed=0 failed=0

@@ -10,7 +10,9 @@ use argon2::password_hash::{PasswordHasher, PasswordVerifier};
 use super::AccountError;
 
 pub const MIN_PASSWORD_CHARS: usize = 10;
-pub const MAX_PASSWORD_BYTES: usize = 512;
+/// Counted in characters, as JSON Schema's `maxLength` (the document states it exactly);
+/// at most 512 bytes of UTF-8 reach argon2.
+pub const MAX_PASSWORD_CHARS: usize = 128;
 
 /// Checks the password policy: length bounds, not just one repeated character, not the email.
 pub fn check_policy(password: &str, email: &str) -> Result<(), AccountError> {
@@ -20,9 +22,9 @@ pub fn check_policy(password: &str, email: &str) -> Result<(), AccountError> {
             "password: must be at least {MIN_PASSWORD_CHARS} characters"
         )));
     }
-    if password.len() > MAX_PASSWORD_BYTES {
+    if chars > MAX_PASSWORD_CHARS {
         return Err(AccountError::invalid(format!(
-            "password: must be at most {MAX_PASSWORD_BYTES} bytes"
+            "password: must be at most {MAX_PASSWORD_CHARS} characters"
         )));
     }
     let mut distinct = password.chars().collect::<Vec<_>>();
@@ -84,6 +86,10 @@ mod tests {
         assert!(check_policy("aaaaaaaaaaaa", "a@b.c").is_err());
         assert!(check_policy("x@example.com", "X@example.com").is_err());
         assert!(check_policy("correct horse battery", "a@b.c").is_ok());
+        // 128 characters of four bytes each pass; one character more does not.
+        let longest = "\u{1F600}\u{1F601}\u{1F602}\u{1F603}".repeat(32);
+        assert!(check_policy(&longest, "a@b.c").is_ok());
+        assert!(check_policy(&format!("{longest}a"), "a@b.c").is_err());
     }
 
     #[tokio::test]
