@@ -65,6 +65,19 @@ def _body_ok(label, body):
                 return False
         if body.get("creator_user_id") is not None:
             return False
+    if label in ("POST /api/v1/byok", "PATCH /api/v1/byok/{id}"):
+        # `allowed_api_key_hashes` must name API keys of the organization, and `workspace_id`
+        # must be the organization the caller acts in: no generated value does.
+        if body.get("allowed_api_key_hashes") is not None or body.get("workspace_id") is not None:
+            return False
+        # A key cannot be both a fallback and `always_use`. A change is judged against the
+        # stored key, which the case does not know: it must say both flags to set one.
+        fallback, always = body.get("is_fallback"), body.get("always_use")
+        if label == "POST /api/v1/byok":
+            if fallback is True and always is True:
+                return False
+        elif (fallback is True and always is not False) or (always is True and fallback is not False):
+            return False
     if label == "POST /api/v1/completions":
         # `echo` is not supported (the document says so; JSON Schema has no `false`-only boolean
         # that generators honour).

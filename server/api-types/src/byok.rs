@@ -8,6 +8,92 @@ use serde::{Deserialize, Serialize};
 
 use crate::keys::present;
 
+// The rules of `accounts::byok` as patterns. Values are trimmed of Unicode white space (Rust's
+// `char::is_whitespace`, spelt out: JSON Schema's `\s` is another set) before they are checked.
+/// A provider key: 8 to 4096 printable ASCII characters once trimmed (it goes in an HTTP header).
+#[cfg(feature = "openapi")]
+pub const KEY_PATTERN: &str = r"^[\t\n\u000b\f\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*[!-~][ -~]{6,4094}[!-~][\t\n\u000b\f\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*$";
+/// A name: at most 255 characters once trimmed (blank: no name).
+#[cfg(feature = "openapi")]
+pub const NAME_PATTERN: &str = r"^[\t\n\u000b\f\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*(?:[^\t\n\u000b\f\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000](?:[\s\S]{0,253}[^\t\n\u000b\f\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000])?)?[\t\n\u000b\f\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*$";
+/// An `allowed_models` entry: 1 to 256 characters once trimmed.
+#[cfg(feature = "openapi")]
+pub const MODEL_ENTRY_PATTERN: &str = r"^[\t\n\u000b\f\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*[^\t\n\u000b\f\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000](?:[\s\S]{0,254}[^\t\n\u000b\f\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000])?[\t\n\u000b\f\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*$";
+/// An `allowed_api_key_hashes` entry: 64 lower-case hex characters once trimmed.
+#[cfg(feature = "openapi")]
+pub const KEY_HASH_PATTERN: &str = r"^[\t\n\u000b\f\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*[0-9a-f]{64}[\t\n\u000b\f\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*$";
+/// Longest allowlist.
+#[cfg(feature = "openapi")]
+const MAX_LIST: usize = 100;
+
+/// `null`, or 1 to 100 entries matching `entry` (duplicates are dropped).
+#[cfg(feature = "openapi")]
+fn allowlist(entry: &str, description: &str) -> utoipa::openapi::schema::Array {
+    use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, SchemaType, Type};
+    ArrayBuilder::new()
+        .schema_type(SchemaType::from_iter([Type::Array, Type::Null]))
+        .items(
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .pattern(Some(entry)),
+        )
+        .min_items(Some(1))
+        .max_items(Some(MAX_LIST))
+        .description(Some(description))
+        .build()
+}
+
+#[cfg(feature = "openapi")]
+fn allowed_models_schema() -> utoipa::openapi::schema::Array {
+    allowlist(
+        MODEL_ENTRY_PATTERN,
+        "Model ids this key may serve; `null`: any model. `[]` is refused (it would allow nothing).",
+    )
+}
+
+#[cfg(feature = "openapi")]
+fn allowed_key_hashes_schema() -> utoipa::openapi::schema::Array {
+    allowlist(
+        KEY_HASH_PATTERN,
+        "Hashes of API keys of the organization that may use this key; `null`: any. `[]` is refused; every hash must name a key of the organization.",
+    )
+}
+
+#[cfg(feature = "openapi")]
+fn string(pattern: &str, nullable: bool, description: &str) -> utoipa::openapi::schema::Object {
+    use utoipa::openapi::schema::{ObjectBuilder, SchemaType, Type};
+    let schema_type = if nullable {
+        SchemaType::from_iter([Type::String, Type::Null])
+    } else {
+        SchemaType::new(Type::String)
+    };
+    ObjectBuilder::new()
+        .schema_type(schema_type)
+        .pattern(Some(pattern))
+        .description(Some(description))
+        .build()
+}
+
+#[cfg(feature = "openapi")]
+const KEY_DOC: &str = "The provider key: 8 to 4096 printable ASCII characters, trimmed. Encrypted at rest, never returned.";
+#[cfg(feature = "openapi")]
+const NAME_DOC: &str = "At most 255 characters, trimmed; blank or `null`: no name.";
+
+#[cfg(feature = "openapi")]
+fn key_schema() -> utoipa::openapi::schema::Object {
+    string(KEY_PATTERN, false, KEY_DOC)
+}
+
+#[cfg(feature = "openapi")]
+fn new_key_schema() -> utoipa::openapi::schema::Object {
+    string(KEY_PATTERN, true, KEY_DOC)
+}
+
+#[cfg(feature = "openapi")]
+fn name_schema() -> utoipa::openapi::schema::Object {
+    string(NAME_PATTERN, true, NAME_DOC)
+}
+
 /// OpenRouter's `BYOKKey`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -57,10 +143,13 @@ pub struct ByokKeyList {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct CreateByokKeyRequest {
+    /// A provider of the gateway's catalog, by slug (trimmed). The served document lists the
+    /// catalog's providers as they are when it is fetched.
     pub provider: String,
-    /// The provider key. Encrypted at rest, never returned.
+    #[cfg_attr(feature = "openapi", schema(schema_with = key_schema))]
     pub key: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(schema_with = name_schema))]
     pub name: Option<String>,
     #[serde(default)]
     pub is_fallback: bool,
@@ -70,9 +159,11 @@ pub struct CreateByokKeyRequest {
     pub disabled: bool,
     /// `null` or absent: any model; `[]` is refused (it would allow nothing).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(schema_with = allowed_models_schema))]
     pub allowed_models: Option<Vec<String>>,
     /// `null` or absent: any API key of the organization; `[]` is refused.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(schema_with = allowed_key_hashes_schema))]
     pub allowed_api_key_hashes: Option<Vec<String>>,
     /// Only `null` is accepted (left out of the document).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -91,13 +182,14 @@ pub struct CreateByokKeyRequest {
 #[serde(deny_unknown_fields)]
 pub struct UpdateByokKeyRequest {
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(schema_with = new_key_schema))]
     pub key: Option<String>,
     #[serde(
         default,
         deserialize_with = "present",
         skip_serializing_if = "Option::is_none"
     )]
-    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
+    #[cfg_attr(feature = "openapi", schema(schema_with = name_schema))]
     pub name: Option<Option<String>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub is_fallback: Option<bool>,
@@ -110,14 +202,14 @@ pub struct UpdateByokKeyRequest {
         deserialize_with = "present",
         skip_serializing_if = "Option::is_none"
     )]
-    #[cfg_attr(feature = "openapi", schema(value_type = Option<Vec<String>>))]
+    #[cfg_attr(feature = "openapi", schema(schema_with = allowed_models_schema))]
     pub allowed_models: Option<Option<Vec<String>>>,
     #[serde(
         default,
         deserialize_with = "present",
         skip_serializing_if = "Option::is_none"
     )]
-    #[cfg_attr(feature = "openapi", schema(value_type = Option<Vec<String>>))]
+    #[cfg_attr(feature = "openapi", schema(schema_with = allowed_key_hashes_schema))]
     pub allowed_api_key_hashes: Option<Option<Vec<String>>>,
     #[serde(
         default,

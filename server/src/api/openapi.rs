@@ -8,6 +8,8 @@ use actix_web::{HttpResponse, web};
 pub use api_types::error::{ErrorBody, ErrorDetail};
 use utoipa::OpenApi;
 
+use crate::state::AppState;
+
 #[derive(OpenApi)]
 #[openapi(
     info(
@@ -31,10 +33,10 @@ use utoipa::OpenApi;
 )]
 pub struct BaseDoc;
 
-/// The rendered document, built once at start.
+/// The document, built once at start; [`serve`] adds what depends on the live catalog.
 #[derive(Clone)]
 pub struct ApiSpec {
-    pub json: Arc<String>,
+    pub json: Arc<serde_json::Value>,
     /// (method, path template) of every documented operation, for 405 answers.
     pub operations: Arc<Vec<(String, String)>>,
 }
@@ -53,7 +55,7 @@ impl ApiSpec {
             }
         }
         ApiSpec {
-            json: Arc::new(serde_json::to_string(&value).unwrap_or_default()),
+            json: Arc::new(value),
             operations: Arc::new(operations),
         }
     }
@@ -85,16 +87,66 @@ fn template_matches(template: &str, path: &str) -> bool {
     }
 }
 
-/// `GET /api/v1/openapi.json`
-pub async fn serve(spec: web::Data<ApiSpec>) -> HttpResponse {
-    HttpResponse::Ok()
-        .content_type("application/json")
-        .body(spec.json.as_str().to_owned())
+/// `GET /api/v1/openapi.json`: the document, with the catalog's providers as they are now
+/// (an admin may add or remove one at any time).
+pub async fn serve(spec: web::Data<ApiSpec>, state: web::Data<AppState>) -> HttpResponse {
+    let routing = state.inference.routing();
+    let slugs: Vec<&str> = routing
+        .catalog
+        .providers()
+        .iter()
+        .map(|p| p.slug.as_str())
+        .collect();
+    let mut doc = (*spec.json).clone();
+    let provider =
+        &mut doc["components"]["schemas"]["CreateByokKeyRequest"]["properties"]["provider"];
+    if provider.is_object() {
+        provider["pattern"] = provider_pattern(&slugs).into();
+    }
+    HttpResponse::Ok().json(doc)
+}
+
+/// Rust's `char::is_whitespace`, which `trim` strips (JSON Schema's `\s` is another set).
+const WHITE_SPACE: &str =
+    r"[\t\n\u000b\f\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]";
+
+/// One of `slugs`, with white space around it (the server trims it); nothing when there are none.
+pub(crate) fn provider_pattern(slugs: &[&str]) -> String {
+    if slugs.is_empty() {
+        return r"[^\s\S]".to_owned();
+    }
+    let escaped: Vec<String> = slugs
+        .iter()
+        .map(|slug| {
+            slug.chars()
+                .map(|c| {
+                    if c.is_ascii_punctuation() && c != '-' && c != '_' {
+                        format!("\\{c}")
+                    } else {
+                        c.to_string()
+                    }
+                })
+                .collect()
+        })
+        .collect();
+    format!("^{WHITE_SPACE}*(?:{}){WHITE_SPACE}*$", escaped.join("|"))
 }
 
 #[cfg(test)]
 mod tests {
     use super::template_matches;
+
+    #[test]
+    fn provider_pattern_names_the_catalog_slugs() {
+        use super::provider_pattern;
+        let pattern = provider_pattern(&["openai", "google-ai-studio", "a.b"]);
+        assert!(
+            pattern.contains("(?:openai|google-ai-studio|a\\.b)"),
+            "{pattern}"
+        );
+        assert!(pattern.starts_with('^') && pattern.ends_with('$'));
+        assert_eq!(provider_pattern(&[]), r"[^\s\S]");
+    }
 
     #[test]
     fn templates() {

@@ -10,6 +10,8 @@
 
 pub mod crypto;
 pub mod rotate;
+#[cfg(test)]
+mod schema_tests;
 
 use std::collections::{HashMap, HashSet};
 
@@ -131,7 +133,7 @@ fn check_list(field: &str, list: Option<Vec<String>>) -> Result<Option<Vec<Strin
     let mut out = Vec::with_capacity(list.len());
     for item in list {
         let item = item.trim().to_owned();
-        if item.is_empty() || item.len() > 256 {
+        if item.is_empty() || item.chars().count() > 256 {
             return Err(AccountError::invalid(format!(
                 "{field}: entries must be 1 to 256 characters"
             )));
