@@ -38,6 +38,24 @@ pub const PROVIDER_ENV_PREFIXES: &[&str] = &[
     "XAI",
 ];
 
+/// Sends the catalog's hosted providers to `emulator`: Anthropic and Gemini to its root (they
+/// speak their own protocols there), the others to its OpenAI-compatible base.
+pub fn use_emulator(config: &mut Config, emulator: &provider_emulator::RunningEmulator) {
+    let key = emulator.api_key().unwrap_or("test-key");
+    for provider in PROVIDER_ENV_PREFIXES {
+        let base = match *provider {
+            "ANTHROPIC" | "GEMINI" => emulator.base_url.clone(),
+            _ => emulator.openai_base(),
+        };
+        config
+            .provider_env
+            .insert(format!("{provider}_API_KEY"), key.to_owned());
+        config
+            .provider_env
+            .insert(format!("{provider}_BASE_URL"), base);
+    }
+}
+
 pub fn using_postgres() -> bool {
     std::env::var("TEST_DATABASE").is_ok_and(|v| v.eq_ignore_ascii_case("postgres"))
 }
@@ -173,26 +191,27 @@ impl TestServer {
         let emulator =
             provider_emulator::Emulator::start(provider_emulator::EmulatorConfig::default())
                 .expect("start emulator");
-        let key = emulator.api_key().unwrap_or("test-key").to_owned();
-        let openai = emulator.openai_base();
-        let root = emulator.base_url.clone();
         let server = TestServer::start_with(|config| {
-            for provider in PROVIDER_ENV_PREFIXES {
-                let base = match *provider {
-                    "ANTHROPIC" | "GEMINI" => root.clone(),
-                    _ => openai.clone(),
-                };
-                config
-                    .provider_env
-                    .insert(format!("{provider}_API_KEY"), key.clone());
-                config
-                    .provider_env
-                    .insert(format!("{provider}_BASE_URL"), base);
-            }
+            use_emulator(config, &emulator);
             adjust(config);
         })
         .await;
         (server, emulator)
+    }
+
+    /// Another process on `self`'s database whose providers point at `emulator`.
+    pub async fn replica(
+        &self,
+        emulator: &provider_emulator::RunningEmulator,
+        adjust: impl FnOnce(&mut Config),
+    ) -> TestServer {
+        let database_url = self.database_url.clone();
+        TestServer::start_with(|config| {
+            config.database_url = Some(database_url);
+            use_emulator(config, emulator);
+            adjust(config);
+        })
+        .await
     }
 
     pub fn api(&self) -> Api {

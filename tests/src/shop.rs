@@ -107,3 +107,14 @@ pub async fn deliver_signed(api: &Api, body: &str) -> Value {
     let reply = deliver_reply(api, body, Some(&signed(body))).await;
     reply.expect(200).clone()
 }
+
+/// Polls `check` every 100 ms for up to 15 s (what another process or a periodic task does).
+pub async fn eventually<F: std::future::Future<Output = bool>>(mut check: impl FnMut() -> F) {
+    for _ in 0..150 {
+        if check().await {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("condition not reached within 15 s");
+}

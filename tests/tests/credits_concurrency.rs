@@ -42,28 +42,8 @@ fn credit_only(config: &mut server::config::Config) {
 /// Three server processes on one database (the first one's), all calling one emulator.
 async fn three_servers() -> ([TestServer; 3], provider_emulator::RunningEmulator) {
     let (first, emulator) = TestServer::with_emulator(credit_only).await;
-    let replica = |database_url: String| {
-        let emulator_key = emulator.api_key().unwrap_or("test-key").to_owned();
-        let (openai, root) = (emulator.openai_base(), emulator.base_url.clone());
-        TestServer::start_with(move |config| {
-            config.database_url = Some(database_url);
-            credit_only(config);
-            for provider in tests::PROVIDER_ENV_PREFIXES {
-                let base = match *provider {
-                    "ANTHROPIC" | "GEMINI" => root.clone(),
-                    _ => openai.clone(),
-                };
-                config
-                    .provider_env
-                    .insert(format!("{provider}_API_KEY"), emulator_key.clone());
-                config
-                    .provider_env
-                    .insert(format!("{provider}_BASE_URL"), base);
-            }
-        })
-    };
-    let second = replica(first.database_url.clone()).await;
-    let third = replica(first.database_url.clone()).await;
+    let second = first.replica(&emulator, credit_only).await;
+    let third = first.replica(&emulator, credit_only).await;
     ([first, second, third], emulator)
 }
 

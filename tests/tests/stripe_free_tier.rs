@@ -46,30 +46,6 @@ fn assert_capped(reply: &Reply, limit: u32) {
     assert_eq!(header.to_str().unwrap(), limit.to_string());
 }
 
-/// A second process on `server`'s database, calling the same emulator.
-async fn replica(server: &TestServer, emulator: &provider_emulator::RunningEmulator) -> TestServer {
-    let (openai, root) = (emulator.openai_base(), emulator.base_url.clone());
-    let emulator_key = emulator.api_key().unwrap_or("test-key").to_owned();
-    let database_url = server.database_url.clone();
-    TestServer::start_with(move |config| {
-        config.database_url = Some(database_url);
-        caps(config);
-        for provider in tests::PROVIDER_ENV_PREFIXES {
-            let base = match *provider {
-                "ANTHROPIC" | "GEMINI" => root.clone(),
-                _ => openai.clone(),
-            };
-            config
-                .provider_env
-                .insert(format!("{provider}_API_KEY"), emulator_key.clone());
-            config
-                .provider_env
-                .insert(format!("{provider}_BASE_URL"), base);
-        }
-    })
-    .await
-}
-
 /// Buys `amount` USD through Checkout, paid and delivered by the webhook.
 async fn buy(shop: &Shop, amount: f64) {
     let session = paid_checkout(shop, amount).await;
@@ -87,7 +63,7 @@ async fn a_stripe_purchase_ends_the_free_tier_and_lifetime_purchases_raise_the_f
     })
     .await;
     // Started before any purchase: it learns of them only through the database.
-    let other_process = replica(&server, &emulator).await;
+    let other_process = server.replica(&emulator, caps).await;
     let api = server.api();
     let owner = api.signup_unfunded(&email("free-tier")).await;
     let (key, _) = api.create_key(&owner, None, json!({ "name": "k" })).await;

@@ -2,8 +2,6 @@
 //! pending and refunded Checkout Sessions and an auto top-up, with their exact amounts, cursor
 //! paging, and who may see them.
 
-use std::time::Duration;
-
 use serde_json::{Value, json};
 use server::billing::money::Nanos;
 use tests::shop::*;
@@ -243,17 +241,6 @@ async fn purchases_page_by_cursor_newest_first() {
         .await;
     reply.expect_error(400);
     shop.server.stop().await;
-}
-
-/// Polls `check` every 100 ms for up to 15 s.
-async fn eventually<F: std::future::Future<Output = bool>>(mut check: impl FnMut() -> F) {
-    for _ in 0..150 {
-        if check().await {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("condition not reached within 15 s");
 }
 
 #[tokio::test]

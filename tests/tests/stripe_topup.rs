@@ -27,17 +27,6 @@ async fn settings(api: &Api, token: &str) -> Value {
     reply.expect(200)["data"].clone()
 }
 
-/// Polls `check` every 100 ms for up to 15 s.
-async fn eventually<F: std::future::Future<Output = bool>>(mut check: impl FnMut() -> F) {
-    for _ in 0..150 {
-        if check().await {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("condition not reached within 15 s");
-}
-
 #[tokio::test]
 async fn auto_top_up_charges_once_across_processes_and_stops_after_declines() {
     let fake = FakeStripe::start();
