@@ -58,6 +58,11 @@ step "building the provider emulator binary"
 cargo build -p provider-emulator --bin provider-emulator
 export EMULATOR_BIN="$CARGO_TARGET_DIR/debug/provider-emulator"
 run_suite clients tests/clients/run.sh
+# The dashboard in headless Chromium (installed if missing), paying through the fake Stripe.
+step "building the fake Stripe binary (the browser tests pay through its payment page)"
+cargo build -p tests --bin stripe-fake
+export STRIPE_FAKE_BIN="$CARGO_TARGET_DIR/debug/stripe-fake"
+run_suite browser tests/browser/run.sh
 # schemathesis judges the server by its own OpenAPI document, once per credential kind.
 run_suite fuzz tests/fuzz/run.sh
 

@@ -3,7 +3,8 @@ use sea_orm::entity::prelude::*;
 /// One inference request as served: what was asked, who served it, tokens, cost, timings.
 /// `cost_nanos` is what the request was charged from credits (for BYOK, the fee).
 /// Written by the batched usage writer after the response; read by `GET /generation` and analytics.
-#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+/// Serializable: the usage writer's dead-letter file keeps rows that could not be written.
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, serde::Serialize, serde::Deserialize)]
 #[sea_orm(table_name = "generations")]
 pub struct Model {
     /// `gen-<unix>-<random>`, also sent to the client.
@@ -32,7 +33,8 @@ pub struct Model {
     /// BYOK only: the provider's price in nano-dollars, billed to the organization by the
     /// provider (never charged from credits; `cost_nanos` is then the BYOK fee).
     pub upstream_cost_nanos: Option<i64>,
-    /// Milliseconds from request start to the first byte sent to the client.
+    /// Milliseconds from the request's start to the first token (streamed: the first content
+    /// chunk; whole: the upstream's response headers). OpenRouter's `latency`.
     pub latency_ms: Option<i64>,
     /// Milliseconds from the first to the last byte of the upstream answer.
     pub generation_time_ms: Option<i64>,
@@ -50,6 +52,20 @@ pub struct Model {
     /// The API the request came through: `chat`, `completions` (legacy), `embeddings`,
     /// `responses` or `messages`.
     pub api_type: String,
+    /// The request's `X-Request-Id` (the caller's, or the one the gateway made).
+    pub request_id: Option<String>,
+    /// The HTTP status the request was answered with: 200, a refusal (402, 403, 429) before
+    /// any upstream was tried, an upstream failure's status, or 499 when the client left first.
+    pub status: i32,
+    /// The BYOK fee charged from credit (equal to `cost_nanos` for a BYOK generation, 0
+    /// otherwise).
+    pub byok_fee_nanos: i64,
+    /// The token counts as the upstream reported them; `None` when it reported none (ours
+    /// are then estimates).
+    pub native_tokens_prompt: Option<i64>,
+    pub native_tokens_completion: Option<i64>,
+    pub native_tokens_reasoning: Option<i64>,
+    pub native_tokens_cached: Option<i64>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

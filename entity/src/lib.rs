@@ -2,6 +2,9 @@
 //! (`usr_…`, `org_…`) so they are portable between SQLite and PostgreSQL and
 //! never guessable; timestamps are UTC.
 
+pub mod alert_event;
+pub mod alert_setting;
+pub mod alert_state;
 pub mod api_key;
 pub mod audit_log;
 pub mod auto_topup;
@@ -9,6 +12,7 @@ pub mod byok_key;
 pub mod catalog_override;
 pub mod credit_lease;
 pub mod generation;
+pub mod generation_content;
 pub mod invite;
 pub mod ledger_entry;
 pub mod membership;
@@ -23,6 +27,9 @@ pub mod stripe_topup_charge;
 pub mod user;
 
 pub mod prelude {
+    pub use super::alert_event::Entity as AlertEvent;
+    pub use super::alert_setting::Entity as AlertSetting;
+    pub use super::alert_state::Entity as AlertState;
     pub use super::api_key::Entity as ApiKey;
     pub use super::audit_log::Entity as AuditLog;
     pub use super::auto_topup::Entity as AutoTopup;
@@ -30,6 +37,7 @@ pub mod prelude {
     pub use super::catalog_override::Entity as CatalogOverride;
     pub use super::credit_lease::Entity as CreditLease;
     pub use super::generation::Entity as Generation;
+    pub use super::generation_content::Entity as GenerationContent;
     pub use super::invite::Entity as Invite;
     pub use super::ledger_entry::Entity as LedgerEntry;
     pub use super::membership::Entity as Membership;

@@ -13,6 +13,12 @@ pub struct Model {
     pub suspended_reason: Option<String>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
+    /// Prompts and completions are stored (see `generation_content`); off unless an owner or
+    /// admin opted in.
+    pub store_content: bool,
+    /// Who last changed `store_content`: a user id, or `key:<hash>` for a management key.
+    pub store_content_changed_by: Option<String>,
+    pub store_content_changed_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

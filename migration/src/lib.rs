@@ -11,6 +11,10 @@ mod m20261123_000005_rate_limit_policies;
 mod m20261204_000006_ledger;
 mod m20261204_000007_byok_keys;
 mod m20261205_000008_stripe_checkouts;
+mod m20261206_000009_generation_details;
+mod m20261206_000010_usage_rollups;
+mod m20261206_000011_alerts;
+mod m20261206_000011_generation_contents;
 
 pub struct Migrator;
 
@@ -26,6 +30,10 @@ impl MigratorTrait for Migrator {
             Box::new(m20261204_000006_ledger::Migration),
             Box::new(m20261204_000007_byok_keys::Migration),
             Box::new(m20261205_000008_stripe_checkouts::Migration),
+            Box::new(m20261206_000009_generation_details::Migration),
+            Box::new(m20261206_000010_usage_rollups::Migration),
+            Box::new(m20261206_000011_alerts::Migration),
+            Box::new(m20261206_000011_generation_contents::Migration),
         ]
     }
 }

@@ -1,8 +1,10 @@
 //! Assembling and running the server: state from config, then the HTTP server.
 
 use std::net::TcpListener;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use actix_web::HttpMessage;
 use actix_web::dev::Service;
 use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::middleware::ErrorHandlers;
@@ -18,7 +20,7 @@ use crate::config::{Config, ConfigError};
 use crate::fingerprint;
 use crate::gateway::catalog::CatalogError;
 use crate::state::AppState;
-use crate::usage::writer::UsageWriter;
+use crate::usage::writer::{UsageOptions, UsageWriter};
 use entity::{
     byok_key, catalog_override, org_budget, org_credit, org_routing_default, rate_limit_policy,
 };
@@ -56,7 +58,8 @@ pub async fn init(config: Config) -> Result<Data<AppState>, StartError> {
     let catalog = catalog_store::build_catalog(catalog_store::load_overrides(&db).await?)?;
     let routing = catalog_store::routing_table(catalog, &config);
     tracing::info!(providers = ?routing.live.keys().collect::<Vec<_>>(), "live providers");
-    let usage = UsageWriter::start(&url).await?;
+    crate::otlp::install(&config).map_err(|e| StartError::Http(e.to_string()))?;
+    let usage = UsageWriter::start(&url, UsageOptions::from_config(&config)).await?;
     let limit_overrides = crate::limits::store::load(&db).await?;
     let org_routing = crate::accounts::routing_defaults::load_all(&db).await?;
     let state = AppState::new(db, config, &jwt_secret, routing, usage)
@@ -118,6 +121,14 @@ pub fn serve_with(
         Duration::from_secs(config.auto_topup_check_secs.max(1)),
         Duration::from_secs(config.auto_topup_retry_secs),
     );
+
+    if let Some(metrics) = &state.metrics {
+        metrics.spawn_upkeep();
+    }
+
+    crate::usage::retention::spawn(state.db.clone(), config.generation_retention_days);
+
+    state.alerts.spawn(state.inference.usage().spend_changed());
 
     let idle = Duration::from_secs(config.credit_lease_idle_secs);
     state.inference.credit_accounts().spawn_maintenance(idle);
@@ -288,7 +299,7 @@ pub fn serve_with(
             .configure(api::routes)
             .into_app()
             // Other methods on the probes answer 405; other `/api` paths answer JSON errors.
-            .service(actix_web::web::resource(["/health", "/ready"]).default_service(actix_web::web::to(api::fallback)))
+            .service(actix_web::web::resource(["/health", "/ready", "/metrics"]).default_service(actix_web::web::to(api::fallback)))
             .service(actix_web::web::scope("/api").default_service(actix_web::web::to(api::fallback)))
             // The web app owns `/`, its pages and `/pkg`; anything else is its HTML 404.
             .configure(|cfg| web::configure(cfg, &site))
@@ -301,7 +312,10 @@ pub fn serve_with(
             .wrap(ErrorHandlers::new().default_handler(api::ensure_json_error))
             .wrap_fn(|req, srv| {
                 let id = request_id(req.headers().get(&REQUEST_ID));
-                let span = tracing::info_span!("request", id = %id, method = %req.method(), path = %req.path());
+                req.extensions_mut().insert(RequestId(id.clone()));
+                // At error level so that it exists whatever `LOG` lets through: every line the
+                // request logs carries its id.
+                let span = tracing::error_span!("request", id = %id, method = %req.method(), path = %req.path());
                 let started = Instant::now();
                 // Outermost, so a panic anywhere inside still answers (see `api::panics`).
                 let fut = panics::catch(|| srv.call(req));
@@ -331,11 +345,15 @@ pub fn serve_with(
 /// which it must not retry. 75 s as nginx does; idle connections cost a few KiB each.
 const IDLE_CONNECTION_KEEP_ALIVE: Duration = Duration::from_secs(75);
 
+/// The request's id (`X-Request-Id`), in the request's extensions for handlers to record.
+#[derive(Clone, Debug)]
+pub struct RequestId(pub Arc<str>);
+
 /// A caller-supplied request id is kept when it is short and printable; otherwise a new one.
-fn request_id(incoming: Option<&HeaderValue>) -> String {
+fn request_id(incoming: Option<&HeaderValue>) -> Arc<str> {
     incoming
         .and_then(|v| v.to_str().ok())
         .filter(|v| !v.is_empty() && v.len() <= 128 && v.bytes().all(|b| b.is_ascii_graphic()))
-        .map(str::to_owned)
-        .unwrap_or_else(|| crate::ids::new_id("req"))
+        .map(Arc::from)
+        .unwrap_or_else(|| crate::ids::new_id("req").into())
 }

@@ -64,6 +64,22 @@ pub struct Config {
     pub workers: Option<usize>,
     /// Seconds to let in-flight requests finish on SIGTERM/SIGINT.
     pub shutdown_timeout_secs: u64,
+    /// New inference requests are refused (503) once the usage writer has been failing this
+    /// long (README, "Usage records").
+    pub usage_refuse_after_secs: u64,
+    /// At shutdown, how long the usage writer waits for a failing database before it puts
+    /// the unwritten records in the dead-letter file.
+    pub usage_shutdown_flush_secs: u64,
+    /// Serve Prometheus metrics at `GET /metrics` (README, "Metrics").
+    pub metrics_enabled: bool,
+    /// Bearer token `GET /metrics` requires; unset, the endpoint is open (keep it off the
+    /// public internet then).
+    pub metrics_token: Option<String>,
+    /// OTLP/HTTP base endpoint (`http://collector:4318`): one span per generation goes to
+    /// `<endpoint>/v1/traces` (README, "Metrics"). Unset: no export.
+    pub otel_exporter_otlp_endpoint: Option<String>,
+    /// The exported spans' `service.name`.
+    pub otel_service_name: String,
     /// Provider credentials and URLs by their environment variable names
     /// (`OPENAI_API_KEY`, `ANTHROPIC_BASE_URL`, ...); the process environment wins.
     pub provider_env: std::collections::BTreeMap<String, String>,
@@ -159,6 +175,25 @@ pub struct Config {
     pub auto_topup_check_secs: u64,
     /// Seconds before a declined auto top-up is tried again.
     pub auto_topup_retry_secs: u64,
+    /// Days raw generation records are kept (0 = forever); rollups are kept regardless.
+    pub generation_retention_days: u64,
+    /// Let alert webhooks point at loopback, private, link-local and other non-public
+    /// addresses (checked when the URL is set and on every delivery's resolved addresses).
+    pub alert_webhook_allow_private: bool,
+    /// Seconds one webhook delivery may take (connect, send, answer).
+    pub alert_webhook_timeout_secs: u64,
+    /// Deliveries of one alert event before it is marked failed.
+    pub alert_max_attempts: u32,
+    /// Wait before the second delivery attempt (ms); doubles per attempt up to
+    /// `alert_retry_max_secs`.
+    pub alert_retry_first_ms: u64,
+    pub alert_retry_max_secs: u64,
+    /// Seconds between sweeps of every organization's alert thresholds (each process); spend
+    /// this process records is checked as soon as it is committed.
+    pub alert_check_secs: u64,
+    /// Bytes kept of each request and response body of organizations that opted in to storing
+    /// prompts and completions (a longer body is cut and flagged `*_truncated`).
+    pub prompt_log_max_bytes: usize,
     /// `openrouter/auto`'s candidate models (the `[auto_router]` table of the config file;
     /// see `gateway::routing::auto` for the rules).
     pub auto_router: crate::gateway::routing::AutoRouter,
@@ -184,6 +219,12 @@ impl Default for Config {
             trust_forwarded_for: false,
             workers: None,
             shutdown_timeout_secs: 30,
+            usage_refuse_after_secs: 10,
+            usage_shutdown_flush_secs: 30,
+            metrics_enabled: true,
+            metrics_token: None,
+            otel_exporter_otlp_endpoint: None,
+            otel_service_name: "switchboard".into(),
             provider_env: Default::default(),
             upstream_connect_timeout_secs: 10,
             upstream_first_byte_timeout_secs: 120,
@@ -221,6 +262,14 @@ impl Default for Config {
             purchase_fee_min_cents: 80,
             auto_topup_check_secs: 10,
             auto_topup_retry_secs: 600,
+            generation_retention_days: 0,
+            alert_webhook_allow_private: false,
+            alert_webhook_timeout_secs: 10,
+            alert_max_attempts: 8,
+            alert_retry_first_ms: 1_000,
+            alert_retry_max_secs: 600,
+            alert_check_secs: 10,
+            prompt_log_max_bytes: 64 * 1024,
             auto_router: Default::default(),
         }
     }
@@ -317,6 +366,24 @@ impl Config {
         }
         if let Some(v) = text("SHUTDOWN_TIMEOUT_SECS") {
             self.shutdown_timeout_secs = parsed("SHUTDOWN_TIMEOUT_SECS", v)?;
+        }
+        if let Some(v) = text("USAGE_REFUSE_AFTER_SECS") {
+            self.usage_refuse_after_secs = parsed("USAGE_REFUSE_AFTER_SECS", v)?;
+        }
+        if let Some(v) = text("USAGE_SHUTDOWN_FLUSH_SECS") {
+            self.usage_shutdown_flush_secs = parsed("USAGE_SHUTDOWN_FLUSH_SECS", v)?;
+        }
+        if let Some(v) = text("METRICS_ENABLED") {
+            self.metrics_enabled = parsed("METRICS_ENABLED", v)?;
+        }
+        if let Some(v) = text("METRICS_TOKEN") {
+            self.metrics_token = Some(v.trim().to_owned());
+        }
+        if let Some(v) = text("OTEL_EXPORTER_OTLP_ENDPOINT") {
+            self.otel_exporter_otlp_endpoint = Some(v.trim().to_owned());
+        }
+        if let Some(v) = text("OTEL_SERVICE_NAME") {
+            self.otel_service_name = v.trim().to_owned();
         }
         if let Some(v) = text("UPSTREAM_CONNECT_TIMEOUT_SECS") {
             self.upstream_connect_timeout_secs = parsed("UPSTREAM_CONNECT_TIMEOUT_SECS", v)?;
@@ -429,6 +496,30 @@ impl Config {
         }
         if let Some(v) = text("AUTO_TOPUP_RETRY_SECS") {
             self.auto_topup_retry_secs = parsed("AUTO_TOPUP_RETRY_SECS", v)?;
+        }
+        if let Some(v) = text("GENERATION_RETENTION_DAYS") {
+            self.generation_retention_days = parsed("GENERATION_RETENTION_DAYS", v)?;
+        }
+        if let Some(v) = text("ALERT_WEBHOOK_ALLOW_PRIVATE") {
+            self.alert_webhook_allow_private = parsed("ALERT_WEBHOOK_ALLOW_PRIVATE", v)?;
+        }
+        if let Some(v) = text("ALERT_WEBHOOK_TIMEOUT_SECS") {
+            self.alert_webhook_timeout_secs = parsed("ALERT_WEBHOOK_TIMEOUT_SECS", v)?;
+        }
+        if let Some(v) = text("ALERT_MAX_ATTEMPTS") {
+            self.alert_max_attempts = parsed("ALERT_MAX_ATTEMPTS", v)?;
+        }
+        if let Some(v) = text("ALERT_RETRY_FIRST_MS") {
+            self.alert_retry_first_ms = parsed("ALERT_RETRY_FIRST_MS", v)?;
+        }
+        if let Some(v) = text("ALERT_RETRY_MAX_SECS") {
+            self.alert_retry_max_secs = parsed("ALERT_RETRY_MAX_SECS", v)?;
+        }
+        if let Some(v) = text("ALERT_CHECK_SECS") {
+            self.alert_check_secs = parsed("ALERT_CHECK_SECS", v)?;
+        }
+        if let Some(v) = text("PROMPT_LOG_MAX_BYTES") {
+            self.prompt_log_max_bytes = parsed("PROMPT_LOG_MAX_BYTES", v)?;
         }
         Ok(())
     }

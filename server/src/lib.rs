@@ -4,6 +4,7 @@
 //! -> `entity` (tables). See ARCHITECTURE in the project's shared notes.
 
 pub mod accounts;
+pub mod alerts;
 pub mod api;
 pub mod app;
 pub mod billing;
@@ -17,5 +18,7 @@ pub mod ids;
 pub mod inference;
 pub mod ingress;
 pub mod limits;
+pub mod metrics;
+pub mod otlp;
 pub mod state;
 pub mod usage;

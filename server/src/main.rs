@@ -12,13 +12,22 @@ static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
 #[actix_web::main]
 async fn main() -> std::process::ExitCode {
-    tracing_subscriber::fmt()
+    // `LOG` filters (env-filter syntax); `LOG_FORMAT=json` writes one JSON object per line,
+    // with the request's span (its id) and the upstream attempt's on every line.
+    let logs = tracing_subscriber::fmt()
         .with_env_filter(
             EnvFilter::try_from_env("LOG")
                 .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,sea_orm=warn")),
         )
-        .with_writer(std::io::stderr)
-        .init();
+        .with_writer(std::io::stderr);
+    if std::env::var("LOG_FORMAT").is_ok_and(|f| f.eq_ignore_ascii_case("json")) {
+        logs.json()
+            .with_current_span(true)
+            .with_span_list(true)
+            .init();
+    } else {
+        logs.init();
+    }
     match run().await {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(err) => {
@@ -42,9 +51,15 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
     let bind = listener.local_addr()?;
     let state = app::init(config).await?;
     tracing::info!(%bind, "listening");
+    // SIGTERM/SIGINT: actix stops accepting and lets in-flight requests (streams included)
+    // finish for up to `SHUTDOWN_TIMEOUT_SECS`; the ones still open then are cut off.
     app::serve(state.clone(), listener)?.await?;
-    // In-flight requests have finished; their generation records are written before exit.
-    state.inference.usage().stop().await;
+    // Every request's records reach the writer (a cut-off one's as cancelled), then the
+    // writer commits what is queued and stops.
+    let usage = state.inference.usage();
+    usage.settle(std::time::Duration::from_secs(10)).await;
+    usage.stop().await;
+    server::otlp::flush().await;
     // Every debit is written: the leased credit goes back to the organizations.
     if let Err(err) = state.inference.credit_accounts().release_all().await {
         tracing::warn!(%err, "releasing credit leases failed (they expire on their own)");

@@ -8,6 +8,7 @@ use sea_orm::DatabaseConnection;
 use crate::accounts::byok::crypto::MasterKey;
 use crate::accounts::key_cache::KeyCache;
 use crate::accounts::sessions::SessionManager;
+use crate::alerts::{AlertOptions, Alerts};
 use crate::api::throttle::AuthThrottle;
 use crate::billing::credit::CreditView;
 use crate::billing::reservations::CreditAccounts;
@@ -16,6 +17,7 @@ use crate::billing::stripe::settings::StripeSettings;
 use crate::config::Config;
 use crate::gateway::routing::RoutingTable;
 use crate::inference::Inference;
+use crate::metrics::Metrics;
 use crate::usage::writer::UsageWriter;
 
 pub struct AppState {
@@ -33,6 +35,10 @@ pub struct AppState {
     pub master_key: MasterKey,
     /// Buying credit with Stripe (answers "not configured" without a Stripe key).
     pub purchasing: Purchasing,
+    /// Prometheus metrics (`GET /metrics`); `None` when `METRICS_ENABLED=false`.
+    pub metrics: Option<Metrics>,
+    /// Low-balance and key-spend alerts to organizations' webhooks.
+    pub alerts: Arc<Alerts>,
 }
 
 impl AppState {
@@ -55,7 +61,14 @@ impl AppState {
             credit.clone(),
             credit_accounts.clone(),
         )?;
+        let alerts = Arc::new(Alerts::new(
+            db.clone(),
+            master_key.clone(),
+            AlertOptions::from_config(&config),
+        )?);
         Ok(AppState {
+            metrics: Metrics::install(&config),
+            alerts,
             master_key,
             inference: Inference::from_config(
                 &config,

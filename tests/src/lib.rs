@@ -7,9 +7,11 @@
 
 pub mod byok;
 pub mod money;
+pub mod process;
 pub mod routing;
 pub mod shop;
 pub mod stripe_fake;
+pub mod webhook;
 
 use std::path::PathBuf;
 use std::sync::mpsc;

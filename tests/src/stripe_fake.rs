@@ -12,6 +12,10 @@
 //!   be saved, a customer and a payment method); `POST /_fake/payment_methods/{id}/decline`
 //!   and `/accept` make a saved card decline or pay.
 //!
+//! - hosted page (sessions of [`FakeStripe::start_hosted`]): `GET /pay/{id}` shows the amount
+//!   and a "Pay" button; `POST /pay/{id}` marks the session paid and redirects to its
+//!   `success_url`, as Stripe's page does (the browser tests pay through it).
+//!
 //! Events for the webhook are built here too ([`FakeStripe::event`],
 //! [`FakeStripe::refunded_charge`]) and signed by the caller.
 
@@ -53,6 +57,8 @@ struct FakeState {
     /// Payment method → its customer.
     methods: HashMap<String, String>,
     declining: std::collections::HashSet<String>,
+    /// Sessions' `url` points at this fake's own payment page (`{base}pay/{id}`).
+    hosted_base: Option<String>,
 }
 
 type Shared = Arc<Mutex<FakeState>>;
@@ -83,6 +89,8 @@ impl FakeStripe {
                             "/_fake/checkout/sessions/{id}/pay",
                             web::post().to(pay_session),
                         )
+                        .route("/pay/{id}", web::get().to(payment_page))
+                        .route("/pay/{id}", web::post().to(pay_on_page))
                         .route("/v1/payment_intents", web::post().to(create_intent))
                         .route("/v1/payment_intents/{id}", web::get().to(get_intent))
                         .route(
@@ -108,6 +116,14 @@ impl FakeStripe {
             handle,
             thread: Some(thread),
         }
+    }
+
+    /// A fake whose sessions send the customer to its own payment page, which a browser can
+    /// pay on (see the module documentation).
+    pub fn start_hosted() -> FakeStripe {
+        let fake = FakeStripe::start();
+        fake.state.lock().unwrap().hosted_base = Some(fake.base.clone());
+        fake
     }
 
     /// A session as the fake holds it.
@@ -288,7 +304,10 @@ async fn create_session(
     }
     let mut session = fixture("checkout_session_create_response.json")["response"]["body"].clone();
     session["id"] = json!(id);
-    session["url"] = json!(format!("https://checkout.stripe.com/c/pay/{id}"));
+    session["url"] = match &state.hosted_base {
+        Some(base) => json!(format!("{base}pay/{id}")),
+        None => json!(format!("https://checkout.stripe.com/c/pay/{id}")),
+    };
     session["mode"] = json!(field("mode"));
     session["success_url"] = json!(field("success_url"));
     session["cancel_url"] = json!(field("cancel_url"));
@@ -385,12 +404,17 @@ fn intent(amount: i64, customer: Option<&str>, method: &str, status: &str) -> Va
 }
 
 async fn pay_session(state: web::Data<Shared>, path: web::Path<String>) -> HttpResponse {
+    match mark_paid(&state, &path) {
+        Some(session) => HttpResponse::Ok().json(session),
+        None => stripe_error(404, "invalid_request_error", "no such session"),
+    }
+}
+
+/// Marks session `id` paid (as a customer finishing the payment page would); returns it.
+fn mark_paid(state: &Shared, id: &str) -> Option<Value> {
     let mut state = state.lock().unwrap();
-    let save = state.save_card.contains(path.as_str());
-    let Some(session) = state.sessions.get(path.as_str()).cloned() else {
-        return stripe_error(404, "invalid_request_error", "no such session");
-    };
-    let mut session = session;
+    let save = state.save_card.contains(id);
+    let mut session = state.sessions.get(id).cloned()?;
     session["payment_status"] = json!("paid");
     session["status"] = json!("complete");
     session["url"] = Value::Null;
@@ -408,8 +432,45 @@ async fn pay_session(state: web::Data<Shared>, path: web::Path<String>) -> HttpR
             .intents
             .insert(pi["id"].as_str().unwrap().to_owned(), pi);
     }
-    state.sessions.insert(path.into_inner(), session.clone());
-    HttpResponse::Ok().json(session)
+    state.sessions.insert(id.to_owned(), session.clone());
+    Some(session)
+}
+
+/// The hosted payment page of an open session.
+async fn payment_page(state: web::Data<Shared>, path: web::Path<String>) -> HttpResponse {
+    let Some(session) = state.lock().unwrap().sessions.get(path.as_str()).cloned() else {
+        return HttpResponse::NotFound().body("No such checkout session");
+    };
+    let cents = session["amount_total"].as_i64().unwrap_or(0);
+    let amount = format!("${}.{:02}", cents / 100, cents % 100);
+    let cancel = session["cancel_url"]
+        .as_str()
+        .unwrap_or("/")
+        .replace('"', "%22");
+    let id = path.as_str();
+    HttpResponse::Ok()
+        .content_type("text/html; charset=utf-8")
+        .body(format!(
+            "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">\
+             <title>Fake Stripe Checkout</title><link rel=\"icon\" href=\"data:,\"></head><body><main>\
+             <h1>Fake Stripe Checkout</h1><p>Total due: <strong>{amount}</strong></p>\
+             <form method=\"post\" action=\"/pay/{id}\"><button type=\"submit\">Pay {amount}</button></form>\
+             <p><a href=\"{cancel}\">Cancel and go back</a></p></main></body></html>"
+        ))
+}
+
+/// The payment page's "Pay": paid, then back to the shop's `success_url`.
+async fn pay_on_page(state: web::Data<Shared>, path: web::Path<String>) -> HttpResponse {
+    let Some(session) = mark_paid(&state, &path) else {
+        return HttpResponse::NotFound().body("No such checkout session");
+    };
+    let back = session["success_url"]
+        .as_str()
+        .unwrap_or("/")
+        .replace("{CHECKOUT_SESSION_ID}", &path);
+    HttpResponse::SeeOther()
+        .insert_header(("location", back))
+        .finish()
 }
 
 async fn get_intent(

@@ -405,6 +405,15 @@ async fn keep_alive_comments_while_waiting_and_generation_record() {
     );
     assert!(data["total_cost"].as_f64().unwrap() > 0.0);
     assert_eq!(data["provider_responses"][0]["status"], 200);
+    // The request's id (generated: the request sent none) and the status it was answered with.
+    assert!(
+        data["request_id"]
+            .as_str()
+            .is_some_and(|id| id.starts_with("req_")),
+        "{data}"
+    );
+    assert_eq!(data["status"], 200);
+    assert_eq!(data["byok_fee"], 0.0);
     // Visible to the owning organization's session too, but to nobody else.
     api.get(
         &format!("/api/v1/generation?id={generation}"),

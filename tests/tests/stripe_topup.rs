@@ -64,9 +64,9 @@ async fn auto_top_up_charges_once_across_processes_and_stops_after_declines() {
         }
     };
 
-    // No card yet.
+    // No card yet: the request is fine, the organization's state is not (409).
     let reply = put(json!({ "enabled": true, "threshold": 10, "amount": 25 })).await;
-    assert!(reply.expect_error(400).contains("save_card"));
+    assert!(reply.expect_error(409).contains("save_card"));
     assert_eq!(settings(&api, token).await["card_saved"], false);
 
     // A purchase that saves the card.

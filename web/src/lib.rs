@@ -1,6 +1,13 @@
 //! Switchboard's web frontend: a Leptos 0.8 app rendered on the server and hydrated in the
 //! browser.
 //!
+//! # Layout
+//!
+//! A page is found by its URL: `pages/public/` (`/`, `/models`, `/models/{author}/{slug}`,
+//! `/docs`), `pages/auth/` (`/login`, `/signup`), `pages/app/` (the tenant's `/app/…`).
+//! [`app`] holds the route table, [`components`] what several pages share, [`api`] the one
+//! path to the server (the JSON API, called from the browser), [`money`] how USD is written.
+//!
 //! # Features
 //!
 //! - `ssr` — the server half. Exposes [`SiteOptions`], [`configure`] and [`not_found`] for
@@ -26,12 +33,22 @@
 //!
 //! These are served under the URL prefix `/pkg` ([`PKG_URL`]).
 
+pub mod api;
 pub mod app;
+pub mod components;
+pub mod money;
+pub mod pages;
 
 #[cfg(feature = "ssr")]
 mod server;
 #[cfg(feature = "ssr")]
 pub use server::{SiteOptions, configure, not_found, shell};
+
+/// The product name, as shown on the pages.
+pub const PRODUCT: &str = "Switchboard";
+
+/// The URL of the OpenAPI document served by the server (outside this app).
+pub const OPENAPI_URL: &str = "/api/v1/openapi.json";
 
 /// The base name of the files wasm-bindgen writes (`--out-name`), and of the stylesheet.
 /// `scripts/build-web.sh` uses the same name.

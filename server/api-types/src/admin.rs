@@ -85,3 +85,42 @@ pub struct AuditList {
     pub data: Vec<AuditEntry>,
     pub pagination: PageInfo,
 }
+
+// An admin's change to the shipped model catalog (`/admin/catalog/overrides`). (No doc
+// comment: it would become the schema's description.)
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct OverrideView {
+    pub id: String,
+    pub kind: String,
+    pub spec: serde_json::Value,
+    pub updated_by_user_id: String,
+    pub updated_at: DateTime<Utc>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct OverrideList {
+    pub data: Vec<OverrideView>,
+}
+
+// The catalog after a change: what changed and how many models and providers it now holds.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct CatalogChanged {
+    pub id: String,
+    pub models: usize,
+    pub providers: usize,
+}
+
+/// `GET /admin/organizations/{org_id}`: one organization as platform admins see it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct AdminOrganizationDetail {
+    pub organization: AdminOrganization,
+    /// Its members, oldest first.
+    pub members: Vec<crate::organizations::MemberView>,
+    /// Its inference keys, newest first, disabled ones included (never the keys themselves).
+    pub keys: Vec<crate::keys::KeyView>,
+    pub budgets: crate::credits::BudgetsView,
+}

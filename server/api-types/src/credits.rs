@@ -202,6 +202,8 @@ pub struct BudgetsView {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct CheckoutRequest {
+    /// USD, whole cents, from `CHECKOUT_MIN_CENTS` to `CHECKOUT_MAX_CENTS` (default $5 to
+    /// $10,000; the served document states this server's bounds).
     pub amount: f64,
     /// Keep the card for auto top-up.
     #[serde(default)]
@@ -214,8 +216,9 @@ pub struct CheckoutRequest {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct AutoTopupRequest {
+    /// Turning it on needs a card saved by a purchase (`save_card`); else 409.
     pub enabled: bool,
-    /// USD.
+    /// USD: 0, or whole cents up to the largest purchase.
     pub threshold: f64,
     /// USD, whole cents, within the purchase bounds.
     pub amount: f64,

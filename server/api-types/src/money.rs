@@ -20,7 +20,23 @@ impl Usd {
     pub fn as_f64(self) -> f64 {
         self.0
     }
+
+    /// The exact amount in nanodollars (10^-9 USD) the figure stands for. The server holds money
+    /// as integer nanos and writes the double nearest them, so rounding back recovers them exactly
+    /// for amounts up to $2 million (beyond, within a few nanos). Clients compute with these,
+    /// never with the double.
+    pub fn to_nanos(self) -> i64 {
+        (self.0 * NANOS_PER_USD as f64).round() as i64
+    }
+
+    /// The figure for an exact amount in nanodollars.
+    pub fn from_nanos(nanos: i64) -> Usd {
+        Usd(nanos as f64 / NANOS_PER_USD as f64)
+    }
 }
+
+/// Nanodollars per US dollar: the unit of the server's integer money.
+pub const NANOS_PER_USD: i64 = 1_000_000_000;
 
 /// Whole amounts leave as JSON integers, the rest as doubles.
 impl Serialize for Usd {
@@ -57,5 +73,32 @@ mod tests {
         assert_eq!(back.as_f64(), 12.0);
         let back: Usd = serde_json::from_str("0.000001").unwrap();
         assert_eq!(back.as_f64(), 0.000001);
+    }
+
+    #[test]
+    fn nanos_survive_the_double() {
+        // The server writes nanos as the nearest double; clients get the same nanos back.
+        for nanos in [
+            0,
+            1,
+            -1,
+            7,
+            123_456_789,
+            999_999_999,
+            1_000_000_001,
+            10_000_000_000,
+            -5_432_100_000_123,
+            2_000_000_000_000_000,
+            -1_999_999_999_999_999,
+        ] {
+            assert_eq!(Usd::from_nanos(nanos).to_nanos(), nanos, "{nanos}");
+            let json = serde_json::to_string(&Usd::from_nanos(nanos)).unwrap();
+            let back: Usd = serde_json::from_str(&json).unwrap();
+            assert_eq!(back.to_nanos(), nanos, "{json}");
+        }
+        assert_eq!(
+            Usd::from_f64(0.1).to_nanos() + Usd::from_f64(0.2).to_nanos(),
+            300_000_000
+        );
     }
 }

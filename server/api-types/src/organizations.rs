@@ -138,3 +138,14 @@ mod tests {
         }
     }
 }
+
+// `GET`/`PUT /organizations/{org_id}/routing`: the organization's routing defaults.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct RoutingDefaultsView {
+    pub org_id: String,
+    /// `{only?, ignore?, data_collection?, zdr?, sort?}` in the request `provider` shape.
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
+    pub preferences: serde_json::Value,
+    pub updated_at: Option<DateTime<Utc>>,
+}

@@ -6,6 +6,8 @@ use api_types::admin::{
     AdminOrganization, AdminOrganizationList, AdminUser, AdminUserList, AuditEntry, AuditList,
     PageInfo,
 };
+use api_types::keys::KeyView;
+use api_types::organizations::MemberView;
 use chrono::Utc;
 use entity::{audit_log, membership, org_credit, organization, user};
 use sea_orm::{
@@ -14,8 +16,11 @@ use sea_orm::{
     sea_query::{Expr, ExprTrait, Func, Query},
 };
 
+use super::api_keys::{self, KeyKind};
 use super::key_cache::KeyCache;
-use super::{AccountError, audit};
+use super::roles::Role;
+use super::tenant::OrgScope;
+use super::{AccountError, audit, key_views, organizations as orgs};
 use crate::billing::money::Nanos;
 use crate::billing::periods::Periods;
 
@@ -186,6 +191,42 @@ pub async fn organizations(
         data: rows,
         pagination: page.info(total),
     })
+}
+
+/// One organization as platform admins read it: its row and figures, its members and its
+/// inference keys (the first page, disabled ones included). Reads are not audited; changes
+/// are.
+pub async fn organization(
+    db: &DatabaseConnection,
+    org_id: &str,
+) -> Result<(AdminOrganization, Vec<MemberView>, Vec<KeyView>), AccountError> {
+    let org = organization::Entity::find_by_id(org_id.to_owned())
+        .one(db)
+        .await?
+        .ok_or(AccountError::NotFound("Organization"))?;
+    // Made only here, for a caller the handler has checked is a platform admin: a read-only
+    // scope over the organization (a member's role reads everything these lists hold).
+    let scope = OrgScope::verified(org.id.clone(), Role::Member);
+    let members = orgs::members(db, &scope).await?;
+    let keys = api_keys::list(db, &scope, KeyKind::Inference, true, 0).await?;
+    let figures = OrgFigures::of(db, &org.id).await?;
+    Ok((
+        admin_organization(org, figures),
+        members,
+        keys.iter().map(key_views::key).collect(),
+    ))
+}
+
+/// 404 unless the organization exists.
+pub async fn require_organization(
+    db: &DatabaseConnection,
+    org_id: &str,
+) -> Result<(), AccountError> {
+    organization::Entity::find_by_id(org_id.to_owned())
+        .one(db)
+        .await?
+        .map(|_| ())
+        .ok_or(AccountError::NotFound("Organization"))
 }
 
 pub async fn users(

@@ -18,6 +18,10 @@ use super::tenant::OrgScope;
 pub struct AuthKey {
     pub key: api_key::Model,
     pub org_suspended: bool,
+    /// The organization opted in to storing prompts and completions (`accounts::privacy`).
+    /// Travels with the key so that the hot path decides with one branch and no lookup; a
+    /// change is seen as soon as the key's entry is re-read (see [`KeyCache`]).
+    pub store_content: bool,
 }
 
 impl AuthKey {
@@ -165,7 +169,8 @@ async fn load(db: &DatabaseConnection, hash: String) -> Result<Option<Arc<AuthKe
     Ok(found.map(|(key, org)| {
         Arc::new(AuthKey {
             key,
-            org_suspended: org.is_none_or(|o| o.suspended_at.is_some()),
+            org_suspended: org.as_ref().is_none_or(|o| o.suspended_at.is_some()),
+            store_content: org.is_some_and(|o| o.store_content),
         })
     }))
 }

@@ -13,6 +13,7 @@ pub mod key_rules;
 pub mod key_views;
 pub mod organizations;
 pub mod passwords;
+pub mod privacy;
 pub mod roles;
 pub mod routing_defaults;
 pub mod sessions;

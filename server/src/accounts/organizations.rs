@@ -102,6 +102,9 @@ pub async fn create(
         suspended_reason: Set(None),
         created_at: Set(now),
         updated_at: Set(now),
+        store_content: Set(false),
+        store_content_changed_by: Set(None),
+        store_content_changed_at: Set(None),
     }
     .insert(&txn)
     .await?;

@@ -141,6 +141,9 @@ pub(crate) async fn create_with_personal_org(
         suspended_reason: Set(None),
         created_at: Set(now),
         updated_at: Set(now),
+        store_content: Set(false),
+        store_content_changed_by: Set(None),
+        store_content_changed_at: Set(None),
     }
     .insert(db)
     .await?;

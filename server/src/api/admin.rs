@@ -2,15 +2,19 @@
 
 use actix_web::{HttpRequest, get, post, web};
 use api_types::admin::{
-    AdminOrganization, AdminOrganizationList, AdminUserList, AuditList, SuspendRequest,
+    AdminOrganization, AdminOrganizationDetail, AdminOrganizationList, AdminUserList, AuditList,
+    SuspendRequest,
 };
+use api_types::credits::LedgerPage;
 use serde::Deserialize;
 
+use super::credits::LedgerQuery;
 use super::error::{ApiError, extractors};
 use super::extract::PlatformAdmin;
 use super::openapi::ErrorBody;
 use super::paging::{PageNumber, PerPage};
 use crate::accounts::admin::{self, Page};
+use crate::billing::budgets;
 use crate::state::AppState;
 
 // The query types are read after the admin check (`extractors::query`): a non-admin gets
@@ -61,6 +65,44 @@ pub async fn organizations(
     let page = page(query.page, query.per_page)?;
     Ok(web::Json(
         admin::organizations(&state.db, query.q.as_deref(), page).await?,
+    ))
+}
+
+/// One organization: its balance and status, members, inference keys (disabled ones
+/// included, never the keys themselves) and budgets.
+#[utoipa::path(tag = "admin", params(("org_id" = String, Path)), responses(
+    (status = 200, body = AdminOrganizationDetail), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+#[get("/admin/organizations/{org_id}")]
+pub async fn organization(
+    state: web::Data<AppState>,
+    _admin: PlatformAdmin,
+    path: web::Path<String>,
+) -> Result<web::Json<AdminOrganizationDetail>, ApiError> {
+    let (organization, members, keys) = admin::organization(&state.db, &path).await?;
+    let (caps, updated_at) = budgets::get(&state.db, &organization.id).await?;
+    Ok(web::Json(AdminOrganizationDetail {
+        budgets: super::budgets::view(&organization.id, caps, updated_at),
+        organization,
+        members,
+        keys,
+    }))
+}
+
+/// One organization's ledger, newest first, with cursor paging (as `/credits/ledger`).
+#[utoipa::path(tag = "admin", params(("org_id" = String, Path), LedgerQuery), responses(
+    (status = 200, body = LedgerPage), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+#[get("/admin/organizations/{org_id}/ledger")]
+pub async fn organization_ledger(
+    state: web::Data<AppState>,
+    _admin: PlatformAdmin,
+    path: web::Path<String>,
+    req: HttpRequest,
+) -> Result<web::Json<LedgerPage>, ApiError> {
+    // Read only now, after the admin check: a non-admin gets 403 whatever the query holds.
+    let query: LedgerQuery = extractors::query(&req)?;
+    admin::require_organization(&state.db, &path).await?;
+    Ok(web::Json(
+        super::credits::ledger_page(&state.db, &path, &query).await?,
     ))
 }
 

@@ -4,9 +4,7 @@
 //! pick it up within seconds). Bodies are read after the admin check (`json::body`).
 
 use actix_web::{HttpRequest, HttpResponse, delete, get, put, web};
-use chrono::{DateTime, Utc};
-use serde::Serialize;
-use utoipa::ToSchema;
+use api_types::admin::{CatalogChanged, OverrideList, OverrideView};
 
 use super::error::ApiError;
 use super::extract::PlatformAdmin;
@@ -28,27 +26,6 @@ impl From<CatalogStoreError> for ApiError {
             CatalogStoreError::Account(e) => e.into(),
         }
     }
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct OverrideView {
-    pub id: String,
-    pub kind: String,
-    pub spec: serde_json::Value,
-    pub updated_by_user_id: String,
-    pub updated_at: DateTime<Utc>,
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct OverrideList {
-    pub data: Vec<OverrideView>,
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct CatalogChanged {
-    pub id: String,
-    pub models: usize,
-    pub providers: usize,
 }
 
 fn swap(state: &AppState, catalog: Catalog, id: String) -> CatalogChanged {
@@ -86,7 +63,7 @@ pub async fn list(
 }
 
 /// Add or replace a provider (same fields as a `[[providers]]` entry of the catalog file).
-#[utoipa::path(tag = "admin", params(("slug" = String, Path)), request_body(content = Object, description = "A provider spec"), responses(
+#[utoipa::path(tag = "admin", params(("slug" = String, Path)), request_body = ProviderSpec, responses(
     (status = 200, body = CatalogChanged), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
 #[put("/admin/catalog/providers/{slug}")]
 pub async fn put_provider(
@@ -109,7 +86,7 @@ pub async fn put_provider(
 }
 
 /// Add or replace a model with its endpoints and prices (a `[[models]]` entry).
-#[utoipa::path(tag = "admin", params(("author" = String, Path), ("slug" = String, Path)), request_body(content = Object, description = "A model spec with `endpoints`"), responses(
+#[utoipa::path(tag = "admin", params(("author" = String, Path), ("slug" = String, Path)), request_body = ModelSpec, responses(
     (status = 200, body = CatalogChanged), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
 #[put("/admin/catalog/models/{author}/{slug}")]
 pub async fn put_model(

@@ -13,7 +13,11 @@ use crate::accounts::organizations;
 use crate::billing::budgets::{self, BudgetError, Budgets, parse_cap};
 use crate::state::AppState;
 
-fn view(org_id: &str, budgets: Budgets, updated_at: Option<DateTime<Utc>>) -> BudgetsView {
+pub(super) fn view(
+    org_id: &str,
+    budgets: Budgets,
+    updated_at: Option<DateTime<Utc>>,
+) -> BudgetsView {
     BudgetsView {
         org_id: org_id.to_owned(),
         daily: budgets.daily.map(Into::into),

@@ -78,6 +78,17 @@ pub async fn ledger_entries(
     req: HttpRequest,
 ) -> Result<web::Json<LedgerPage>, ApiError> {
     let query: LedgerQuery = extractors::query(&req)?;
+    Ok(web::Json(
+        ledger_page(&state.db, caller.scope.org_id(), &query).await?,
+    ))
+}
+
+/// A page of `org_id`'s ledger as `query` asks (also the platform admins' view of it).
+pub(super) async fn ledger_page(
+    db: &sea_orm::DatabaseConnection,
+    org_id: &str,
+    query: &LedgerQuery,
+) -> Result<LedgerPage, ApiError> {
     let before = parse_number(query.before.as_deref(), "before", 1, i64::MAX)?;
     let limit = query.per_page.map_or(50, PerPage::get);
     let kinds = match query.kind.as_deref() {
@@ -91,7 +102,7 @@ pub async fn ledger_entries(
             })
             .collect::<Result<_, _>>()?,
     };
-    let rows = ledger::entries(&state.db, caller.scope.org_id(), &kinds, before, limit + 1).await?;
+    let rows = ledger::entries(db, org_id, &kinds, before, limit + 1).await?;
     let more = rows.len() as u64 > limit;
     let data: Vec<LedgerEntry> = rows
         .into_iter()
@@ -103,7 +114,7 @@ pub async fn ledger_entries(
     } else {
         None
     };
-    Ok(web::Json(LedgerPage { data, next_before }))
+    Ok(LedgerPage { data, next_before })
 }
 
 fn entry_view(row: entity::ledger_entry::Model) -> LedgerEntry {

@@ -260,6 +260,7 @@ impl From<PurchaseError> for ApiError {
                 ApiError::BadRequest(err.to_string())
             }
             PurchaseError::NotFound => ApiError::NotFound(err.to_string()),
+            PurchaseError::NoSavedCard => ApiError::Conflict(err.to_string()),
             PurchaseError::Stripe(err) => {
                 // Stripe's own message may name internals (keys, accounts): logged, not sent.
                 tracing::error!(error = %err, "Stripe call failed");
@@ -331,7 +332,28 @@ impl From<InferenceError> for ApiError {
                 tracing::error!(error = %err, "credit check failed");
                 ApiError::Unavailable("Credit could not be checked; try again".into())
             }
+            InferenceError::RecordingBacklogged => {
+                ApiError::Unavailable(InferenceError::RecordingBacklogged.to_string())
+            }
             InferenceError::Upstream(failure) => (*failure).into(),
+        }
+    }
+}
+
+impl From<crate::usage::query::InvalidQuery> for ApiError {
+    fn from(err: crate::usage::query::InvalidQuery) -> Self {
+        ApiError::BadRequest(err.0)
+    }
+}
+
+impl From<crate::alerts::AlertError> for ApiError {
+    fn from(err: crate::alerts::AlertError) -> Self {
+        use crate::alerts::AlertError;
+        match err {
+            AlertError::Invalid(message) => ApiError::BadRequest(message),
+            AlertError::Conflict(message) => ApiError::Conflict(message),
+            AlertError::Account(err) => err.into(),
+            AlertError::Db(err) => err.into(),
         }
     }
 }

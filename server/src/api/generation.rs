@@ -11,7 +11,7 @@ use super::extract::ApiKeyOrOrg;
 use super::openapi::ErrorBody;
 use crate::billing::money::Nanos;
 use crate::state::AppState;
-use crate::usage::generations;
+use crate::usage::{content, generations};
 
 #[derive(Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -39,7 +39,9 @@ pub struct ProviderResponse {
     pub skipped: Option<String>,
 }
 
-/// OpenRouter's generation record. Token counts: ours equal the provider's native ones.
+/// OpenRouter's generation record. `tokens_*` are the counts billed; `native_tokens_*` the
+/// upstream's own (equal, unless the upstream reported none and ours are estimates: then
+/// `null`).
 #[derive(Serialize, ToSchema)]
 pub struct GenerationView {
     pub id: String,
@@ -56,7 +58,8 @@ pub struct GenerationView {
     pub external_user: Option<String>,
     pub streamed: bool,
     pub cancelled: bool,
-    /// Milliseconds to the first upstream byte.
+    /// Milliseconds to the first token (streamed: the first content chunk; whole: the
+    /// upstream's response).
     pub latency: Option<i64>,
     /// Milliseconds from the first to the last upstream byte.
     pub generation_time: Option<i64>,
@@ -65,10 +68,10 @@ pub struct GenerationView {
     pub native_finish_reason: Option<String>,
     pub tokens_prompt: i64,
     pub tokens_completion: i64,
-    pub native_tokens_prompt: i64,
-    pub native_tokens_completion: i64,
-    pub native_tokens_reasoning: i64,
-    pub native_tokens_cached: i64,
+    pub native_tokens_prompt: Option<i64>,
+    pub native_tokens_completion: Option<i64>,
+    pub native_tokens_reasoning: Option<i64>,
+    pub native_tokens_cached: Option<i64>,
     pub native_tokens_completion_images: i64,
     pub num_media_prompt: i64,
     pub num_media_completion: i64,
@@ -93,6 +96,21 @@ pub struct GenerationView {
     /// The output cap the gateway set because the organization's balance could afford no more
     /// (the request named no `max_tokens`); `null` when it went upstream as sent.
     pub capped_max_tokens: Option<i64>,
+    /// The request's `X-Request-Id`.
+    pub request_id: Option<String>,
+    /// The HTTP status the request was answered with (402, 403 and 429 refusals are
+    /// recorded too, with no cost; 499: the client left before the answer ended).
+    pub status: i32,
+    /// The error the request ended with, if any.
+    pub error: Option<String>,
+    /// Completion tokens per second of generation time (`null` without both).
+    pub tokens_per_second: Option<f64>,
+    /// The BYOK fee charged from credit (dollars; 0 unless `is_byok`).
+    #[schema(value_type = f64)]
+    pub byok_fee: Nanos,
+    /// The request and response bodies are stored (the organization opted in; see
+    /// `GET /generation/content`).
+    pub content_stored: bool,
 }
 
 impl GenerationView {
@@ -144,10 +162,10 @@ impl GenerationView {
             native_finish_reason: g.native_finish_reason,
             tokens_prompt: g.tokens_prompt,
             tokens_completion: g.tokens_completion,
-            native_tokens_prompt: g.tokens_prompt,
-            native_tokens_completion: g.tokens_completion,
-            native_tokens_reasoning: g.tokens_reasoning,
-            native_tokens_cached: g.tokens_cached,
+            native_tokens_prompt: g.native_tokens_prompt,
+            native_tokens_completion: g.native_tokens_completion,
+            native_tokens_reasoning: g.native_tokens_reasoning,
+            native_tokens_cached: g.native_tokens_cached,
             native_tokens_completion_images: 0,
             num_media_prompt: 0,
             num_media_completion: 0,
@@ -167,6 +185,16 @@ impl GenerationView {
             workspace_id: g.org_id,
             provider_responses,
             capped_max_tokens: g.capped_max_tokens,
+            request_id: g.request_id,
+            status: g.status,
+            error: g.error,
+            // A rate for display, not money.
+            tokens_per_second: g
+                .generation_time_ms
+                .filter(|&ms| ms > 0 && g.tokens_completion > 0)
+                .map(|ms| g.tokens_completion as f64 * 1000.0 / ms as f64),
+            byok_fee: Nanos::from_nanos(g.byok_fee_nanos),
+            content_stored: false,
         }
     }
 }
@@ -199,7 +227,8 @@ pub async fn get_generation(
     };
     let generation =
         found.ok_or_else(|| ApiError::NotFound(format!("Generation {} not found", query.id)))?;
-    Ok(web::Json(GenerationResponse {
-        data: GenerationView::new(generation),
-    }))
+    let mut view = GenerationView::new(generation);
+    // Written with the record (one transaction): found with it, or never stored.
+    view.content_stored = content::exists(&state.db, &caller.0, &query.id).await?;
+    Ok(web::Json(GenerationResponse { data: view }))
 }

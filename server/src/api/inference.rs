@@ -7,7 +7,7 @@
 use std::time::Instant;
 
 use actix_web::http::header::{self, HeaderName, HeaderValue};
-use actix_web::{HttpRequest, HttpResponse, post, web};
+use actix_web::{HttpMessage, HttpRequest, HttpResponse, post, web};
 use futures_util::StreamExt;
 use tokio_stream::wrappers::ReceiverStream;
 
@@ -15,8 +15,12 @@ use super::error::ApiError;
 use super::extract::InferenceKey;
 use super::json;
 use super::openapi::ErrorBody;
+use super::stream_doc::{ChatStreamEvent, CompletionStreamEvent};
 use crate::gateway::relay::ChunkFormat;
-use crate::gateway::types::{ChatRequest, CompletionRequest, EmbeddingRequest};
+use crate::gateway::types::{
+    ChatRequest, ChatResponse, CompletionRequest, CompletionResponse, EmbeddingRequest,
+    EmbeddingResponse,
+};
 use crate::inference::{Attribution, Caller, ChatAnswer, Served};
 use crate::state::AppState;
 
@@ -26,9 +30,16 @@ pub const GENERATION_HEADER: HeaderName = HeaderName::from_static("x-generation-
 /// `X-OpenRouter-Metadata: enabled` adds the routing decision to the response.
 pub const METADATA_HEADER: HeaderName = HeaderName::from_static("x-openrouter-metadata");
 
-/// The caller as the inference service sees it: the key, who called from which app, and
-/// whether the routing decision is wanted.
-pub(super) fn caller(req: &HttpRequest, key: InferenceKey, api_type: &'static str) -> Caller {
+/// The caller as the inference service sees it: the key, who called from which app, whether
+/// the routing decision is wanted, and — only when the key's organization stores prompts and
+/// completions — the request `body` (a shared handle, not a copy: one branch when it does
+/// not).
+pub(super) fn caller(
+    req: &HttpRequest,
+    key: InferenceKey,
+    api_type: &'static str,
+    body: &web::Bytes,
+) -> Caller {
     const HTTP_REFERER: HeaderName = HeaderName::from_static("http-referer");
     const X_OPENROUTER_TITLE: HeaderName = HeaderName::from_static("x-openrouter-title");
     const X_TITLE: HeaderName = HeaderName::from_static("x-title");
@@ -41,6 +52,7 @@ pub(super) fn caller(req: &HttpRequest, key: InferenceKey, api_type: &'static st
             .filter(|v| !v.is_empty())
     };
     Caller {
+        request_body: key.0.store_content.then(|| body.clone()),
         key: key.0,
         attribution: Attribution {
             http_referer: value_of(HTTP_REFERER).or_else(|| value_of(header::REFERER)),
@@ -51,12 +63,17 @@ pub(super) fn caller(req: &HttpRequest, key: InferenceKey, api_type: &'static st
             .get(METADATA_HEADER)
             .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"enabled")),
         api_type,
+        request_id: req
+            .extensions()
+            .get::<crate::app::RequestId>()
+            .map(|id| id.0.clone()),
     }
 }
 
 /// Create a chat completion (OpenAI's format with OpenRouter's extras), streaming or not.
 #[utoipa::path(tag = "inference", request_body(content = ChatRequest, description = "OpenAI chat completion request with OpenRouter extras (`models`, `provider`, `reasoning`, ...)"), responses(
-    (status = 200, description = "A `chat.completion`, or with `stream: true` an SSE stream of `chat.completion.chunk`s ending in a usage chunk and `[DONE]`"),
+    (status = 200, description = "A `chat.completion`, or with `stream: true` an SSE stream of `chat.completion.chunk`s ending in a usage chunk and `[DONE]`", content(
+        (ChatResponse = "application/json"), (ChatStreamEvent = "text/event-stream"))),
     (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
     (status = 404, description = "No endpoint can serve the model", body = ErrorBody),
     (status = 408, body = ErrorBody), (status = 413, body = ErrorBody), (status = 429, body = ErrorBody),
@@ -71,22 +88,16 @@ pub async fn chat_completions(
 ) -> Result<HttpResponse, ApiError> {
     let started = Instant::now();
     let request: ChatRequest = json::parse(&body)?;
+    let caller = caller(&req, key, "chat", &body);
     // Boxed: the request's state machine is kilobytes, and actix moves the handler's future
     // (a memcpy of its whole size each time) before polling it.
-    Box::pin(serve(
-        &req,
-        &state,
-        key,
-        request,
-        ChunkFormat::Chat,
-        started,
-    ))
-    .await
+    Box::pin(serve(&state, caller, request, ChunkFormat::Chat, started)).await
 }
 
 /// Create a legacy text completion (`text_completion`), served by any provider through chat.
 #[utoipa::path(tag = "inference", request_body(content = CompletionRequest, description = "OpenAI legacy completion request: `model`, `prompt` (a string), `max_tokens`, `stream`, ..."), responses(
-    (status = 200, description = "A `text_completion`, or with `stream: true` an SSE stream of `text_completion` chunks ending in `[DONE]`"),
+    (status = 200, description = "A `text_completion`, or with `stream: true` an SSE stream of `text_completion` chunks ending in `[DONE]`", content(
+        (CompletionResponse = "application/json"), (CompletionStreamEvent = "text/event-stream"))),
     (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody),
     (status = 429, body = ErrorBody), (status = 502, body = ErrorBody),
 ))]
@@ -106,35 +117,26 @@ pub async fn completions(
                 .to_owned(),
         )
     })?;
-    Box::pin(serve(
-        &req,
-        &state,
-        key,
-        request,
-        ChunkFormat::Text,
-        started,
-    ))
-    .await
+    let caller = caller(&req, key, "completions", &body);
+    Box::pin(serve(&state, caller, request, ChunkFormat::Text, started)).await
 }
 
 /// The shared path of chat and legacy completions: the service serves, this renders.
 async fn serve(
-    req: &HttpRequest,
     state: &AppState,
-    key: InferenceKey,
+    caller: Caller,
     request: ChatRequest,
     format: ChunkFormat,
     started: Instant,
 ) -> Result<HttpResponse, ApiError> {
     let legacy = matches!(format, ChunkFormat::Text);
-    let api_type = if legacy { "completions" } else { "chat" };
     let Served {
         generation_id,
         admission,
         answer,
     } = state
         .inference
-        .chat(caller(req, key, api_type), request, format, started)
+        .chat(caller, request, format, started)
         .await?;
     let response = match answer {
         ChatAnswer::Whole {
@@ -184,7 +186,7 @@ pub(super) fn event_stream(
 
 /// Create embeddings (OpenAI's shape, with `usage.cost`).
 #[utoipa::path(tag = "inference", request_body(content = EmbeddingRequest, description = "OpenAI embeddings request: `model`, `input` (string or array), `encoding_format`, `dimensions`"), responses(
-    (status = 200, description = "A `list` of `embedding` objects with usage and cost"),
+    (status = 200, description = "A `list` of `embedding` objects with usage and cost", body = EmbeddingResponse),
     (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody),
     (status = 429, body = ErrorBody), (status = 502, body = ErrorBody),
 ))]
@@ -198,7 +200,7 @@ pub async fn embeddings(
     let started = Instant::now();
     let request: EmbeddingRequest = json::parse(&body)?;
     let served = (state.inference)
-        .embed(caller(&req, key, "embeddings"), request, started)
+        .embed(caller(&req, key, "embeddings", &body), request, started)
         .await?;
     let response = HttpResponse::Ok()
         .insert_header((GENERATION_HEADER, served.generation_id))

@@ -12,10 +12,15 @@ use super::error::{IngressError, Protocol};
 use super::extract::InferenceKey;
 use super::inference::{GENERATION_HEADER, caller, event_stream};
 use super::json;
+use super::stream_doc::{MessagesStreamEvent, ResponsesStreamEvent};
 use crate::gateway::relay::{ChunkFormat, StreamRenderer};
 use crate::gateway::types::{ChatRequest, ChatResponse};
 use crate::inference::{ChatAnswer, Served};
+use crate::ingress::messages::MessagesRequest;
+use crate::ingress::messages::doc::MessagesMessage;
 use crate::ingress::messages::error::ErrorBody as MessagesErrorBody;
+use crate::ingress::responses::ResponsesRequest;
+use crate::ingress::responses::doc::ResponsesResponse;
 use crate::ingress::responses::error::ErrorBody as ResponsesErrorBody;
 use crate::ingress::{messages, responses};
 use crate::state::AppState;
@@ -60,11 +65,17 @@ impl Ingress for messages::MessagesRequest {
 }
 
 /// Create a model response (OpenAI Responses API, stateless), streaming or not.
-#[utoipa::path(tag = "inference", request_body(content = Object, description = "OpenAI Responses request (`input`, `instructions`, `tools`, `text.format`, `reasoning`, `max_output_tokens`, `stream`...) with OpenRouter's `models`, `provider`. Stateless: `store: true` and `previous_response_id` are refused."), responses(
-    (status = 200, description = "A `response` object, or with `stream: true` an SSE stream of `response.*` events ending in `response.completed`"),
+#[utoipa::path(tag = "inference", request_body(content = ResponsesRequest, description = "OpenAI Responses request (`input`, `instructions`, `tools`, `text.format`, `reasoning`, `max_output_tokens`, `stream`...) with OpenRouter's `models`, `provider`. Stateless: `store: true` and `previous_response_id` are refused."), responses(
+    (status = 200, description = "A `response` object, or with `stream: true` an SSE stream of `response.*` events ending in `response.completed`", content(
+        (ResponsesResponse = "application/json"), (ResponsesStreamEvent = "text/event-stream"))),
     (status = 400, description = "OpenAI's error shape; `param` names the field at fault", body = ResponsesErrorBody),
-    (status = 401, body = ResponsesErrorBody), (status = 404, body = ResponsesErrorBody),
-    (status = 429, body = ResponsesErrorBody), (status = 502, body = ResponsesErrorBody),
+    (status = 401, body = ResponsesErrorBody), (status = 402, body = ResponsesErrorBody),
+    (status = 403, body = ResponsesErrorBody),
+    (status = 404, description = "No endpoint can serve the model", body = ResponsesErrorBody),
+    (status = 408, body = ResponsesErrorBody), (status = 413, body = ResponsesErrorBody),
+    (status = 429, body = ResponsesErrorBody),
+    (status = 502, description = "Provider returned error", body = ResponsesErrorBody),
+    (status = 503, body = ResponsesErrorBody),
 ))]
 #[post("/responses")]
 pub async fn create_response(
@@ -77,11 +88,17 @@ pub async fn create_response(
 
 /// Create a message (Anthropic Messages API), streaming or not. `x-api-key` is accepted as
 /// well as `Authorization: Bearer`; `anthropic-version` and `anthropic-beta` are accepted.
-#[utoipa::path(tag = "inference", request_body(content = Object, description = "Anthropic Messages request (`model`, `max_tokens`, `system`, `messages`, `tools`, `tool_choice`, `thinking`, `stop_sequences`, `metadata`, `stream`) with OpenRouter's `models`, `provider`"), responses(
-    (status = 200, description = "A `message`, or with `stream: true` Anthropic's SSE event sequence (`message_start` ... `message_stop`)"),
+#[utoipa::path(tag = "inference", request_body(content = MessagesRequest, description = "Anthropic Messages request (`model`, `max_tokens`, `system`, `messages`, `tools`, `tool_choice`, `thinking`, `stop_sequences`, `metadata`, `stream`) with OpenRouter's `models`, `provider`"), responses(
+    (status = 200, description = "A `message`, or with `stream: true` Anthropic's SSE event sequence (`message_start` ... `message_stop`)", content(
+        (MessagesMessage = "application/json"), (MessagesStreamEvent = "text/event-stream"))),
     (status = 400, description = "Anthropic's error envelope", body = MessagesErrorBody),
-    (status = 401, body = MessagesErrorBody), (status = 404, body = MessagesErrorBody),
-    (status = 429, body = MessagesErrorBody), (status = 502, body = MessagesErrorBody),
+    (status = 401, body = MessagesErrorBody), (status = 402, body = MessagesErrorBody),
+    (status = 403, body = MessagesErrorBody),
+    (status = 404, description = "No endpoint can serve the model", body = MessagesErrorBody),
+    (status = 408, body = MessagesErrorBody), (status = 413, body = MessagesErrorBody),
+    (status = 429, body = MessagesErrorBody),
+    (status = 502, description = "Provider returned error", body = MessagesErrorBody),
+    (status = 503, body = MessagesErrorBody),
 ))]
 #[post("/messages")]
 pub async fn create_message(
@@ -98,7 +115,7 @@ pub async fn create_message(
 async fn serve<I: Ingress>(
     req: &HttpRequest,
     state: &AppState,
-    body: &[u8],
+    body: &web::Bytes,
 ) -> Result<HttpResponse, IngressError> {
     let started = Instant::now();
     let fail = I::PROTOCOL.error();
@@ -108,7 +125,7 @@ async fn serve<I: Ingress>(
     let parsed: I = json::parse(body).map_err(&fail)?;
     let request = parsed.to_chat().map_err(|e| fail(e.into()))?;
     let renderer = parsed.renderer();
-    let caller = caller(req, key, renderer.api_type());
+    let caller = caller(req, key, renderer.api_type(), body);
     let Served {
         generation_id,
         admission,

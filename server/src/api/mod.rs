@@ -1,7 +1,10 @@
 //! HTTP: the route table, extractors, and the one error -> HTTP mapping.
 
 pub mod admin;
+pub mod admin_analytics;
 pub mod admin_catalog;
+pub mod alerts;
+pub mod analytics;
 pub mod auth;
 pub mod budgets;
 pub mod byok;
@@ -12,20 +15,25 @@ pub mod current_key;
 pub mod error;
 pub mod extract;
 pub mod generation;
+pub mod generation_list;
 pub mod health;
 pub mod inference;
 pub mod ingress;
 pub mod json;
 pub mod keys;
 pub mod me;
+pub mod metrics;
 pub mod openapi;
 pub mod openapi_access;
 pub mod org_routing;
 pub mod organizations;
 pub mod paging;
 pub mod panics;
+pub mod privacy;
 pub mod purchases;
 pub mod rate_limits;
+pub mod stream_doc;
+pub mod stripe_doc;
 pub mod throttle;
 
 use actix_web::dev::ServiceResponse;
@@ -43,80 +51,101 @@ pub const API_PREFIX: &str = "/api/v1";
 
 /// Every documented route. Used by the server and to build the OpenAPI document.
 pub fn routes(cfg: &mut ServiceConfig) {
-    cfg.service(health::health).service(health::ready).service(
-        scope::scope(API_PREFIX)
-            .default_service(web::to(fallback))
-            // The hot path first: actix tries resources in order, matching patterns with
-            // parameters by regex.
-            .service(inference::chat_completions)
-            .service(inference::completions)
-            .service(inference::embeddings)
-            .service(ingress::create_response)
-            .service(ingress::create_message)
-            .service(auth::signup)
-            .service(auth::login)
-            .service(auth::refresh)
-            .service(auth::logout)
-            .service(me::me)
-            .service(organizations::list)
-            .service(organizations::create)
-            .service(organizations::get_one)
-            .service(organizations::update)
-            .service(organizations::members)
-            .service(organizations::change_role)
-            .service(organizations::remove_member)
-            .service(organizations::invites)
-            .service(organizations::create_invite)
-            .service(organizations::revoke_invite)
-            .service(org_routing::get_routing)
-            .service(org_routing::put_routing)
-            .service(keys::list)
-            .service(keys::create)
-            .service(keys::get_one)
-            .service(keys::update)
-            .service(keys::remove)
-            .service(current_key::current)
-            .service(current_key::current_legacy)
-            .service(keys::list_management)
-            .service(keys::create_management)
-            .service(keys::update_management)
-            .service(keys::remove_management)
-            .service(byok::list)
-            .service(byok::create)
-            .service(byok::get_one)
-            .service(byok::update)
-            .service(byok::remove)
-            .service(admin::organizations)
-            .service(admin::users)
-            .service(admin::suspend)
-            .service(admin::reactivate)
-            .service(admin::audit)
-            .service(credits::credits)
-            .service(credits::ledger_entries)
-            .service(credits::grant)
-            .service(credits::reconcile)
-            .service(budgets::get_budgets)
-            .service(budgets::put_budgets)
-            .service(budgets::admin_put_budgets)
-            .service(purchases::checkout)
-            .service(purchases::checkout_status)
-            .service(purchases::webhook)
-            .service(purchases::get_auto_topup)
-            .service(purchases::put_auto_topup)
-            .service(purchases::list)
-            .service(rate_limits::get_policy)
-            .service(rate_limits::put_policy)
-            .service(rate_limits::delete_policy)
-            .service(admin_catalog::list)
-            .service(admin_catalog::put_provider)
-            .service(admin_catalog::put_model)
-            .service(admin_catalog::delete_provider)
-            .service(admin_catalog::delete_model)
-            .service(generation::get_generation)
-            .service(catalog::models)
-            .service(catalog::endpoints)
-            .service(catalog::providers),
-    );
+    cfg.service(health::health)
+        .service(health::ready)
+        .service(metrics::metrics)
+        .service(
+            scope::scope(API_PREFIX)
+                .default_service(web::to(fallback))
+                // The hot path first: actix tries resources in order, matching patterns with
+                // parameters by regex.
+                .service(inference::chat_completions)
+                .service(inference::completions)
+                .service(inference::embeddings)
+                .service(ingress::create_response)
+                .service(ingress::create_message)
+                .service(auth::signup)
+                .service(auth::login)
+                .service(auth::refresh)
+                .service(auth::logout)
+                .service(me::me)
+                .service(organizations::list)
+                .service(organizations::create)
+                .service(organizations::get_one)
+                .service(organizations::update)
+                .service(organizations::members)
+                .service(organizations::change_role)
+                .service(organizations::remove_member)
+                .service(organizations::invites)
+                .service(organizations::create_invite)
+                .service(organizations::revoke_invite)
+                .service(org_routing::get_routing)
+                .service(org_routing::put_routing)
+                .service(keys::list)
+                .service(keys::create)
+                .service(keys::get_one)
+                .service(keys::update)
+                .service(keys::remove)
+                .service(current_key::current)
+                .service(current_key::current_legacy)
+                .service(keys::list_management)
+                .service(keys::create_management)
+                .service(keys::update_management)
+                .service(keys::remove_management)
+                .service(byok::list)
+                .service(byok::create)
+                .service(byok::get_one)
+                .service(byok::update)
+                .service(byok::remove)
+                .service(admin::organizations)
+                .service(admin::organization)
+                .service(admin::organization_ledger)
+                .service(admin::users)
+                .service(admin::suspend)
+                .service(admin::reactivate)
+                .service(admin::audit)
+                .service(credits::credits)
+                .service(credits::ledger_entries)
+                .service(credits::grant)
+                .service(credits::reconcile)
+                .service(budgets::get_budgets)
+                .service(budgets::put_budgets)
+                .service(budgets::admin_put_budgets)
+                .service(purchases::checkout)
+                .service(purchases::checkout_status)
+                .service(purchases::webhook)
+                .service(purchases::get_auto_topup)
+                .service(purchases::put_auto_topup)
+                .service(purchases::list)
+                .service(alerts::get_settings)
+                .service(alerts::put_settings)
+                .service(alerts::rotate_secret)
+                .service(alerts::send_test)
+                .service(alerts::list)
+                .service(rate_limits::get_policy)
+                .service(rate_limits::put_policy)
+                .service(rate_limits::delete_policy)
+                .service(admin_catalog::list)
+                .service(admin_catalog::put_provider)
+                .service(admin_catalog::put_model)
+                .service(admin_catalog::delete_provider)
+                .service(admin_catalog::delete_model)
+                .service(generation::get_generation)
+                .service(generation_list::list)
+                .service(generation_list::export)
+                .service(privacy::get_privacy)
+                .service(privacy::put_privacy)
+                .service(privacy::get_content)
+                .service(privacy::delete_content)
+                .service(privacy::delete_all_content)
+                .service(analytics::activity)
+                .service(analytics::analytics_meta)
+                .service(analytics::analytics_query)
+                .service(admin_analytics::platform)
+                .service(catalog::models)
+                .service(catalog::endpoints)
+                .service(catalog::providers),
+        );
 }
 
 /// The OpenAPI document of [`routes`].
@@ -171,8 +200,11 @@ pub async fn fallback(
 /// error shape; the web app's pages and files keep their own.
 pub fn ensure_json_error<B>(res: ServiceResponse<B>) -> actix_web::Result<ErrorHandlerResponse<B>> {
     let path = res.request().path();
-    let is_api =
-        path.starts_with("/api/") || path == "/api" || path == "/health" || path == "/ready";
+    let is_api = path.starts_with("/api/")
+        || path == "/api"
+        || path == "/health"
+        || path == "/ready"
+        || path == "/metrics";
     let keep = !is_api
         || res
             .response()

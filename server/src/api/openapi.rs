@@ -16,7 +16,10 @@ use crate::state::AppState;
         title = "Switchboard API",
         description = "OpenAI- and OpenRouter-compatible LLM gateway: accounts, organizations, API keys, administration."
     ),
-    components(schemas(ErrorBody, ErrorDetail)),
+    // The stream payloads are named only by the stream events' `contentSchema` (see `stream_doc`).
+    components(schemas(ErrorBody, ErrorDetail, crate::gateway::types::ChatChunk,
+        crate::ingress::responses::doc::ResponsesStreamPayload,
+        crate::ingress::messages::doc::MessagesStreamPayload)),
     tags(
         (name = "auth", description = "Sign-up, login and sessions"),
         (name = "account", description = "The current user"),
@@ -25,6 +28,9 @@ use crate::state::AppState;
         (name = "management-keys", description = "Keys that manage keys"),
         (name = "byok", description = "Organizations' own provider keys (OpenRouter-compatible BYOK)"),
         (name = "credits", description = "The organization's credit and its ledger"),
+        (name = "alerts", description = "Low-balance and key-spend alerts to a signed webhook"),
+        (name = "analytics", description = "Usage analytics: activity, time series, the generations list"),
+        (name = "privacy", description = "Opt-in storage of prompts and completions, and their deletion"),
         (name = "admin", description = "Platform administration"),
         (name = "inference", description = "OpenAI-compatible inference (OpenRouter's contract)"),
         (name = "models", description = "The model catalog"),
@@ -43,7 +49,12 @@ pub struct ApiSpec {
 
 impl ApiSpec {
     pub fn new(doc: &utoipa::openapi::OpenApi) -> Self {
-        let value = serde_json::to_value(doc).unwrap_or_default();
+        let mut value = serde_json::to_value(doc).unwrap_or_default();
+        super::analytics::document_query_rules(&mut value);
+        crate::ingress::document_rules(&mut value);
+        super::stripe_doc::document_rules(&mut value);
+        super::alerts::document_rules(&mut value);
+        super::privacy::document_rules(&mut value);
         let mut operations = Vec::new();
         if let Some(paths) = value.get("paths").and_then(|p| p.as_object()) {
             for (path, item) in paths {
@@ -98,6 +109,8 @@ pub async fn serve(spec: web::Data<ApiSpec>, state: web::Data<AppState>) -> Http
         .map(|p| p.slug.as_str())
         .collect();
     let mut doc = (*spec.json).clone();
+    crate::gateway::catalog::spec_doc::live_rules(&mut doc, &routing.catalog);
+    super::purchases::document_bounds(&mut doc, &state.config);
     let provider =
         &mut doc["components"]["schemas"]["CreateByokKeyRequest"]["properties"]["provider"];
     if provider.is_object() {
@@ -106,9 +119,7 @@ pub async fn serve(spec: web::Data<ApiSpec>, state: web::Data<AppState>) -> Http
     HttpResponse::Ok().json(doc)
 }
 
-/// Rust's `char::is_whitespace`, which `trim` strips (JSON Schema's `\s` is another set).
-const WHITE_SPACE: &str =
-    r"[\t\n\u000b\f\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]";
+use crate::gateway::catalog::spec_doc::WHITE_SPACE_CLASS as WHITE_SPACE;
 
 /// One of `slugs`, with white space around it (the server trims it); nothing when there are none.
 pub(crate) fn provider_pattern(slugs: &[&str]) -> String {

@@ -25,6 +25,7 @@ pub const SESSION: &str = "session";
 pub const SESSION_COOKIE: &str = "session_cookie";
 pub const INFERENCE_KEY: &str = "inference_key";
 pub const MANAGEMENT_KEY: &str = "management_key";
+pub const STRIPE_SIGNATURE: &str = "stripe_signature";
 /// The role a platform admin's session carries (OpenAPI 3.1 allows role names in the
 /// requirement of non-OAuth schemes).
 pub const ADMIN_ROLE: &str = "platform_admin";
@@ -48,6 +49,8 @@ pub enum Caller {
     AnyKey,
     /// `ApiKeyOrOrg`: an API key of either kind, or a member's session.
     AnyKeyOrOrg,
+    /// Stripe's webhook: the `Stripe-Signature` header, verified over the raw body.
+    StripeSigned,
 }
 
 /// How an operation reads its request body.
@@ -68,6 +71,8 @@ use Caller::*;
 pub const OPERATIONS: &[(&str, &str, Caller, Body)] = &[
     ("get", "/health", Public, N),
     ("get", "/ready", Public, N),
+    // Its optional bearer token is documented on the handler (`METRICS_TOKEN`).
+    ("get", "/metrics", Public, N),
     ("get", "/openapi.json", Public, N),
     ("post", "/chat/completions", Inference, L),
     ("post", "/completions", Inference, L),
@@ -131,12 +136,30 @@ pub const OPERATIONS: &[(&str, &str, Caller, Body)] = &[
     ("get", "/credits/purchases", Org, N),
     ("get", "/credits/auto-topup", Org, N),
     ("put", "/credits/auto-topup", Org, J),
-    ("post", "/stripe/webhook", Public, L),
+    ("get", "/alerts/settings", Org, N),
+    ("put", "/alerts/settings", Org, J),
+    ("post", "/alerts/webhook-secret", Org, N),
+    ("post", "/alerts/test", Org, N),
+    ("get", "/alerts", Org, N),
+    ("post", "/stripe/webhook", StripeSigned, L),
     ("get", "/generation", AnyKeyOrOrg, N),
+    ("get", "/generations", Org, N),
+    ("get", "/generations/export", Org, N),
+    ("get", "/organization/privacy", Org, N),
+    ("put", "/organization/privacy", Org, J),
+    ("get", "/generation/content", Org, N),
+    ("delete", "/generation/content", Org, N),
+    ("delete", "/generations/content", Org, N),
+    ("get", "/activity", Org, N),
+    ("get", "/analytics/meta", Org, N),
+    ("post", "/analytics/query", Org, J),
+    ("get", "/admin/analytics", Admin, N),
     ("get", "/models", Public, N),
     ("get", "/models/{author}/{slug}/endpoints", Public, N),
     ("get", "/providers", Public, N),
     ("get", "/admin/organizations", Admin, N),
+    ("get", "/admin/organizations/{org_id}", Admin, N),
+    ("get", "/admin/organizations/{org_id}/ledger", Admin, N),
     ("get", "/admin/users", Admin, N),
     ("post", "/admin/organizations/{org_id}/suspend", Admin, L),
     ("post", "/admin/organizations/{org_id}/reactivate", Admin, N),
@@ -161,7 +184,7 @@ pub const OPERATIONS: &[(&str, &str, Caller, Body)] = &[
 
 /// The full path of a table entry.
 pub fn full_path(path: &str) -> String {
-    if path == "/health" || path == "/ready" {
+    if path == "/health" || path == "/ready" || path == "/metrics" {
         path.to_owned()
     } else {
         format!("{API_PREFIX}{path}")
@@ -198,6 +221,7 @@ impl Caller {
                 (SESSION, NONE),
                 (SESSION_COOKIE, NONE),
             ],
+            StripeSigned => vec![(STRIPE_SIGNATURE, NONE)],
         }
     }
 
@@ -248,6 +272,13 @@ impl Caller {
                 ("429", "A rate limit refused the request; see `Retry-After`"),
             ],
             AnyKey => vec![UNAUTHORIZED],
+            StripeSigned => vec![
+                (
+                    "400",
+                    "`Stripe-Signature` is missing, malformed, too old or does not match the body",
+                ),
+                ("503", "No webhook secret is configured"),
+            ],
         }
     }
 
@@ -294,6 +325,13 @@ impl Modify for Access {
                     ))
                     .build(),
             ),
+        );
+        components.add_security_scheme(
+            STRIPE_SIGNATURE,
+            SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::with_description(
+                "Stripe-Signature",
+                "Stripe's signature of the raw body with the webhook secret (`STRIPE_WEBHOOK_SECRET`): `t=<unix time>,v1=<hex HMAC-SHA256 of \"<t>.<body>\">`, at most 5 minutes old.",
+            ))),
         );
         components.add_security_scheme(
             SESSION_COOKIE,

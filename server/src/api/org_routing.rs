@@ -4,10 +4,8 @@
 //! these where they do not set the field themselves; the `ignore` list always applies.
 
 use actix_web::{HttpRequest, get, put, web};
-use chrono::{DateTime, Utc};
-use serde::Serialize;
+use api_types::organizations::RoutingDefaultsView;
 use serde_json::Value;
-use utoipa::ToSchema;
 
 use super::error::ApiError;
 use super::extract::SessionUser;
@@ -15,15 +13,6 @@ use super::json;
 use super::openapi::ErrorBody;
 use crate::accounts::{organizations, routing_defaults};
 use crate::state::AppState;
-
-#[derive(Serialize, ToSchema)]
-pub struct RoutingDefaultsView {
-    pub org_id: String,
-    /// `{only?, ignore?, data_collection?, zdr?, sort?}` in the request `provider` shape.
-    #[schema(value_type = Object)]
-    pub preferences: Value,
-    pub updated_at: Option<DateTime<Utc>>,
-}
 
 /// The organization's routing defaults.
 #[utoipa::path(tag = "organizations", params(("org_id" = String, Path)), responses(

@@ -84,8 +84,8 @@ pub async fn checkout_status(
 /// Stripe's webhook. Verifies `Stripe-Signature` over the raw body; credits a paid Checkout
 /// Session once (`checkout.session.completed`, `checkout.session.async_payment_succeeded`),
 /// takes back refunded credit (`charge.refunded`); other events are acknowledged and ignored.
-#[utoipa::path(tag = "credits", request_body(content = Object, description = "A Stripe event"), responses(
-    (status = 200, description = "Handled or ignored"), (status = 400, body = ErrorBody), (status = 503, body = ErrorBody)))]
+#[utoipa::path(tag = "credits", request_body(content = super::stripe_doc::StripeEvent, description = "A Stripe event, as Stripe signs and sends it"), responses(
+    (status = 200, body = WebhookReceived, description = "Handled or ignored"), (status = 400, body = ErrorBody), (status = 503, body = ErrorBody)))]
 #[post("/stripe/webhook")]
 pub async fn webhook(
     state: web::Data<AppState>,
@@ -97,7 +97,18 @@ pub async fn webhook(
         .get("stripe-signature")
         .and_then(|v| v.to_str().ok());
     let outcome = state.purchasing.webhook(header, &body).await?;
-    Ok(HttpResponse::Ok().json(serde_json::json!({ "received": true, "result": outcome })))
+    Ok(HttpResponse::Ok().json(WebhookReceived {
+        received: true,
+        result: outcome,
+    }))
+}
+
+/// The webhook's answer (Stripe reads only the status).
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct WebhookReceived {
+    received: bool,
+    /// What was done: `credited`, `already credited`, `not paid yet`, `refunded`, `ignored`, ...
+    result: &'static str,
 }
 
 fn topup_view(row: Option<entity::auto_topup::Model>) -> AutoTopupResponse {
@@ -141,7 +152,8 @@ pub async fn get_auto_topup(
 /// Turn auto top-up on or off and set its threshold and amount (owners and admins, or a
 /// management key). Turning it on needs a card saved by a purchase with `save_card`.
 #[utoipa::path(tag = "credits", request_body = AutoTopupRequest, responses(
-    (status = 200, body = AutoTopupResponse), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+    (status = 200, body = AutoTopupResponse), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+    (status = 409, body = ErrorBody, description = "Turning it on before a card was saved"), (status = 503, body = ErrorBody)))]
 #[put("/credits/auto-topup")]
 pub async fn put_auto_topup(
     state: web::Data<AppState>,
@@ -218,4 +230,24 @@ pub async fn list(
         })
         .collect();
     Ok(web::Json(PurchasePage { data, next_before }))
+}
+
+/// The purchase bounds the operator configured (`CHECKOUT_MIN_CENTS`, `CHECKOUT_MAX_CENTS`),
+/// written into the served document. That an amount is whole cents is stated in words.
+pub(crate) fn document_bounds(doc: &mut serde_json::Value, config: &crate::config::Config) {
+    // The document's numbers only: the amounts themselves are read exactly (`whole_cents`).
+    let usd = |cents: u64| serde_json::json!(cents as f64 / 100.0);
+    let (min, max) = (config.checkout_min_cents, config.checkout_max_cents);
+    let schemas = &mut doc["components"]["schemas"];
+    for (schema, field, low) in [
+        ("CheckoutRequest", "amount", min),
+        ("AutoTopupRequest", "amount", min),
+        ("AutoTopupRequest", "threshold", 0),
+    ] {
+        let property = &mut schemas[schema]["properties"][field];
+        if property.is_object() {
+            property["minimum"] = usd(low);
+            property["maximum"] = usd(max);
+        }
+    }
 }

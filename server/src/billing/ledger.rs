@@ -229,6 +229,33 @@ pub async fn sums(db: &impl ConnectionTrait, org_id: &str) -> Result<CreditSums,
         .unwrap_or_default())
 }
 
+/// Every organization's entries created in `[since, until)`, summed per kind (platform
+/// analytics: purchases and fees over a range).
+pub async fn sums_by_kind(
+    db: &impl ConnectionTrait,
+    since: chrono::DateTime<Utc>,
+    until: chrono::DateTime<Utc>,
+) -> Result<Vec<(EntryKind, Nanos)>, DbErr> {
+    use sea_orm::sea_query::{Expr, ExprTrait, Query};
+    let query = Query::select()
+        .column(ledger_entry::Column::Kind)
+        .expr(Expr::cust("CAST(SUM(amount_nanos) AS BIGINT)"))
+        .from(ledger_entry::Entity)
+        .and_where(Expr::col(ledger_entry::Column::CreatedAt).gte(since))
+        .and_where(Expr::col(ledger_entry::Column::CreatedAt).lt(until))
+        .group_by_col(ledger_entry::Column::Kind)
+        .to_owned();
+    let mut sums = Vec::new();
+    for row in db.query_all(&query).await? {
+        let kind: String = row.try_get_by_index(0)?;
+        let sum: Option<i64> = row.try_get_by_index(1)?;
+        if let Some(kind) = EntryKind::parse(&kind) {
+            sums.push((kind, Nanos::from_nanos(sum.unwrap_or(0))));
+        }
+    }
+    Ok(sums)
+}
+
 /// Every organization's lifetime purchases that are above zero (the `:free` cap's input).
 pub async fn purchases(db: &DatabaseConnection) -> Result<Vec<(String, Nanos)>, DbErr> {
     let rows = org_credit::Entity::find()

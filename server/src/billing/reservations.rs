@@ -8,7 +8,7 @@
 //! short waits for the database (one transaction, shared by every request waiting on the same
 //! organization).
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
@@ -34,8 +34,8 @@ struct Shared {
     /// This process's name in `credit_leases.holder`.
     holder: Arc<str>,
     ttl_ms: i64,
-    /// By subject key (`org:<id>`, `key:<hash>`).
-    accounts: DashMap<String, Arc<Account>>,
+    /// By subject (hashed as it is: no key string built per request).
+    accounts: DashMap<Subject, Arc<Account>>,
 }
 
 struct Account {
@@ -47,6 +47,38 @@ struct Account {
     refilling: AtomicBool,
     /// Woken when a reservation of the organization settles or is released.
     settled: tokio::sync::Notify,
+    /// Requests waiting on `settled`. Settling wakes them only when there are some: waking
+    /// takes the `Notify`'s lock, which every concurrent request of the organization would
+    /// otherwise contend for twice (registering, then waking).
+    waiters: AtomicUsize,
+}
+
+impl Account {
+    /// Wakes the requests waiting for credit to come back, if any. `SeqCst` pairs with the
+    /// waiter's increment in [`CreditAccounts::reserve`]: a waiter that registered after this
+    /// load looks at the state after this settlement's change (both go through the state's
+    /// mutex), so it cannot miss it.
+    fn wake_waiters(&self) {
+        if self.waiters.load(Ordering::SeqCst) > 0 {
+            self.settled.notify_waiters();
+        }
+    }
+}
+
+/// Counts a request as waiting for settlements while it lives.
+struct Waiting<'a>(&'a AtomicUsize);
+
+impl<'a> Waiting<'a> {
+    fn on(count: &'a AtomicUsize) -> Self {
+        count.fetch_add(1, Ordering::SeqCst);
+        Waiting(count)
+    }
+}
+
+impl Drop for Waiting<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
 }
 
 #[derive(Default)]
@@ -120,7 +152,7 @@ impl Reservation {
         state.lease = state.lease.saturating_sub(spent.as_nanos());
         state.last_used_ms = leases::now_ms();
         drop(state);
-        self.account.settled.notify_waiters();
+        self.account.wake_waiters();
     }
 }
 
@@ -128,7 +160,7 @@ impl Drop for Reservation {
     fn drop(&mut self) {
         if self.amount != 0 {
             self.account.lock().reserved -= self.amount;
-            self.account.settled.notify_waiters();
+            self.account.wake_waiters();
         }
     }
 }
@@ -158,17 +190,17 @@ impl CreditAccounts {
     }
 
     fn account(&self, subject: &Subject) -> Arc<Account> {
-        let key = subject.key();
-        if let Some(account) = self.0.accounts.get(&key) {
+        if let Some(account) = self.0.accounts.get(subject) {
             return Arc::clone(&account);
         }
-        let account = self.0.accounts.entry(key).or_insert_with(|| {
+        let account = self.0.accounts.entry(subject.clone()).or_insert_with(|| {
             Arc::new(Account {
                 subject: subject.clone(),
                 state: Mutex::new(State::default()),
                 refill: tokio::sync::Mutex::new(()),
                 refilling: AtomicBool::new(false),
                 settled: tokio::sync::Notify::new(),
+                waiters: AtomicUsize::new(0),
             })
         });
         Arc::clone(&account)
@@ -186,6 +218,11 @@ impl CreditAccounts {
     ) -> Result<Reservation, ReserveError> {
         let account = self.account(subject);
         let need = amount.as_nanos().max(0);
+        // Steady state: the lease covers it.
+        if let Some(reservation) = self.try_reserve(&account, need) {
+            return Ok(reservation);
+        }
+        let _waiting = Waiting::on(&account.waiters);
         let deadline = tokio::time::Instant::now() + SETTLE_WAIT;
         loop {
             // Registered before looking, so that a settlement in between is not missed.
@@ -298,7 +335,7 @@ impl CreditAccounts {
     /// Credit was just added to `org_id` (a purchase on this process): the next request short
     /// of its credit asks the database at once instead of waiting out a dry pause.
     pub fn credit_added(&self, org_id: &str) {
-        if let Some(account) = self.0.accounts.get(&Subject::Org(org_id.to_owned()).key()) {
+        if let Some(account) = self.0.accounts.get(&Subject::Org(org_id.to_owned())) {
             account.lock().dry_until_ms = 0;
         }
     }
@@ -307,18 +344,15 @@ impl CreditAccounts {
     pub fn held(&self, subject: &Subject) -> Nanos {
         self.0
             .accounts
-            .get(&subject.key())
+            .get(subject)
             .map_or(Nanos::ZERO, |a| Nanos::from_nanos(a.lock().reserved))
     }
 
     /// What this process could reserve of `subject` right now without asking the database.
     pub fn available(&self, subject: &Subject) -> Nanos {
-        self.0
-            .accounts
-            .get(&subject.key())
-            .map_or(Nanos::ZERO, |a| {
-                Nanos::from_nanos(a.lock().available().max(0))
-            })
+        self.0.accounts.get(subject).map_or(Nanos::ZERO, |a| {
+            Nanos::from_nanos(a.lock().available().max(0))
+        })
     }
 
     /// Renews this process's leases and gives back those idle for `idle`; runs until the

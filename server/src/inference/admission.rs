@@ -8,6 +8,7 @@ use crate::accounts::key_cache::AuthKey;
 use crate::billing::credit::CreditView;
 use crate::gateway::types::{ChatRequest, EmbeddingRequest};
 use crate::limits::{Admission, Caller, RateLimits, is_free_request};
+use crate::usage::writer::UsageWriter;
 
 /// Checks the parts of a chat request the gateway relies on.
 pub fn validate_chat(request: &ChatRequest) -> Result<(), InferenceError> {
@@ -51,6 +52,15 @@ pub fn validate_embeddings(request: &EmbeddingRequest) -> Result<(), InferenceEr
         return invalid("encoding_format: must be float or base64");
     }
     Ok(())
+}
+
+/// Refuses a new request while the usage writer cannot keep up (see `usage::writer`).
+pub fn recording_admits(usage: &UsageWriter) -> Result<(), InferenceError> {
+    if usage.refusing() {
+        Err(InferenceError::RecordingBacklogged)
+    } else {
+        Ok(())
+    }
 }
 
 /// Whether a chat request counts against the `:free` limits: free if any requested model is

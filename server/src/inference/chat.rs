@@ -3,7 +3,9 @@
 
 use std::time::Instant;
 
-use super::admission::{admit, is_free_chat, validate_chat};
+use tracing::Instrument;
+
+use super::admission::{admit, is_free_chat, recording_admits, validate_chat};
 use super::funding::{Payer, fund_chat};
 use super::hook::CompletionHook;
 use super::record::{Recording, new_generation_id};
@@ -27,12 +29,16 @@ impl Inference {
     ) -> Result<Served<ChatAnswer>, InferenceError> {
         validate_chat(&request)?;
         let parts = &*self.0;
-        let admission = admit(
+        recording_admits(&parts.usage)?;
+        let admission = match admit(
             &parts.limits,
             &parts.credit,
             &caller.key,
             is_free_chat(&request),
-        )?;
+        ) {
+            Ok(admission) => admission,
+            Err(err) => return Err(self.refused_chat(&caller, &request, err).await),
+        };
         let org_id = caller.key.key.org_id.as_str();
         let org_defaults = parts.org_routing.get(org_id);
         let byok = parts.byok.get(org_id);
@@ -55,22 +61,29 @@ impl Inference {
                 .get_or_insert_with(ReasoningConfig::default)
                 .enabled = Some(true);
         }
-        let funding = fund_chat(
+        let funding = match fund_chat(
             &parts.credit_accounts,
             Payer::of(&caller.key, &parts.budgets),
             &mut request,
             &mut plan.targets,
             &parts.credits_url,
         )
-        .await?;
+        .await
+        {
+            Ok(funding) => funding,
+            Err(err) => return Err(self.refused_chat(&caller, &request, err).await),
+        };
         let generation_id = new_generation_id();
         let streamed = request.is_stream();
         let with_metadata = caller.with_metadata;
+        // Completions are kept only for an organization that stores them.
+        let capture = caller.request_body.is_some().then_some(parts.content_cap);
         let recording = Recording::of(
             &generation_id,
             caller,
             &request.model,
             request.user.as_ref(),
+            parts.content_cap,
         );
         let hook = CompletionHook::arm(self.clone(), recording, funding, plan.sticky_key, streamed);
 
@@ -78,13 +91,18 @@ impl Inference {
             // Boxed, so that this future and the streaming branch's locals do not both inflate
             // the request's state machine. Dropped meanwhile (the client left), the hook fires
             // from its `Drop`.
-            let (result, outcome) = Box::pin(parts.relay.complete(
+            let (result, mut outcome) = Box::pin(parts.relay.complete(
                 &plan.targets,
                 &request,
                 &generation_id,
                 started,
             ))
             .await;
+            if capture.is_some()
+                && let Ok(response) = &result
+            {
+                outcome.response = Some(Box::new(response.clone()));
+            }
             let routing_metadata = with_metadata.then(|| routing_metadata::of(&plan, &outcome));
             let result = hook.complete_whole(result, outcome).await;
             return match result {
@@ -113,11 +131,12 @@ impl Inference {
             generation_id.clone(),
             started,
             format,
+            capture,
         );
         let frames = if with_metadata {
             routing_metadata::on_stream(handle.frames, handle.done, plan, hook)
         } else {
-            tokio::spawn(hook.complete_stream(handle.done));
+            tokio::spawn(hook.complete_stream(handle.done).in_current_span());
             handle.frames
         };
         // A failure known before the commit deadline gets its real status; after it, the stream
@@ -138,5 +157,17 @@ impl Inference {
             admission,
             answer: ChatAnswer::Stream(frames),
         })
+    }
+
+    /// Records a refused chat request (see [`Inference::refused`]).
+    async fn refused_chat(
+        &self,
+        caller: &Caller,
+        request: &ChatRequest,
+        err: InferenceError,
+    ) -> InferenceError {
+        let (model, user) = (&request.model, request.user.as_ref());
+        self.refused(caller, model, user, request.is_stream(), err)
+            .await
     }
 }

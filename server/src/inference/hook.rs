@@ -24,6 +24,7 @@ use crate::gateway::failure::{Failure, Reported};
 use crate::gateway::relay::Outcome;
 use crate::gateway::routing::sticky::StickyKey;
 use crate::usage::record::{Debit, UsageRecord};
+use crate::usage::writer::InFlight;
 
 /// Armed when a request is about to be relayed; fired once.
 pub struct CompletionHook {
@@ -40,6 +41,8 @@ struct Armed {
     streamed: bool,
     /// A stream relay's outcome, while the hook waits for it.
     done: Option<oneshot::Receiver<Outcome>>,
+    /// Counts the request until its records reach the usage writer (shutdown waits for it).
+    in_flight: InFlight,
 }
 
 impl CompletionHook {
@@ -51,8 +54,10 @@ impl CompletionHook {
         streamed: bool,
     ) -> Self {
         recording.capped_max_tokens = funding.capped_max_tokens;
+        let in_flight = service.usage().in_flight();
         CompletionHook {
             armed: Some(Armed {
+                in_flight,
                 service,
                 recording,
                 funding,
@@ -152,6 +157,7 @@ impl Armed {
             recording,
             funding,
             sticky_key,
+            in_flight,
             ..
         } = self;
         // Credit: the reservation settles at the charge, and the charge's ledger debit joins
@@ -186,6 +192,7 @@ impl Armed {
             service.0.sticky.remember(key, &target.provider_slug);
         }
         (service, move |records: &mut Vec<UsageRecord>| {
+            let _assembled = in_flight;
             recording.into_records(outcome, records);
             records.extend(debit.map(UsageRecord::Debit));
         })

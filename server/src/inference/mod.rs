@@ -72,6 +72,8 @@ struct Parts {
     /// How long a stream's 200 waits for the first attempt, so that an early failure gets its
     /// real status.
     stream_commit: Duration,
+    /// Bytes kept of each stored body (`PROMPT_LOG_MAX_BYTES`).
+    content_cap: usize,
 }
 
 /// Who is asking: the key from the key cache and what the request says about its origin.
@@ -83,6 +85,12 @@ pub struct Caller {
     /// The API the client spoke: `chat`, `completions`, `embeddings`, `responses` or
     /// `messages` (kept on the generation record).
     pub api_type: &'static str,
+    /// `X-Request-Id`, kept on the generation record.
+    pub request_id: Option<Arc<str>>,
+    /// The request body as received, only when the key's organization stores prompts and
+    /// completions (`AuthKey::store_content`); `None` costs nothing. A shared handle on the
+    /// bytes the handler already holds, not a copy.
+    pub request_body: Option<bytes::Bytes>,
 }
 
 impl Inference {
@@ -141,6 +149,7 @@ impl Inference {
                     .trim_end_matches('/')
             ),
             stream_commit: Duration::from_millis(config.stream_commit_ms),
+            content_cap: config.prompt_log_max_bytes,
         })))
     }
 

@@ -4,12 +4,16 @@
 
 use std::sync::Arc;
 
+use bytes::Bytes;
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 
+use super::response::InferenceError;
 use crate::accounts::key_cache::AuthKey;
 use crate::gateway::relay::Outcome;
-use crate::usage::record::{KeyUsage, UsageRecord};
+use crate::gateway::types::ChatResponse;
+use crate::usage::content;
+use crate::usage::record::{Content, KeyUsage, UsageRecord};
 
 /// `gen-<unix seconds>-<20 characters>`, as OpenRouter's ids look. The first four characters
 /// are the microsecond within the second, in an alphabet that sorts like its values; the other
@@ -53,6 +57,42 @@ pub(super) struct Recording {
     pub capped_max_tokens: Option<u64>,
     /// The API it came through (see [`super::Caller::api_type`]).
     pub api_type: &'static str,
+    /// `X-Request-Id`.
+    pub request_id: Option<Arc<str>>,
+    /// The request body, only for an organization that stores prompts and completions.
+    pub request_body: Option<Bytes>,
+    /// Bytes kept of each stored body.
+    pub content_cap: usize,
+}
+
+/// A request refused before any upstream was tried (402, 403, 429): its record, with no
+/// cost.
+pub(super) struct Refusal {
+    pub recording: Recording,
+    pub streamed: bool,
+    pub status: u16,
+    pub message: String,
+}
+
+impl Refusal {
+    pub fn into_records(self, records: &mut Vec<UsageRecord>) {
+        let Refusal {
+            recording,
+            streamed,
+            status,
+            message,
+        } = self;
+        crate::metrics::generation::refused(recording.api_type, status);
+        let content = recording.content(None);
+        let mut generation = recording.into_generation(Outcome {
+            streamed,
+            ..Outcome::default()
+        });
+        generation.status = i32::from(status);
+        generation.error = Some(message);
+        records.push(UsageRecord::Generation(Box::new(generation)));
+        records.extend(content.map(|c| UsageRecord::Content(Box::new(c))));
+    }
 }
 
 impl Recording {
@@ -63,6 +103,7 @@ impl Recording {
         caller: super::Caller,
         requested_model: &str,
         external_user: Option<&String>,
+        content_cap: usize,
     ) -> Self {
         Recording {
             generation_id: generation_id.to_owned(),
@@ -73,19 +114,66 @@ impl Recording {
             created_at: Utc::now(),
             capped_max_tokens: None,
             api_type: caller.api_type,
+            request_id: caller.request_id,
+            request_body: caller.request_body,
+            content_cap,
         }
     }
 
+    /// [`Self::of`] for a request that is being refused (the caller is still needed).
+    pub fn refused(
+        caller: &super::Caller,
+        requested_model: &str,
+        external_user: Option<&String>,
+        content_cap: usize,
+    ) -> Self {
+        Recording {
+            generation_id: new_generation_id(),
+            key: caller.key.clone(),
+            requested_model: requested_model.to_owned(),
+            external_user: external_user.cloned(),
+            attribution: caller.attribution.clone(),
+            created_at: Utc::now(),
+            capped_max_tokens: None,
+            api_type: caller.api_type,
+            request_id: caller.request_id.clone(),
+            request_body: caller.request_body.clone(),
+            content_cap,
+        }
+    }
+
+    /// The stored bodies, for an organization that stores them (else `None`, at the cost of
+    /// one branch). Runs on the usage writer's thread, where serializing and cutting the
+    /// bodies costs the request nothing.
+    fn content(&self, response: Option<(&ChatResponse, bool)>) -> Option<Content> {
+        let request = self.request_body.as_deref()?;
+        let response =
+            response.and_then(|(r, cut)| serde_json::to_vec(r).ok().map(|body| (body, cut)));
+        Some(content::record(
+            &self.generation_id,
+            &self.key.key.org_id,
+            self.created_at,
+            Some(request),
+            response.as_ref().map(|(body, cut)| (body.as_slice(), *cut)),
+            self.content_cap,
+        ))
+    }
+
     /// The request's usage records, committed together: its generation and its key's spend.
-    pub fn into_records(self, outcome: Outcome, records: &mut Vec<UsageRecord>) {
+    /// Its metrics too: this runs on the usage writer's thread.
+    pub fn into_records(self, mut outcome: Outcome, records: &mut Vec<UsageRecord>) {
+        crate::metrics::generation::relayed(&outcome, self.api_type, answered(&outcome));
         let spent = KeyUsage::spent(
             self.key.key.hash.clone(),
             outcome.cost,
             outcome.upstream_cost,
         );
+        let response = outcome.response.take();
+        let content = self.content(response.as_deref().map(|r| (r, outcome.response_cut)));
         records.push(UsageRecord::Generation(Box::new(
             self.into_generation(outcome),
         )));
+        records.extend(content.map(|c| UsageRecord::Content(Box::new(c))));
         records.push(UsageRecord::KeyUsage(spent));
     }
 
@@ -96,6 +184,8 @@ impl Recording {
         };
         let usage = &outcome.usage;
         let count = |n: u64| i64::try_from(n).unwrap_or(i64::MAX);
+        let status = i32::from(answered(&outcome));
+        let native = outcome.native_tokens;
         entity::generation::Model {
             id: self.generation_id,
             org_id: self.key.key.org_id.clone(),
@@ -127,7 +217,64 @@ impl Recording {
             created_at: self.created_at,
             capped_max_tokens: self.capped_max_tokens.map(count),
             api_type: self.api_type.to_owned(),
+            request_id: self.request_id.map(|id| id.to_string()),
+            status,
+            byok_fee_nanos: if outcome.is_byok {
+                outcome.cost.as_nanos()
+            } else {
+                0
+            },
+            native_tokens_prompt: native.map(|n| count(n.prompt)),
+            native_tokens_completion: native.map(|n| count(n.completion)),
+            native_tokens_reasoning: native.map(|n| count(n.reasoning)),
+            native_tokens_cached: native.map(|n| count(n.cached)),
         }
+    }
+}
+
+/// What the client was answered: an upstream failure's status, 499 (nginx's "client closed
+/// request") when it left first, else 200.
+fn answered(outcome: &Outcome) -> u16 {
+    match (&outcome.error, outcome.cancelled) {
+        (Some(err), _) => err.status,
+        (None, true) => 499,
+        (None, false) => 200,
+    }
+}
+
+impl super::Inference {
+    /// Records a refusal — 429 (rate limit), 402 (credit), 403 (budget) — as a generation
+    /// with no cost, and hands the error back. Other errors are not generations.
+    pub(super) async fn refused(
+        &self,
+        caller: &super::Caller,
+        requested_model: &str,
+        external_user: Option<&String>,
+        streamed: bool,
+        err: InferenceError,
+    ) -> InferenceError {
+        let status = match &err {
+            InferenceError::RateLimited(_) => 429,
+            InferenceError::InsufficientCredit(_) => 402,
+            InferenceError::OverBudget(_) => 403,
+            _ => return err,
+        };
+        let refusal = Refusal {
+            recording: Recording::refused(
+                caller,
+                requested_model,
+                external_user,
+                self.0.content_cap,
+            ),
+            streamed,
+            status,
+            message: err.to_string(),
+        };
+        self.0
+            .usage
+            .record_with(move |records| refusal.into_records(records))
+            .await;
+        err
     }
 }
 

@@ -52,6 +52,10 @@ pub enum InferenceError {
     /// The credit could not be checked (the database is unreachable): 503.
     #[error("{0}")]
     Unavailable(String),
+    /// The usage writer cannot keep up (the database has been failing): 503 rather than a
+    /// request whose record would wait unboundedly.
+    #[error("Usage records cannot be written at the moment; try again shortly")]
+    RecordingBacklogged,
     /// Every attempt failed before an answer began (see [`crate::gateway::failure`]).
     #[error("{}", .0.message)]
     Upstream(Box<Failure>),

@@ -195,10 +195,13 @@ fn caller() -> Caller {
         key: Arc::new(AuthKey {
             key,
             org_suspended: false,
+            store_content: false,
         }),
         attribution: Attribution::default(),
         with_metadata: false,
         api_type: "chat",
+        request_id: Some("req-test".into()),
+        request_body: None,
     }
 }
 

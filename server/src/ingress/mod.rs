@@ -9,6 +9,8 @@
 
 pub mod messages;
 pub mod responses;
+#[cfg(test)]
+mod schema_tests;
 
 use bytes::Bytes;
 use serde::Serialize;
@@ -49,4 +51,31 @@ pub(crate) fn chunk_error(error: Option<&serde_json::Value>) -> (u16, String) {
         .unwrap_or("Provider returned error")
         .to_owned();
     (code, message)
+}
+
+/// What the ingress request schemas state that utoipa's derive cannot: a Responses `input`
+/// list must hold an item that becomes a message (reasoning items alone leave the
+/// conversation empty, which is refused), and a Messages user turn's blocks cannot be empty
+/// (nothing would remain of the turn).
+pub(crate) fn document_rules(doc: &mut serde_json::Value) {
+    use serde_json::json;
+    let schemas = &mut doc["components"]["schemas"];
+    fn forms(schema: &mut serde_json::Value) -> impl Iterator<Item = &mut serde_json::Value> {
+        schema["oneOf"]
+            .as_array_mut()
+            .into_iter()
+            .flatten()
+            .filter(|f| f["type"] == "array")
+    }
+    for list in forms(&mut schemas["ResponsesInput"]) {
+        list["minItems"] = json!(1);
+        list["contains"] = json!({ "anyOf": [
+            { "$ref": "#/components/schemas/ResponsesInputMessage" },
+            { "$ref": "#/components/schemas/ResponsesFunctionCallInput" },
+            { "$ref": "#/components/schemas/ResponsesFunctionCallOutput" },
+        ] });
+    }
+    for list in forms(&mut schemas["MessagesUserContent"]) {
+        list["minItems"] = json!(1);
+    }
 }

@@ -5,7 +5,7 @@
 
 use std::sync::Arc;
 
-use entity::generation;
+use entity::{generation, generation_content};
 
 use crate::billing::ledger::EntryKind;
 use crate::billing::money::Nanos;
@@ -20,6 +20,25 @@ pub enum UsageRecord {
     /// A generation's charge: a ledger entry, the organization's balance and the lease it was
     /// spent from, together.
     Debit(Debit),
+    /// A generation's stored request and response (organizations that opted in only); it
+    /// travels with its generation, so it is never written without it.
+    Content(Box<Content>),
+}
+
+/// A generation's stored bodies. Its `Debug` shows sizes only, so that no log line that prints
+/// records (a dead-letter failure does) can carry a prompt or a completion.
+#[derive(Clone, PartialEq)]
+pub struct Content(pub generation_content::Model);
+
+impl std::fmt::Debug for Content {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let c = &self.0;
+        f.debug_struct("Content")
+            .field("generation_id", &c.generation_id)
+            .field("request_bytes", &c.request_body.as_ref().map(String::len))
+            .field("response_bytes", &c.response_body.as_ref().map(String::len))
+            .finish_non_exhaustive()
+    }
 }
 
 /// Credit spent by one generation, debited from its organization.

@@ -8,10 +8,15 @@ use chrono::{DateTime, Utc};
 use entity::{api_key, generation, organization};
 use sea_orm::{
     ConnectionTrait, Database, DatabaseConnection, EntityTrait, IntoActiveModel, QueryOrder,
+    Statement,
 };
 
+use super::dead_letter;
+use super::histogram::{self, BUCKETS};
 use super::record::{KeyUsage, UsageRecord};
-use super::writer::{BATCH, UsageWriter};
+use super::retention;
+use super::rollup::{self, Period};
+use super::writer::{BATCH, UsageOptions, UsageWriter};
 use crate::billing::money::Nanos;
 
 /// An enabled inference key of `org_id` without limits or spend, made `at`.
@@ -83,6 +88,17 @@ pub(crate) fn generation(n: usize, at: DateTime<Utc>) -> generation::Model {
         created_at: at + chrono::Duration::microseconds(n as i64 * 1_234),
         capped_max_tokens: n.is_multiple_of(7).then_some(n as i64 * 10),
         api_type: ["chat", "responses", "messages"][n % 3].into(),
+        request_id: (!n.is_multiple_of(6)).then(|| format!("req-{n}")),
+        status: [200, 402, 429, 502][n % 4],
+        byok_fee_nanos: if n.is_multiple_of(4) {
+            1_000 + n as i64
+        } else {
+            0
+        },
+        native_tokens_prompt: (!n.is_multiple_of(5)).then_some(n as i64),
+        native_tokens_completion: (!n.is_multiple_of(5)).then_some(2 * n as i64),
+        native_tokens_reasoning: n.is_multiple_of(3).then_some(0),
+        native_tokens_cached: (!n.is_multiple_of(5)).then_some(1),
     }
 }
 
@@ -100,6 +116,8 @@ struct TestDatabase {
     /// PostgreSQL: the admin URL and the database's name, to drop it.
     postgres: Option<(String, String)>,
     dir: Option<PathBuf>,
+    /// The writer's dead-letter file.
+    dead_letter: PathBuf,
 }
 
 fn unique_suffix() -> String {
@@ -148,6 +166,9 @@ impl TestDatabase {
                 suspended_reason: None,
                 created_at: at,
                 updated_at: at,
+                store_content: false,
+                store_content_changed_by: None,
+                store_content_changed_at: None,
             }
             .into_active_model(),
         )
@@ -159,12 +180,24 @@ impl TestDatabase {
             .chain(COLD)
             .map(|hash| inference_key(hash, ORG, at).into_active_model());
         api_key::Entity::insert_many(keys).exec(&db).await.unwrap();
+        let dead_letter =
+            std::env::temp_dir().join(format!("dead-letter-{}.jsonl", unique_suffix()));
         TestDatabase {
             url,
             db,
             postgres,
             dir,
+            dead_letter,
         }
+    }
+
+    async fn writer(&self) -> UsageWriter {
+        let options = UsageOptions {
+            dead_letter: self.dead_letter.clone(),
+            refuse_after: std::time::Duration::from_secs(10),
+            shutdown_flush: std::time::Duration::from_secs(5),
+        };
+        UsageWriter::start(&self.url, options).await.unwrap()
     }
 
     async fn generations(&self) -> Vec<generation::Model> {
@@ -191,8 +224,33 @@ impl TestDatabase {
 
     /// Everything given to the writer is committed, and nothing else.
     async fn assert_holds(&self, expected: &Expected) {
-        assert_eq!(self.generations().await, expected.generations);
+        let generations = self.generations().await;
+        assert_eq!(generations, expected.generations);
         assert_eq!(self.key_counters().await, expected.keys);
+        assert_eq!(self.rollups().await, rollups_of(&generations));
+    }
+
+    /// Every rollup row: (table, dimensions) → the other columns.
+    async fn rollups(&self) -> BTreeMap<(String, Vec<String>), Vec<i64>> {
+        let columns = rollup::columns();
+        let mut rows = BTreeMap::new();
+        for period in Period::ALL {
+            let sql = format!("SELECT {} FROM {}", columns.join(","), period.table());
+            let statement = Statement::from_string(self.db.get_database_backend(), sql);
+            for row in self.db.query_all_raw(statement).await.unwrap() {
+                let dims = (0..rollup::KEY_COLUMNS.len())
+                    .map(|i| match i {
+                        1 => row.try_get_by_index::<i64>(i).unwrap().to_string(),
+                        _ => row.try_get_by_index::<String>(i).unwrap(),
+                    })
+                    .collect();
+                let values = (rollup::KEY_COLUMNS.len()..columns.len())
+                    .map(|i| row.try_get_by_index::<i64>(i).unwrap())
+                    .collect();
+                rows.insert((period.table().to_owned(), dims), values);
+            }
+        }
+        rows
     }
 
     async fn drop(self) {
@@ -206,6 +264,7 @@ impl TestDatabase {
                 .ok();
             admin.close().await.ok();
         }
+        std::fs::remove_file(&self.dead_letter).ok();
         if let Some(dir) = self.dir {
             std::fs::remove_dir_all(dir).ok();
         }
@@ -238,8 +297,15 @@ impl Expected {
         } else {
             HOT
         };
+        // Spread over days and hours, with and without an app, errors and latencies.
         let row = generation::Model {
             api_key_hash: key.into(),
+            created_at: at + chrono::Duration::minutes(17 * n as i64),
+            http_referer: n.is_multiple_of(3).then(|| "https://app.example".into()),
+            app_title: n.is_multiple_of(5).then(|| "Title".into()),
+            error: n.is_multiple_of(11).then(|| "upstream error".into()),
+            latency_ms: (!n.is_multiple_of(13)).then_some((n * 37 % 5_000) as i64),
+            generation_time_ms: n.is_multiple_of(2).then_some((n * 91 % 20_000) as i64),
             ..generation(n, at)
         };
         let mut spent = vec![(key, row.cost_nanos, row.upstream_cost_nanos)];
@@ -263,6 +329,58 @@ impl Expected {
     }
 }
 
+/// The rollups as sums over the records, computed here independently of the writer: each
+/// record's contributions added row by row.
+fn rollups_of(generations: &[generation::Model]) -> BTreeMap<(String, Vec<String>), Vec<i64>> {
+    let mut rows: BTreeMap<(String, Vec<String>), Vec<i64>> = BTreeMap::new();
+    for g in generations {
+        let (total, ttft) = rollup::timings(g);
+        for period in Period::ALL {
+            let bucket = g.created_at.timestamp() / period.seconds() * period.seconds();
+            let dims = vec![
+                g.org_id.clone(),
+                bucket.to_string(),
+                g.api_key_hash.clone(),
+                g.model.clone(),
+                g.provider.clone().unwrap_or_default(),
+                rollup::app_of(g).to_owned(),
+            ];
+            let row = rows
+                .entry((period.table().to_owned(), dims))
+                .or_insert_with(|| vec![0; rollup::SUM_COLUMNS.len() + 2 * BUCKETS]);
+            let byok = if g.is_byok {
+                g.upstream_cost_nanos.unwrap_or(0)
+            } else {
+                0
+            };
+            let sums = [
+                1,
+                g.error.is_some() as i64,
+                g.cancelled as i64,
+                g.tokens_prompt,
+                g.tokens_completion,
+                g.tokens_reasoning,
+                g.tokens_cached,
+                g.cost_nanos,
+                byok,
+                total.unwrap_or(0),
+                ttft.unwrap_or(0),
+            ];
+            for (i, v) in sums.into_iter().enumerate() {
+                row[i] += v;
+            }
+            let base = rollup::SUM_COLUMNS.len();
+            if let Some(total) = total {
+                row[base + histogram::bucket_of(total)] += 1;
+            }
+            if let Some(ttft) = ttft {
+                row[base + BUCKETS + histogram::bucket_of(ttft)] += 1;
+            }
+        }
+    }
+    rows
+}
+
 async fn send(writer: &UsageWriter, expected: &mut Expected, requests: std::ops::Range<usize>) {
     let at = DateTime::parse_from_rfc3339("2026-11-23T01:02:03.000456Z")
         .unwrap()
@@ -276,7 +394,7 @@ async fn send(writer: &UsageWriter, expected: &mut Expected, requests: std::ops:
 /// Generations and key spend of several keys (one of them in most requests), across several
 /// batches, read back exactly after `flush` and after `stop`.
 async fn mixed_records_round_trip(database: TestDatabase) {
-    let writer = UsageWriter::start(&database.url).await.unwrap();
+    let writer = database.writer().await;
     let mut expected = Expected::new();
 
     send(&writer, &mut expected, 0..BATCH + 37).await;
@@ -301,14 +419,16 @@ async fn mixed_records_round_trip_on_postgres() {
 
 /// A request whose generation cannot be written (its id exists) fails the batch; the batch is
 /// then written request by request: the others all commit, and the failing request's key
-/// spend does not commit without its generation.
+/// spend does not commit without its generation. The failing request goes to the dead-letter
+/// file, from which `replay` writes it once the conflict is gone.
 async fn a_failing_request_commits_nothing_and_blocks_no_other(database: TestDatabase) {
-    let writer = UsageWriter::start(&database.url).await.unwrap();
+    let writer = database.writer().await;
     let mut expected = Expected::new();
     send(&writer, &mut expected, 0..10).await;
     writer.flush().await;
 
     let duplicate = expected.generations[3].clone();
+    let refused = duplicate.clone();
     writer
         .record_with(move |batch| {
             batch.push(UsageRecord::KeyUsage(KeyUsage::spent(
@@ -316,12 +436,56 @@ async fn a_failing_request_commits_nothing_and_blocks_no_other(database: TestDat
                 Nanos::from_nanos(1_000_000),
                 None,
             )));
-            batch.push(UsageRecord::Generation(Box::new(duplicate)));
+            batch.push(UsageRecord::Generation(Box::new(refused)));
         })
         .await;
     send(&writer, &mut expected, 10..20).await;
     writer.stop().await;
     database.assert_holds(&expected).await;
+    assert_eq!(writer.status().dead_lettered, 1);
+
+    let text = std::fs::read_to_string(&database.dead_letter).unwrap();
+    let lines: Vec<serde_json::Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 1, "{text}");
+    assert_eq!(
+        lines[0]["records"][1]["generation"]["id"],
+        duplicate.id.as_str()
+    );
+    assert_eq!(
+        lines[0]["records"][0]["key_usage"]["usage_nanos"],
+        1_000_000
+    );
+
+    // The operator removes the conflicting row; the replay writes the request as it was.
+    generation::Entity::delete_by_id(duplicate.id.clone())
+        .exec(&database.db)
+        .await
+        .unwrap();
+    let replayed = dead_letter::replay(&database.url, &database.dead_letter)
+        .await
+        .unwrap();
+    assert_eq!(
+        replayed,
+        dead_letter::Replayed {
+            written: 1,
+            already_written: 0,
+            failed: 0
+        }
+    );
+    assert!(!database.dead_letter.exists());
+    expected.keys.get_mut(HOT).unwrap().0 += 1_000_000;
+    // Records and key spend; not the rollups, which kept the deleted row's share (rollups are
+    // only ever added to) and now count the request twice.
+    assert_eq!(database.generations().await, expected.generations);
+    assert_eq!(database.key_counters().await, expected.keys);
+    // A second replay finds nothing to do.
+    let again = dead_letter::replay(&database.url, &database.dead_letter)
+        .await
+        .unwrap();
+    assert_eq!(again, dead_letter::Replayed::default());
     database.drop().await;
 }
 
@@ -333,4 +497,61 @@ async fn a_failing_request_commits_nothing_and_blocks_no_other_on_sqlite() {
 #[tokio::test]
 async fn a_failing_request_commits_nothing_and_blocks_no_other_on_postgres() {
     a_failing_request_commits_nothing_and_blocks_no_other(TestDatabase::postgres().await).await;
+}
+
+/// The retention sweep deletes raw records older than the cutoff, a chunk at a time, and
+/// nothing newer; the rollups, which the analytics read, stay exactly as they were.
+async fn retention_deletes_old_records_and_keeps_rollups(database: TestDatabase) {
+    let writer = database.writer().await;
+    let mut expected = Expected::new();
+    send(&writer, &mut expected, 0..600).await;
+    writer.stop().await;
+    database.assert_holds(&expected).await;
+    let rollups = database.rollups().await;
+
+    // Requests are 17 minutes apart: the cutoff falls after request 250.
+    let cutoff = expected.generations[250].created_at + chrono::Duration::seconds(1);
+    let old = expected
+        .generations
+        .iter()
+        .filter(|g| g.created_at < cutoff)
+        .count() as u64;
+    assert_eq!(old, 251);
+
+    assert_eq!(
+        retention::delete_chunk(&database.db, cutoff, 100)
+            .await
+            .unwrap(),
+        100
+    );
+    assert_eq!(database.generations().await.len(), 500);
+    assert_eq!(
+        retention::sweep(&database.db, cutoff, 100).await.unwrap(),
+        old - 100
+    );
+    let kept = database.generations().await;
+    let newer: Vec<_> = expected
+        .generations
+        .iter()
+        .filter(|g| g.created_at >= cutoff)
+        .cloned()
+        .collect();
+    assert_eq!(kept.len(), newer.len());
+    assert!(kept.iter().all(|g| g.created_at >= cutoff));
+    assert_eq!(database.rollups().await, rollups);
+    assert_eq!(
+        retention::sweep(&database.db, cutoff, 100).await.unwrap(),
+        0
+    );
+    database.drop().await;
+}
+
+#[tokio::test]
+async fn retention_deletes_old_records_and_keeps_rollups_on_sqlite() {
+    retention_deletes_old_records_and_keeps_rollups(TestDatabase::sqlite().await).await;
+}
+
+#[tokio::test]
+async fn retention_deletes_old_records_and_keeps_rollups_on_postgres() {
+    retention_deletes_old_records_and_keeps_rollups(TestDatabase::postgres().await).await;
 }

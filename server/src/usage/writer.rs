@@ -1,23 +1,40 @@
 //! The batched, bounded usage writer. Requests hand their records over after the response and
 //! never wait for the database; the writer commits the records of up to `BATCH` requests per
-//! transaction, at least every `FLUSH_EVERY`. The queue is bounded: when it is full, senders
-//! wait (backpressure) rather than memory growing or records being dropped. Shutdown drains
-//! the queue.
+//! transaction, at least every `FLUSH_EVERY`, durably (see [`super::commit`]: transient
+//! failures retried as long as they last, a request's own failure to the dead-letter file).
+//!
+//! Backpressure: the queue holds `QUEUE` requests. When it is full, senders wait for room
+//! rather than memory growing or records being dropped — a whole response's answer then waits
+//! too. So that requests do not pile up behind a database that is down, the hot path asks
+//! [`UsageWriter::refusing`] first and new inference requests are refused with 503 once the
+//! writer has been failing for longer than `USAGE_REFUSE_AFTER_SECS`, or for a second with its
+//! queue three-quarters full. Memory stays bounded by the queue plus the requests in flight.
+//! Shutdown drains the queue (see [`UsageWriter::stop`]).
 
 use std::ops::Range;
+use std::path::PathBuf;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
+use chrono::{DateTime, Utc};
 use sea_orm::DbErr;
 use tokio::sync::{Notify, mpsc, oneshot};
 
+use super::commit::{Committer, Health};
+use super::dead_letter::DeadLetter;
 use super::record::UsageRecord;
+use super::spend_changed::SpendChanged;
 use super::sql::Store;
 
 const QUEUE: usize = 8_192;
 /// Requests per transaction (each request's records commit together, see [`Batch`]).
 pub(super) const BATCH: usize = 512;
 const FLUSH_EVERY: Duration = Duration::from_millis(100);
+/// A full queue refuses requests only once the writer has been failing this long: one busy
+/// moment (a SQLite lock held a little too long, retried 50 ms later) is backpressure, not an
+/// outage.
+const QUEUE_FULL_GRACE: Duration = Duration::from_secs(1);
 
 enum Control {
     /// Write everything queued so far, then answer.
@@ -33,11 +50,62 @@ enum Control {
 /// the batch, so that assembling (and serializing the attempts) costs the request nothing.
 pub type Pending = Box<dyn FnOnce(&mut Vec<UsageRecord>) + Send>;
 
+/// How the writer keeps records through failures (see the module's documentation).
+#[derive(Clone, Debug)]
+pub struct UsageOptions {
+    /// Where requests the database refused go (`<data_dir>/usage-dead-letter.jsonl`).
+    pub dead_letter: PathBuf,
+    /// Failing this long, the writer makes the hot path refuse new requests (503).
+    pub refuse_after: Duration,
+    /// At shutdown, how long a failing database is waited for before the queued records go to
+    /// the dead-letter file.
+    pub shutdown_flush: Duration,
+}
+
+impl UsageOptions {
+    pub fn from_config(config: &crate::config::Config) -> Self {
+        UsageOptions {
+            dead_letter: config.data_dir.join(super::dead_letter::FILE_NAME),
+            refuse_after: Duration::from_secs(config.usage_refuse_after_secs),
+            shutdown_flush: Duration::from_secs(config.usage_shutdown_flush_secs),
+        }
+    }
+}
+
+/// The writer's state, for metrics and health checks.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct WriterStatus {
+    /// Requests whose records wait in the queue.
+    pub queue_depth: usize,
+    pub queue_capacity: usize,
+    /// Since when writes fail (transiently); `None` while they succeed.
+    pub failing_since: Option<DateTime<Utc>>,
+    /// Requests whose records went to the dead-letter file since the start.
+    pub dead_lettered: u64,
+}
+
 #[derive(Clone)]
 pub struct UsageWriter {
     records: mpsc::Sender<Pending>,
     control: mpsc::Sender<Control>,
     batch_ready: Arc<Notify>,
+    health: Arc<Health>,
+    options: Arc<UsageOptions>,
+    /// Requests whose records are promised but not yet assembled (see [`InFlight`]).
+    in_flight: Arc<AtomicUsize>,
+    /// Organizations whose spend was committed (for the alert checker).
+    spend_changed: Arc<SpendChanged>,
+}
+
+/// A request whose records will come: held from the moment a request is armed for recording
+/// until its records are assembled on the writer's thread (or dropped unwritten). Shutdown
+/// waits for none to be left before it stops the writer (see [`UsageWriter::settle`]).
+pub struct InFlight(Arc<AtomicUsize>);
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::Relaxed);
+    }
 }
 
 impl UsageWriter {
@@ -47,13 +115,18 @@ impl UsageWriter {
     /// handling: on a busy host they no longer add milliseconds to the requests that happen
     /// to coincide with a batch. Under sustained
     /// overload the writer still gets its share: once the queue is full, senders wait.
-    pub async fn start(database_url: &str) -> Result<Self, DbErr> {
+    pub async fn start(database_url: &str, options: UsageOptions) -> Result<Self, DbErr> {
         let (records, rx) = mpsc::channel(QUEUE);
         let (control, control_rx) = mpsc::channel(16);
         let batch_ready = Arc::new(Notify::new());
         let (connected_tx, connected) = oneshot::channel();
         let url = database_url.to_owned();
         let notify = batch_ready.clone();
+        let health = Arc::new(Health::default());
+        let committer_health = health.clone();
+        let dead_letter = DeadLetter::at(options.dead_letter.clone());
+        let spend_changed = Arc::new(SpendChanged::default());
+        let committer_spend_changed = spend_changed.clone();
         std::thread::Builder::new()
             .name("usage-writer".into())
             .spawn(move || {
@@ -72,7 +145,13 @@ impl UsageWriter {
                     match Store::open(&url).await {
                         Ok(store) => {
                             connected_tx.send(Ok(())).ok();
-                            run(store, rx, control_rx, notify).await;
+                            let committer = Committer {
+                                store,
+                                health: committer_health,
+                                dead_letter,
+                                spend_changed: committer_spend_changed,
+                            };
+                            run(committer, rx, control_rx, notify).await;
                         }
                         Err(err) => {
                             connected_tx.send(Err(err)).ok();
@@ -88,7 +167,69 @@ impl UsageWriter {
             records,
             control,
             batch_ready,
+            health,
+            options: Arc::new(options),
+            in_flight: Arc::default(),
+            spend_changed,
         })
+    }
+
+    /// Organizations whose spend this writer committed (see [`SpendChanged`]).
+    pub fn spend_changed(&self) -> Arc<SpendChanged> {
+        self.spend_changed.clone()
+    }
+
+    /// Counts a request whose records will come until the returned guard is dropped.
+    pub fn in_flight(&self) -> InFlight {
+        self.in_flight.fetch_add(1, Ordering::Relaxed);
+        InFlight(self.in_flight.clone())
+    }
+
+    /// Waits, up to `within`, until every request counted by [`Self::in_flight`] has handed
+    /// its records over: at shutdown, requests the HTTP server cut off fire their completion
+    /// hooks as their tasks are dropped, possibly after the server has returned.
+    pub async fn settle(&self, within: Duration) {
+        let deadline = tokio::time::Instant::now() + within;
+        loop {
+            let left = self.in_flight.load(Ordering::Relaxed);
+            if left == 0 {
+                return;
+            }
+            if tokio::time::Instant::now() >= deadline {
+                tracing::error!(
+                    requests = left,
+                    "shutdown: requests still had not handed over their usage records"
+                );
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    }
+
+    /// Whether new inference requests should be refused (503) rather than wait behind a
+    /// failing database: it has been failing for longer than `refuse_after`, or for longer
+    /// than [`QUEUE_FULL_GRACE`] with the queue three-quarters full. One atomic load while
+    /// writes succeed.
+    pub fn refusing(&self) -> bool {
+        let Some(failing) = self.health.failing_for() else {
+            return false;
+        };
+        failing > self.options.refuse_after
+            || (failing > QUEUE_FULL_GRACE && self.depth() >= QUEUE / 4 * 3)
+    }
+
+    fn depth(&self) -> usize {
+        self.records.max_capacity() - self.records.capacity()
+    }
+
+    /// Queue depth, failure state and dead-lettered requests.
+    pub fn status(&self) -> WriterStatus {
+        WriterStatus {
+            queue_depth: self.depth(),
+            queue_capacity: self.records.max_capacity(),
+            failing_since: self.health.failing_since(),
+            dead_lettered: self.health.dead_lettered(),
+        }
     }
 
     /// Queues the records that `assemble` pushes later, on the writer's thread; waits only if
@@ -162,6 +303,14 @@ impl UsageWriter {
             records,
             control,
             batch_ready: Arc::new(Notify::new()),
+            health: Arc::default(),
+            in_flight: Arc::default(),
+            spend_changed: Arc::default(),
+            options: Arc::new(UsageOptions {
+                dead_letter: std::env::temp_dir().join(super::dead_letter::FILE_NAME),
+                refuse_after: Duration::from_secs(10),
+                shutdown_flush: Duration::from_secs(1),
+            }),
         };
         (writer, queue)
     }
@@ -174,8 +323,10 @@ impl UsageWriter {
         }
     }
 
-    /// Drains the queue and stops the writer.
+    /// Drains the queue and stops the writer. A failing database is waited for up to the
+    /// options' `shutdown_flush`; what is still unwritten then goes to the dead-letter file.
     pub async fn stop(&self) {
+        self.health.stop_within(self.options.shutdown_flush);
         let (ack, done) = oneshot::channel();
         if self.control.send(Control::Stop(ack)).await.is_ok() {
             done.await.ok();
@@ -184,7 +335,7 @@ impl UsageWriter {
 }
 
 async fn run(
-    mut store: Store,
+    mut store: Committer,
     mut records: mpsc::Receiver<Pending>,
     mut control: mpsc::Receiver<Control>,
     batch_ready: Arc<Notify>,
@@ -245,7 +396,13 @@ impl Batch {
             let Ok(assemble) = queue.try_recv() else {
                 return;
             };
+            let from = self.records.len();
             assemble(&mut self.records);
+            for record in &self.records[from..] {
+                if let UsageRecord::Generation(generation) = record {
+                    crate::otlp::export(generation);
+                }
+            }
             if self.ends.last().copied().unwrap_or(0) < self.records.len() {
                 self.ends.push(self.records.len());
             }
@@ -265,7 +422,7 @@ impl Batch {
 }
 
 /// Writes everything queued now, `BATCH` requests per transaction.
-async fn drain(store: &mut Store, queue: &mut mpsc::Receiver<Pending>, batch: &mut Batch) {
+async fn drain(store: &mut Committer, queue: &mut mpsc::Receiver<Pending>, batch: &mut Batch) {
     loop {
         batch.fill(queue);
         if batch.records.is_empty() {
@@ -294,38 +451,15 @@ fn lower_priority() {
     }
 }
 
-/// Commits the batch, retrying: a record is money, so it is not dropped lightly. After
-/// repeated failures of the whole batch, each request's records are written on their own (in
-/// one transaction, so a generation never commits without its key usage) so that one bad
-/// record cannot block the others; records that still fail are logged in full for replay.
-async fn write(store: &mut Store, batch: &mut Batch) {
+/// Commits the batch (see [`Committer::write`]) and empties it.
+async fn write(committer: &mut Committer, batch: &mut Batch) {
     if batch.records.is_empty() {
         return;
     }
-    if !retry(store, &batch.records).await {
-        for request in batch.by_request() {
-            let records = &batch.records[request];
-            if !retry(store, records).await {
-                tracing::error!(?records, "usage records could not be written");
-            }
-        }
-    }
+    let requests: Vec<Range<usize>> = batch.by_request().collect();
+    committer.write(&batch.records, &requests).await;
+    committer.spend_changed.mark(&batch.records);
     batch.clear();
-}
-
-async fn retry(store: &mut Store, records: &[UsageRecord]) -> bool {
-    let mut delay = Duration::from_millis(50);
-    for attempt in 1..=5 {
-        match store.write(records).await {
-            Ok(()) => return true,
-            Err(err) => {
-                tracing::error!(attempt, records = records.len(), %err, "writing usage records failed");
-                tokio::time::sleep(delay).await;
-                delay *= 2;
-            }
-        }
-    }
-    false
 }
 
 #[cfg(test)]
@@ -364,7 +498,11 @@ mod tests {
                 .iter()
                 .map(|r| match r {
                     UsageRecord::KeyUsage(k) => k.usage.as_nanos(),
-                    UsageRecord::Generation(_) | UsageRecord::Debit(_) => unreachable!(),
+                    UsageRecord::Generation(_)
+                    | UsageRecord::Debit(_)
+                    | UsageRecord::Content(_) => {
+                        unreachable!()
+                    }
                 })
                 .collect();
             let n = n as i64;

@@ -93,9 +93,7 @@ pub async fn configure(
     let row = get(db, org_id).await?;
     let has_card = row.as_ref().is_some_and(|r| r.payment_method.is_some());
     if enabled && !has_card {
-        return Err(PurchaseError::Invalid(
-            "No saved card: buy credit once with save_card: true first".into(),
-        ));
+        return Err(PurchaseError::NoSavedCard);
     }
     let Some(row) = row else {
         // Off and no card: nothing to keep.

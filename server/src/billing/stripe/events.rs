@@ -62,17 +62,23 @@ struct Data {
     object: serde_json::Value,
 }
 
-/// The wire shape of a Checkout Session (the fields we read).
-#[derive(Deserialize)]
+/// The wire shape of a Checkout Session (the fields we read; Stripe sends more).
+#[derive(Deserialize, utoipa::ToSchema)]
+#[schema(as = StripeCheckoutSession)]
 pub(crate) struct SessionObject {
     pub id: String,
+    /// `paid` (or `no_payment_required`) credits the session.
     pub payment_status: String,
+    /// `org_id`: the organization the purchase is for (set when the session was created).
     #[serde(default)]
     pub metadata: Option<HashMap<String, String>>,
+    /// An id, or the expanded object (its `id` is read).
     #[serde(default)]
     pub payment_intent: Option<serde_json::Value>,
+    /// An id, or the expanded object (its `id` is read).
     #[serde(default)]
     pub customer: Option<serde_json::Value>,
+    /// In cents.
     #[serde(default)]
     pub amount_total: Option<i64>,
     #[serde(default)]
@@ -111,21 +117,37 @@ pub struct TopupPaid {
     pub fee_cents: u64,
 }
 
-#[derive(Deserialize)]
-struct IntentObject {
+/// The wire shape of a PaymentIntent (the fields we read).
+#[derive(Deserialize, utoipa::ToSchema)]
+#[schema(as = StripePaymentIntent)]
+pub(crate) struct IntentObject {
     id: String,
+    /// An auto top-up's intent carries `kind: auto_topup`, `org_id`, `credit_cents` and
+    /// `fee_cents`; any other intent is ignored.
     #[serde(default)]
     metadata: HashMap<String, String>,
 }
 
-#[derive(Deserialize)]
-struct ChargeObject {
+/// The wire shape of a Charge (the fields we read).
+#[derive(Deserialize, utoipa::ToSchema)]
+#[schema(as = StripeCharge)]
+pub(crate) struct ChargeObject {
     id: String,
+    /// In cents.
     amount: i64,
+    /// In cents: the running total of the charge's refunds.
     amount_refunded: i64,
     #[serde(default)]
     payment_intent: Option<String>,
 }
+
+/// The event types read; every other type is acknowledged and ignored.
+pub const SESSION_COMPLETED: [&str; 2] = [
+    "checkout.session.completed",
+    "checkout.session.async_payment_succeeded",
+];
+pub const CHARGE_REFUNDED: &str = "charge.refunded";
+pub const PAYMENT_INTENT_SUCCEEDED: &str = "payment_intent.succeeded";
 
 /// Reads a verified webhook body.
 pub fn parse(body: &[u8]) -> Result<Event, MalformedEvent> {
@@ -134,11 +156,11 @@ pub fn parse(body: &[u8]) -> Result<Event, MalformedEvent> {
     let object = envelope.data.object;
     let malformed = |e: serde_json::Error| MalformedEvent(format!("{}: {e}", envelope.kind));
     Ok(match envelope.kind.as_str() {
-        "checkout.session.completed" | "checkout.session.async_payment_succeeded" => {
+        kind if SESSION_COMPLETED.contains(&kind) => {
             let session: SessionObject = serde_json::from_value(object).map_err(malformed)?;
             Event::SessionCompleted(session.into())
         }
-        "charge.refunded" => {
+        CHARGE_REFUNDED => {
             let charge: ChargeObject = serde_json::from_value(object).map_err(malformed)?;
             Event::ChargeRefunded(RefundedCharge {
                 id: charge.id,
@@ -147,7 +169,7 @@ pub fn parse(body: &[u8]) -> Result<Event, MalformedEvent> {
                 amount_refunded: charge.amount_refunded,
             })
         }
-        "payment_intent.succeeded" => {
+        PAYMENT_INTENT_SUCCEEDED => {
             let intent: IntentObject = serde_json::from_value(object).map_err(malformed)?;
             let m = &intent.metadata;
             let number = |k: &str| m.get(k).and_then(|v| v.parse::<u64>().ok());

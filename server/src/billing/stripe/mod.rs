@@ -35,6 +35,9 @@ pub enum PurchaseError {
     Malformed(#[from] events::MalformedEvent),
     #[error("Checkout session not found")]
     NotFound,
+    /// Auto top-up turned on before a card was saved (the request is fine, the state is not).
+    #[error("No saved card: buy credit once with save_card: true first")]
+    NoSavedCard,
     /// Stripe failed or could not be reached.
     #[error(transparent)]
     Stripe(#[from] client::StripeApiError),

@@ -121,6 +121,12 @@ impl Purchasing {
         &self,
         paid: &TopupPaid,
     ) -> Result<&'static str, PurchaseError> {
+        // Only Stripe can sign the event, but the intent's metadata is only trusted for an
+        // organization that set up auto top-up here (never a ledger entry for a stranger).
+        if auto_topup::get(&self.db, &paid.org_id).await?.is_none() {
+            tracing::warn!(org_id = %paid.org_id, payment_intent = %paid.payment_intent, "auto top-up payment for an organization without auto top-up; ignored");
+            return Ok("ignored");
+        }
         let credited = auto_topup::credit(
             &self.db,
             &paid.org_id,

@@ -51,6 +51,10 @@ pub enum CatalogError {
     Invalid { entry: String, message: String },
 }
 
+/// Prices stay below 10^18 nano-dollars per million units: under a billion USD per million
+/// tokens (9 integer digits) and under a thousand USD per image or request (3 digits).
+const MAX_PRICE_EXCLUSIVE: i64 = 1_000_000_000_000_000_000;
+
 /// `parameter_sets` of a source.
 type ParameterSets = BTreeMap<String, Vec<String>>;
 
@@ -86,17 +90,22 @@ impl Catalog {
             expand_parameters(&entry, list, sets)?;
         }
 
-        let mut cat = Catalog::default();
+        let mut cat = Catalog {
+            parameter_sets: sets.keys().cloned().collect(),
+            ..Catalog::default()
+        };
         let mut disabled = HashSet::new();
         for spec in &source.providers {
             if cat.provider_by_slug.contains_key(&spec.slug) || disabled.contains(&spec.slug) {
                 return Err(CatalogError::DuplicateProvider(spec.slug.clone()));
             }
+            // A disabled entry is validated too: what an admin stores must be right when it
+            // is enabled again (and the API's document states one set of rules).
+            let provider = build_provider(spec, sets)?;
             if !spec.enabled {
                 disabled.insert(spec.slug.clone());
                 continue;
             }
-            let provider = build_provider(spec, sets)?;
             cat.provider_by_slug
                 .insert(provider.slug.clone(), cat.providers.len());
             cat.providers.push(provider);
@@ -107,24 +116,21 @@ impl Catalog {
             if !seen_ids.insert(spec.id.as_str()) {
                 return Err(CatalogError::DuplicateModel(spec.id.clone()));
             }
-            if !spec.enabled {
-                continue;
-            }
             let model = build_model(spec, sets)?;
+            if spec.endpoints.is_empty() {
+                return Err(CatalogError::NoEndpoints(spec.id.clone()));
+            }
             let slug_owner = cat
                 .model_by_canonical
                 .get(&model.canonical_slug)
                 .or_else(|| cat.model_by_id.get(&model.canonical_slug))
                 .map(|&i| cat.models[i].id.clone());
-            if let Some(other) = slug_owner {
+            if let Some(other) = slug_owner.filter(|_| spec.enabled) {
                 return Err(CatalogError::DuplicateCanonicalSlug {
                     model: model.id.clone(),
                     slug: model.canonical_slug.clone(),
                     other,
                 });
-            }
-            if spec.endpoints.is_empty() {
-                return Err(CatalogError::NoEndpoints(spec.id.clone()));
             }
             let model_index = cat.models.len();
             let mut tags = HashSet::new();
@@ -146,11 +152,11 @@ impl Catalog {
                         tag,
                     });
                 }
-                if !e.enabled {
-                    continue;
-                }
                 let provider = &cat.providers[provider_index];
                 let mut endpoint = build_endpoint(e, tag, spec, &model, provider, sets)?;
+                if !e.enabled || !spec.enabled {
+                    continue;
+                }
                 endpoint.model_index = model_index;
                 endpoint.provider_index = provider_index;
                 indices.push(cat.endpoints.len());
@@ -204,13 +210,22 @@ fn build_provider(spec: &ProviderSpec, sets: &ParameterSets) -> Result<Provider,
             )
         }
     };
-    let base_url = spec.base_url.trim().trim_end_matches('/').to_owned();
-    if !(base_url.starts_with("https://") || base_url.starts_with("http://")) {
+    let host_start = ["https://", "http://"]
+        .iter()
+        .find_map(|scheme| spec.base_url.strip_prefix(scheme));
+    let plain = |c: char| !c.is_whitespace() && !c.is_control();
+    let url_ok = host_start.is_some_and(|rest| !rest.is_empty() && !rest.starts_with('/'))
+        && spec.base_url.chars().all(plain);
+    if !url_ok {
         return Err(invalid(
             &entry,
-            format!("base_url `{}` is not an http(s) URL", spec.base_url),
+            format!(
+                "base_url `{}` is not an http(s) URL (http:// or https://, a host, no spaces)",
+                spec.base_url
+            ),
         ));
     }
+    let base_url = spec.base_url.trim_end_matches('/').to_owned();
     let env_prefix = spec.slug.to_ascii_uppercase().replace('-', "_");
     let api_key_env = spec
         .api_key_env
@@ -281,6 +296,8 @@ fn build_model(spec: &ModelSpec, sets: &ParameterSets) -> Result<Model, CatalogE
     if spec.context_length == 0 {
         return Err(invalid(&entry, "context_length must be positive"));
     }
+    check_token_count(&entry, "context_length", Some(spec.context_length))?;
+    check_token_count(&entry, "max_output_tokens", spec.max_output_tokens)?;
     check_vocab(
         &entry,
         "input modality",
@@ -403,6 +420,9 @@ fn build_endpoint(
     if context_length == 0 {
         return Err(invalid(&entry, "context_length must be positive"));
     }
+    check_token_count(&entry, "context_length", spec.context_length)?;
+    check_token_count(&entry, "max_output_tokens", spec.max_output_tokens)?;
+    check_token_count(&entry, "max_prompt_tokens", spec.max_prompt_tokens)?;
     Ok(Endpoint {
         model_id: model.id.clone(),
         provider: provider.slug.clone(),
@@ -419,6 +439,17 @@ fn build_endpoint(
         model_index: 0,
         provider_index: 0,
     })
+}
+
+/// Token counts are stored as signed 64-bit integers.
+fn check_token_count(entry: &str, field: &str, value: Option<u64>) -> Result<(), CatalogError> {
+    match value {
+        Some(n) if i64::try_from(n).is_err() => Err(invalid(
+            entry,
+            format!("{field} must be at most {}", i64::MAX),
+        )),
+        _ => Ok(()),
+    }
 }
 
 /// The author (`openai` in `openai/gpt-4o`). Ids are `author/name`, printable
@@ -474,14 +505,27 @@ fn expand_parameters(
     Ok(out)
 }
 
+/// A catalog price: written exactly (no spaces around), and below a billion USD per million
+/// tokens or a thousand USD per unit — the bounds the API document states as a pattern
+/// (`spec_doc::PRICE_PER_MILLION`, `PRICE_PER_UNIT`).
+pub(super) fn parse_price(value: &str, per_unit: bool) -> Result<Price, DecimalError> {
+    if value.trim() != value {
+        return Err(DecimalError::Malformed);
+    }
+    let price = if per_unit {
+        Price::parse_usd_per_unit(value)?
+    } else {
+        Price::parse_usd_per_million(value)?
+    };
+    if price.nanos_per_million() >= MAX_PRICE_EXCLUSIVE {
+        return Err(DecimalError::TooLarge);
+    }
+    Ok(price)
+}
+
 fn parse_pricing(entry: &str, spec: &PricingSpec) -> Result<Pricing, CatalogError> {
     let parse = |field: &'static str, value: &str, per_unit: bool| {
-        let parsed = if per_unit {
-            Price::parse_usd_per_unit(value)
-        } else {
-            Price::parse_usd_per_million(value)
-        };
-        parsed.map_err(|source| CatalogError::BadPrice {
+        parse_price(value, per_unit).map_err(|source| CatalogError::BadPrice {
             entry: entry.to_owned(),
             field,
             value: value.to_owned(),

@@ -15,6 +15,7 @@ mod live;
 mod load;
 mod snapshot;
 mod spec;
+pub(crate) mod spec_doc;
 mod types;
 pub mod views;
 mod vocab;

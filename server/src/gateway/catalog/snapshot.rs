@@ -18,9 +18,16 @@ pub struct Catalog {
     pub(super) model_by_canonical: HashMap<String, usize>,
     /// Endpoint indices per model index, in preference order.
     pub(super) model_endpoints: Vec<Vec<usize>>,
+    /// The names of the source's parameter sets (`@name` in parameter lists).
+    pub(super) parameter_sets: Vec<String>,
 }
 
 impl Catalog {
+    /// The names of the parameter sets its source defined.
+    pub fn parameter_sets(&self) -> &[String] {
+        &self.parameter_sets
+    }
+
     /// All providers, in file order (including ones without endpoints).
     pub fn providers(&self) -> &[Provider] {
         &self.providers

@@ -402,6 +402,51 @@ fn broken_inputs_are_rejected_naming_the_entry() {
         },
         &["model `acme/two`", "canonical slug `acme/one`"],
     );
+    // The rules the API document states as patterns: exact prices below their bounds, URLs
+    // without spaces, and disabled entries checked like enabled ones.
+    check(
+        &|s| s.models[0].pricing.as_mut().unwrap().prompt = " 0.15".into(),
+        &["`prompt`", "not a plain decimal"],
+    );
+    check(
+        &|s| s.models[0].pricing.as_mut().unwrap().prompt = "1000000000".into(),
+        &["`prompt`", "too large"],
+    );
+    check(
+        &|s| s.models[0].pricing.as_mut().unwrap().request = Some("1000".into()),
+        &["`request`", "too large"],
+    );
+    check(
+        &|s| s.providers[0].base_url = " https://api.acme.test".into(),
+        &["not an http(s) URL"],
+    );
+    check(
+        &|s| s.providers[0].base_url = "https:///v1".into(),
+        &["not an http(s) URL"],
+    );
+    check(
+        &|s| {
+            s.providers[0].enabled = false;
+            s.providers[0].name = " ".into();
+        },
+        &["provider `acme`", "name is empty"],
+    );
+    check(
+        &|s| {
+            s.models[0].enabled = false;
+            s.models[0].tokenizer = Some("gpt".into());
+        },
+        &["unknown tokenizer `gpt`"],
+    );
+}
+
+#[test]
+fn price_bounds_are_inclusive_of_the_largest_written_form() {
+    let mut src = base();
+    let pricing = src.models[0].pricing.as_mut().unwrap();
+    pricing.prompt = "999999999.999999999".into();
+    pricing.request = Some("999.999999999999999".into());
+    assert!(Catalog::build(src).is_ok());
 }
 
 #[test]

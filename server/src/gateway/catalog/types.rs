@@ -4,6 +4,8 @@
 
 use serde::{Deserialize, Serialize};
 
+pub use api_types::catalog::{DefaultParameters, Quantization, ReasoningInfo};
+
 use crate::billing::cost::Pricing;
 use crate::gateway::providers::CompatQuirks;
 
@@ -35,32 +37,9 @@ impl Protocol {
     }
 }
 
-/// Weight precision an endpoint serves (OpenRouter's `Quantization`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Quantization {
-    Int4,
-    Int8,
-    Fp4,
-    Mxfp4,
-    Nvfp4,
-    Fp6,
-    Fp8,
-    Mxfp8,
-    Fp16,
-    Bf16,
-    Fp32,
-    Unknown,
-}
-
-impl Quantization {
-    pub fn parse(name: &str) -> Option<Quantization> {
-        serde_json::from_value(serde_json::Value::String(name.to_owned())).ok()
-    }
-}
-
 /// What a provider does with prompts, as its published terms state.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[schema(as = ProviderDataPolicy)]
 #[serde(deny_unknown_fields)]
 pub struct DataPolicy {
     /// May train on API prompts and completions (by default).
@@ -71,6 +50,7 @@ pub struct DataPolicy {
     pub retains_prompts: bool,
     /// How long retained prompts are kept, when published.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(format = Int64, maximum = 4294967295_u64)]
     pub retention_days: Option<u32>,
     /// Zero data retention can be arranged (per account or by default).
     #[serde(default)]
@@ -116,37 +96,6 @@ pub struct Provider {
     pub supported_parameters: Vec<String>,
     /// A local server the operator runs (shown, never counted as hosted).
     pub self_hosted: bool,
-}
-
-/// Reasoning controls of a model (OpenRouter's `ModelReasoning`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ReasoningInfo {
-    /// Reasoning cannot be turned off.
-    #[serde(default)]
-    pub mandatory: bool,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub default_enabled: Option<bool>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub default_effort: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub supported_efforts: Option<Vec<String>>,
-    /// Accepts `reasoning.max_tokens` (Anthropic/Gemini style budgets).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub supports_max_tokens: Option<bool>,
-}
-
-/// Sampling defaults a model recommends (OpenRouter's `DefaultParameters`).
-/// Not money, so plain floats are right here.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct DefaultParameters {
-    pub temperature: Option<f64>,
-    pub top_p: Option<f64>,
-    pub top_k: Option<i64>,
-    pub frequency_penalty: Option<f64>,
-    pub presence_penalty: Option<f64>,
-    pub repetition_penalty: Option<f64>,
 }
 
 /// A model, independent of who serves it.

@@ -9,190 +9,16 @@
 
 use std::collections::BTreeMap;
 
-use serde::Serialize;
+// The bodies themselves are shared with the web app (api-types); this module builds them.
+pub use api_types::catalog::{
+    EndpointsArchitecture, ListEndpointsResponse, ListLinks, ListProvidersResponse,
+    ModelArchitecture, ModelEndpoints, ModelLinks, ModelView, ModelsListResponse, PerRequestLimits,
+    PercentileStats, ProviderView, PublicEndpoint, PublicPricing, ToolChoiceSupport, TopProvider,
+};
 
 use super::snapshot::Catalog;
-use super::types::{DefaultParameters, Endpoint, Model, Provider, Quantization, ReasoningInfo};
+use super::types::{Endpoint, Model, Provider};
 use crate::billing::cost::Pricing;
-
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct ModelsListResponse {
-    pub data: Vec<ModelView>,
-    pub links: ListLinks,
-    pub total_count: usize,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct ListLinks {
-    /// The next page, or `null` on the last.
-    pub next: Option<String>,
-}
-
-/// One entry of `GET /models` (OpenRouter's `Model`).
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct ModelView {
-    pub id: String,
-    pub canonical_slug: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub hugging_face_id: Option<String>,
-    pub name: String,
-    pub created: i64,
-    pub description: String,
-    pub context_length: Option<u64>,
-    pub architecture: ModelArchitecture,
-    pub pricing: PublicPricing,
-    pub top_provider: TopProvider,
-    pub per_request_limits: Option<PerRequestLimits>,
-    pub supported_parameters: Vec<String>,
-    pub default_parameters: Option<DefaultParameters>,
-    pub supported_voices: Option<Vec<String>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub knowledge_cutoff: Option<String>,
-    pub expiration_date: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub reasoning: Option<ReasoningInfo>,
-    pub links: ModelLinks,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct ModelArchitecture {
-    /// `text+image->text`.
-    pub modality: Option<String>,
-    pub input_modalities: Vec<String>,
-    pub output_modalities: Vec<String>,
-    // Optional but not nullable in the TS client's `Model` schema.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub tokenizer: Option<String>,
-    pub instruct_type: Option<String>,
-}
-
-/// OpenRouter's `PublicPricing`: USD per token as decimal strings.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct PublicPricing {
-    pub prompt: String,
-    pub completion: String,
-    /// Per request.
-    pub request: String,
-    /// Per input image.
-    pub image: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub input_cache_read: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub input_cache_write: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub internal_reasoning: Option<String>,
-}
-
-impl From<&Pricing> for PublicPricing {
-    fn from(p: &Pricing) -> Self {
-        PublicPricing {
-            prompt: p.prompt.usd_per_unit(),
-            completion: p.completion.usd_per_unit(),
-            request: p.request.usd_per_unit(),
-            image: p.image.usd_per_unit(),
-            input_cache_read: p.cache_read.map(|c| c.usd_per_unit()),
-            input_cache_write: p.cache_write.map(|c| c.usd_per_unit()),
-            internal_reasoning: p.reasoning.map(|c| c.usd_per_unit()),
-        }
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct TopProvider {
-    pub context_length: Option<u64>,
-    pub max_completion_tokens: Option<u64>,
-    pub is_moderated: bool,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct PerRequestLimits {
-    pub prompt_tokens: u64,
-    pub completion_tokens: u64,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct ModelLinks {
-    /// `/api/v1/models/{id}/endpoints`.
-    pub details: String,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct ListEndpointsResponse {
-    pub data: ModelEndpoints,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct ModelEndpoints {
-    pub id: String,
-    pub name: String,
-    pub created: i64,
-    pub description: String,
-    pub architecture: EndpointsArchitecture,
-    pub endpoints: Vec<PublicEndpoint>,
-}
-
-/// As [`ModelArchitecture`], but here `tokenizer` is required (nullable).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct EndpointsArchitecture {
-    pub modality: Option<String>,
-    pub input_modalities: Vec<String>,
-    pub output_modalities: Vec<String>,
-    pub tokenizer: Option<String>,
-    pub instruct_type: Option<String>,
-}
-
-/// OpenRouter's `PublicEndpoint`.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct PublicEndpoint {
-    pub name: String,
-    /// The model's canonical slug (permaslug).
-    pub model_id: String,
-    pub model_name: String,
-    pub context_length: u64,
-    pub pricing: PublicPricing,
-    pub provider_name: String,
-    pub tag: String,
-    pub quantization: Option<Quantization>,
-    pub max_completion_tokens: Option<u64>,
-    pub max_prompt_tokens: Option<u64>,
-    pub supported_parameters: Vec<String>,
-    /// 0 = OK; negative values are OpenRouter's degraded states.
-    pub status: i32,
-    pub uptime_last_30m: Option<f64>,
-    pub uptime_last_5m: Option<f64>,
-    pub uptime_last_1d: Option<f64>,
-    pub latency_last_30m: Option<PercentileStats>,
-    pub throughput_last_30m: Option<PercentileStats>,
-    pub supports_implicit_caching: bool,
-    pub supports_tool_choice: ToolChoiceSupport,
-    /// Provider built-in tools keyed by `openrouter:*` name; none yet.
-    pub native_tools: BTreeMap<String, NativeTool>,
-    /// `flex`, `priority`...; `null` for a standard endpoint.
-    pub service_tier: Option<String>,
-    pub supports_diarization: bool,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
-pub struct PercentileStats {
-    pub p50: f64,
-    pub p75: f64,
-    pub p90: f64,
-    pub p99: f64,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-pub struct ToolChoiceSupport {
-    pub auto: bool,
-    pub function: bool,
-    pub none: bool,
-    pub required: bool,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct NativeTool {
-    #[serde(rename = "type")]
-    pub kind: String,
-}
 
 /// Live measurements of one endpoint, supplied by routing's health
 /// tracking; `Default` (all unknown) serializes as the spec's `null`s.
@@ -209,20 +35,17 @@ pub struct EndpointStats {
     pub throughput_last_30m: Option<PercentileStats>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct ListProvidersResponse {
-    pub data: Vec<ProviderView>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct ProviderView {
-    pub name: String,
-    pub slug: String,
-    pub privacy_policy_url: Option<String>,
-    pub terms_of_service_url: Option<String>,
-    pub status_page_url: Option<String>,
-    pub headquarters: Option<String>,
-    pub datacenters: Option<Vec<String>>,
+/// OpenRouter's `PublicPricing` of `p`.
+pub fn public_pricing(p: &Pricing) -> PublicPricing {
+    PublicPricing {
+        prompt: p.prompt.usd_per_unit(),
+        completion: p.completion.usd_per_unit(),
+        request: p.request.usd_per_unit(),
+        image: p.image.usd_per_unit(),
+        input_cache_read: p.cache_read.map(|c| c.usd_per_unit()),
+        input_cache_write: p.cache_write.map(|c| c.usd_per_unit()),
+        internal_reasoning: p.reasoning.map(|c| c.usd_per_unit()),
+    }
 }
 
 /// `GET /models`: `limit` models from `offset` (all when `None`), in catalog
@@ -272,7 +95,10 @@ pub fn model_view(catalog: &Catalog, model: &Model) -> ModelView {
             tokenizer: model.tokenizer.clone(),
             instruct_type: model.instruct_type.clone(),
         },
-        pricing: top.map_or_else(|| (&Pricing::default()).into(), |e| (&e.pricing).into()),
+        pricing: top.map_or_else(
+            || public_pricing(&Pricing::default()),
+            |e| public_pricing(&e.pricing),
+        ),
         top_provider: TopProvider {
             context_length: top.map(|e| e.context_length),
             max_completion_tokens: top.and_then(|e| e.max_output_tokens),
@@ -332,7 +158,7 @@ fn public_endpoint(
         model_id: model.canonical_slug.clone(),
         model_name: model.name.clone(),
         context_length: e.context_length,
-        pricing: (&e.pricing).into(),
+        pricing: public_pricing(&e.pricing),
         provider_name: provider.name.clone(),
         tag: e.tag.clone(),
         quantization: Some(e.quantization),

@@ -185,6 +185,19 @@ impl HealthBoard {
         chosen
     }
 
+    /// Every endpoint's breaker state, as `(model id, endpoint tag, state)` (for metrics).
+    pub fn breaker_states(&self) -> Vec<(String, String, BreakerState)> {
+        let now = self.now_ms();
+        let entries = self.entries.load();
+        let mut states = Vec::new();
+        for (model, tags) in entries.iter() {
+            for (tag, entry) in tags {
+                states.push((model.clone(), tag.clone(), entry.breaker.state(now)));
+            }
+        }
+        states
+    }
+
     /// May a request go to this endpoint now? A half-open breaker admits one probe, whose
     /// result must then be recorded (or released with [`Self::release`]).
     pub fn admit(&self, model_id: &str, tag: &str) -> Admission {

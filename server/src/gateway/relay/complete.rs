@@ -52,6 +52,7 @@ impl Relay {
         if request.excludes_reasoning() {
             parsed.strip_reasoning();
         }
+        outcome.native_tokens = parsed.usage.as_ref().map(super::NativeTokens::of);
         let mut usage: Usage = parsed.usage.take().unwrap_or_default();
         self.health.record_success(
             &target.model_id,

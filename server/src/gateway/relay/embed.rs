@@ -51,6 +51,7 @@ impl Relay {
             &target.endpoint_tag,
             sample(attempt_started, headers_at, None, 0),
         );
+        outcome.native_tokens = parsed.usage.as_ref().map(super::NativeTokens::of);
         let mut usage = parsed.usage.take().unwrap_or_default();
         usage.completion_tokens = 0;
         let priced = target.price(&mut usage, 0);

@@ -15,12 +15,12 @@ use serde::Serialize;
 use super::error::{ErrorType, TranslateError, UpstreamError};
 use super::health::{Admission, HealthBoard, Sample};
 use super::providers::{CallContext, CompatQuirks, ProviderAdapter, UpstreamRequest};
-use super::types::{ChatRequest, EmbeddingRequest, Usage};
+use super::types::{ChatRequest, ChatResponse, EmbeddingRequest, Usage};
 use super::upstream::{UpstreamClient, UpstreamResponse};
 use crate::billing::cost::{GenerationUsage, Pricing};
 use crate::billing::money::Nanos;
 
-pub use streaming::{ChunkFormat, StreamHandle, StreamRenderer, StreamStart};
+pub use streaming::{ChunkFormat, StreamHandle, StreamRenderer, StreamStart, open_streams};
 
 /// One concrete place a request can be sent: an endpoint of a live provider. Cheap to clone:
 /// the routing table builds each endpoint's target once and a plan shares them.
@@ -259,6 +259,34 @@ pub struct Outcome {
     pub streamed: bool,
     pub cancelled: bool,
     pub error: Option<UpstreamError>,
+    /// The token counts as the upstream reported them; `None` when it reported none (then
+    /// `usage` holds the gateway's estimate).
+    pub native_tokens: Option<NativeTokens>,
+    /// The response, kept only for an organization that stores its completions (see
+    /// `usage::content`): the whole response, or a stream's chunks folded into one.
+    pub response: Option<Box<ChatResponse>>,
+    /// The stream's response was cut at the storage cap while it was folded.
+    pub response_cut: bool,
+}
+
+/// An upstream's own token counts (OpenRouter's `native_tokens_*`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct NativeTokens {
+    pub prompt: u64,
+    pub completion: u64,
+    pub reasoning: u64,
+    pub cached: u64,
+}
+
+impl NativeTokens {
+    pub fn of(usage: &Usage) -> Self {
+        NativeTokens {
+            prompt: usage.prompt_tokens,
+            completion: usage.completion_tokens,
+            reasoning: usage.reasoning_tokens(),
+            cached: usage.cached_tokens(),
+        }
+    }
 }
 
 impl Outcome {
@@ -408,9 +436,41 @@ impl Relay {
         Err(last_error.unwrap_or_else(nothing_tried))
     }
 
-    /// One attempt at one target; failures are recorded on the request and the health board.
+    /// One attempt at one target, in a span of its own (provider, model, attempt number and
+    /// the upstream's status; never the request's content).
     #[allow(clippy::too_many_arguments)]
     async fn attempt(
+        &self,
+        index: usize,
+        target: &Target,
+        build: &impl Fn(&Target) -> Result<(UpstreamRequest, CallContext), UpstreamError>,
+        attempts: &mut Vec<AttemptRecord>,
+        started: Instant,
+        deadline: Instant,
+        first_byte: Duration,
+        probe: bool,
+    ) -> Tried {
+        let number = attempts.iter().filter(|a| a.skipped.is_none()).count() + 1;
+        // At error level, like the request's span: present on every line whatever `LOG` is.
+        let span = tracing::error_span!(
+            "upstream",
+            provider = %target.provider_slug,
+            model = %target.model_id,
+            attempt = number,
+            status = tracing::field::Empty,
+        );
+        tracing::Instrument::instrument(
+            self.attempt_in_span(
+                index, target, build, attempts, started, deadline, first_byte, probe,
+            ),
+            span,
+        )
+        .await
+    }
+
+    /// One attempt at one target; failures are recorded on the request and the health board.
+    #[allow(clippy::too_many_arguments)]
+    async fn attempt_in_span(
         &self,
         index: usize,
         target: &Target,
@@ -460,6 +520,7 @@ impl Relay {
             .await
         {
             Ok(response) => {
+                tracing::Span::current().record("status", response.status.as_u16());
                 attempts.push(record(Some(response.status.as_u16()), None));
                 // It answered: a half-open breaker closes now, not when a long stream ends.
                 self.health
@@ -472,6 +533,8 @@ impl Relay {
                 })
             }
             Err(err) => {
+                tracing::Span::current()
+                    .record("status", err.upstream_status.unwrap_or(err.status));
                 let mut attempt = record(err.upstream_status, Some(&err));
                 attempt.byok_key_rejected = target.byok_rejected(&err);
                 attempts.push(attempt);

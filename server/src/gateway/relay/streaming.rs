@@ -3,10 +3,13 @@
 //! bounded channel; when the client goes away the channel closes, the task stops, and dropping
 //! the upstream response aborts that request. What was generated so far is still billed.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
 use bytes::Bytes;
 use tokio::sync::{mpsc, oneshot};
+
+use tracing::Instrument;
 
 use super::{
     AttemptRecord, Connected, Outcome, Relay, Target, estimate_tokens, prompt_chars,
@@ -15,8 +18,9 @@ use super::{
 use crate::gateway::error::{ErrorType, UpstreamError};
 use crate::gateway::failure::{Failure, Reported};
 use crate::gateway::providers::StreamEvent;
+use crate::gateway::stream::accumulator::ChunkAccumulator;
 use crate::gateway::stream::emitter;
-use crate::gateway::types::{ChatChunk, ChatRequest, Usage};
+use crate::gateway::types::{ChatChunk, ChatRequest, ChatResponse, Usage};
 
 /// Frames buffered between the relay task and the client connection.
 const CHANNEL_FRAMES: usize = 16;
@@ -89,6 +93,65 @@ struct Emitter {
     tx: mpsc::Sender<Bytes>,
 }
 
+/// A stream's chunks folded into one `chat.completion`, for an organization that stores its
+/// completions. The folded response is what is useful to read back (the text, reasoning and
+/// tool calls as one message, the same shape as a whole response's), where the raw frames
+/// would be mostly repeated envelopes. At most `cap` bytes of generated text are folded:
+/// past that, chunks are skipped and the response is marked cut, so a long stream holds no
+/// more than the cap in memory.
+struct Capture {
+    folded: ChunkAccumulator,
+    bytes: usize,
+    cap: usize,
+    cut: bool,
+}
+
+impl Capture {
+    fn new(cap: usize) -> Self {
+        Capture {
+            folded: ChunkAccumulator::new(),
+            bytes: 0,
+            cap,
+            cut: false,
+        }
+    }
+
+    fn push(&mut self, chunk: &ChatChunk) {
+        if self.cut {
+            return;
+        }
+        let len = |text: &Option<String>| text.as_ref().map_or(0, String::len);
+        let generated: usize = chunk
+            .choices
+            .iter()
+            .map(|c| {
+                let d = &c.delta;
+                let arguments: usize = d
+                    .tool_calls
+                    .iter()
+                    .flatten()
+                    .filter_map(|t| t.function.as_ref())
+                    .map(|f| len(&f.arguments) + len(&f.name))
+                    .sum();
+                len(&d.content) + len(&d.refusal) + len(&d.reasoning) + arguments
+            })
+            .sum();
+        self.bytes += generated;
+        if self.bytes > self.cap {
+            self.cut = true;
+            return;
+        }
+        self.folded.push(chunk);
+    }
+
+    /// The folded response, with the stream's final usage.
+    fn finish(self, usage: Usage) -> (ChatResponse, bool) {
+        let mut folded = self.folded;
+        folded.set_usage(usage);
+        (folded.finish(), self.cut)
+    }
+}
+
 impl Emitter {
     async fn send(&self, frame: Bytes) -> Result<(), Gone> {
         self.tx.send(frame).await.map_err(|_| Gone)
@@ -104,36 +167,69 @@ impl Relay {
         generation_id: String,
         started: Instant,
         format: ChunkFormat,
+        capture: Option<usize>,
     ) -> StreamHandle {
         let (start_tx, start) = oneshot::channel();
         let (tx, frames) = mpsc::channel(CHANNEL_FRAMES);
         let (done_tx, done) = oneshot::channel();
         let relay = self.clone();
-        tokio::spawn(async move {
-            let mut report = Report {
-                outcome: Outcome {
-                    streamed: true,
-                    ..Outcome::default()
-                },
-                done: Some(done_tx),
-            };
-            let mut run = Run {
-                relay: &relay,
-                emitter: Emitter { tx },
-                outcome: &mut report.outcome,
-                generation_id,
-                started,
-                generated_chars: 0,
-                format,
-            };
-            let gone = run.go(&targets, &request, start_tx).await.is_err();
-            report.deliver(gone);
-        });
+        let open = OpenStream::count();
+        tokio::spawn(
+            async move {
+                let _open = open;
+                let mut report = Report {
+                    outcome: Outcome {
+                        streamed: true,
+                        ..Outcome::default()
+                    },
+                    done: Some(done_tx),
+                };
+                let mut run = Run {
+                    relay: &relay,
+                    emitter: Emitter { tx },
+                    outcome: &mut report.outcome,
+                    generation_id,
+                    started,
+                    generated_chars: 0,
+                    format,
+                    capture: capture.map(Capture::new),
+                };
+                let gone = run.go(&targets, &request, start_tx).await.is_err();
+                report.deliver(gone);
+            }
+            // The request's span (its id) on the relay's log lines too.
+            .in_current_span(),
+        );
         StreamHandle {
             start,
             frames,
             done,
         }
+    }
+}
+
+/// Streams being relayed (for metrics): one atomic increment when a stream's task starts and
+/// one decrement when it ends or is dropped.
+static OPEN_STREAMS: AtomicUsize = AtomicUsize::new(0);
+
+/// Streams being relayed by this process now.
+pub fn open_streams() -> usize {
+    OPEN_STREAMS.load(Ordering::Relaxed)
+}
+
+/// Counts a stream in [`OPEN_STREAMS`] while it lives.
+struct OpenStream;
+
+impl OpenStream {
+    fn count() -> OpenStream {
+        OPEN_STREAMS.fetch_add(1, Ordering::Relaxed);
+        OpenStream
+    }
+}
+
+impl Drop for OpenStream {
+    fn drop(&mut self) {
+        OPEN_STREAMS.fetch_sub(1, Ordering::Relaxed);
     }
 }
 
@@ -178,6 +274,8 @@ struct Run<'a> {
     started: Instant,
     generated_chars: usize,
     format: ChunkFormat,
+    /// Set only for an organization that stores completions (at most this many bytes).
+    capture: Option<Capture>,
 }
 
 impl Run<'_> {
@@ -312,9 +410,9 @@ impl Run<'_> {
             .outcome
             .first_byte
             .map(|fb| self.started.elapsed().saturating_sub(fb));
-        let mut usage = decoder
-            .usage()
-            .unwrap_or_else(|| self.estimated_usage(request));
+        let native = decoder.usage();
+        self.outcome.native_tokens = native.as_ref().map(super::NativeTokens::of);
+        let mut usage = native.unwrap_or_else(|| self.estimated_usage(request));
         if usage.completion_tokens == 0 && self.generated_chars > 0 {
             usage.completion_tokens = estimate_tokens(self.generated_chars);
         }
@@ -334,6 +432,11 @@ impl Run<'_> {
         let priced = target.price(&mut usage, request_images(request));
         self.outcome.cost = priced.cost;
         self.outcome.upstream_cost = priced.upstream_cost;
+        if let Some(capture) = self.capture.take() {
+            let (response, cut) = capture.finish(usage.clone());
+            self.outcome.response = Some(Box::new(response));
+            self.outcome.response_cut = cut;
+        }
         self.outcome.usage = usage.clone();
         match result {
             Err(gone) => Err(gone),
@@ -386,6 +489,9 @@ impl Run<'_> {
                                 .native_finish_reason
                                 .clone_from(&choice.native_finish_reason);
                         }
+                    }
+                    if let Some(capture) = &mut self.capture {
+                        capture.push(&chunk);
                     }
                     self.send(&chunk, Frame::Chunk).await?;
                 }

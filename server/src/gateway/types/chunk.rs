@@ -10,10 +10,13 @@ use super::usage::Usage;
 /// Key presence follows CLIENT-REQUIREMENTS.md: `usage`, `system_fingerprint`,
 /// `delta.role` and `delta.tool_calls` are omitted rather than null (the TS
 /// SDK throws on those nulls); `finish_reason` is always present.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ChatChunk {
     pub id: String,
+    /// `chat.completion.chunk`.
+    #[schema(pattern = r"^chat\.completion\.chunk$")]
     pub object: String,
+    /// Unix seconds.
     pub created: u64,
     pub model: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -23,8 +26,9 @@ pub struct ChatChunk {
     pub choices: Vec<ChunkChoice>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub usage: Option<Usage>,
-    /// Only on the in-band error chunk of a failed stream.
+    /// Only on the in-band error chunk of a failed stream: `{code, message, metadata}`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
     pub error: Option<Value>,
 }
 
@@ -66,19 +70,21 @@ impl ChatChunk {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ChunkChoice {
     pub index: u32,
     pub delta: Delta,
     #[serde(default)]
+    #[schema(required = true)]
     pub finish_reason: Option<FinishReason>,
     #[serde(default)]
     pub native_finish_reason: Option<String>,
     #[serde(default)]
+    #[schema(value_type = Option<Object>)]
     pub logprobs: Option<Value>,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Delta {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub role: Option<String>,
@@ -103,7 +109,7 @@ impl Delta {
     }
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ToolCallDelta {
     pub index: u32,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -114,7 +120,7 @@ pub struct ToolCallDelta {
     pub function: Option<FunctionCallDelta>,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct FunctionCallDelta {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,

@@ -68,11 +68,13 @@ pub struct CompletionRequest {
     pub extra: Map<String, Value>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct CompletionResponse {
     pub id: String,
     /// `text_completion`, for both whole responses and stream chunks.
+    #[schema(pattern = r"^text_completion$")]
     pub object: String,
+    /// Unix seconds.
     pub created: u64,
     pub model: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -88,13 +90,15 @@ impl CompletionResponse {
     pub const OBJECT: &'static str = "text_completion";
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct CompletionChoice {
     pub text: String,
     pub index: u32,
     #[serde(default)]
+    #[schema(value_type = Option<Object>, required = true)]
     pub logprobs: Option<Value>,
     #[serde(default)]
+    #[schema(required = true)]
     pub finish_reason: Option<FinishReason>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub native_finish_reason: Option<String>,

@@ -50,9 +50,10 @@ impl EmbeddingInput {
 }
 
 /// Key presence per CLIENT-REQUIREMENTS.md: `usage` is omitted, never null.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct EmbeddingResponse {
     /// Always `list`.
+    #[schema(pattern = "^list$")]
     pub object: String,
     pub data: Vec<Embedding>,
     pub model: String,
@@ -62,16 +63,17 @@ pub struct EmbeddingResponse {
     pub usage: Option<Usage>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Embedding {
     /// Always `embedding`.
+    #[schema(pattern = "^embedding$")]
     pub object: String,
     pub index: u32,
     pub embedding: EmbeddingVector,
 }
 
 /// Floats, or base64 of little-endian f32s when `encoding_format=base64`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(untagged)]
 pub enum EmbeddingVector {
     Float(Vec<f32>),

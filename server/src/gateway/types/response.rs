@@ -9,15 +9,19 @@ use super::usage::Usage;
 /// `chat.completion`. Key presence follows CLIENT-REQUIREMENTS.md:
 /// `system_fingerprint` and `finish_reason` are always present (maybe null);
 /// `usage` and `tool_calls` are omitted rather than null.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ChatResponse {
     pub id: String,
+    /// `chat.completion`.
+    #[schema(pattern = r"^chat\.completion$")]
     pub object: String,
+    /// Unix seconds.
     pub created: u64,
     pub model: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub provider: Option<String>,
     #[serde(default)]
+    #[schema(required = true)]
     pub system_fingerprint: Option<String>,
     pub choices: Vec<Choice>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -36,24 +40,29 @@ impl ChatResponse {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[schema(as = ChatChoice)]
 pub struct Choice {
     pub index: u32,
     pub message: ResponseMessage,
     #[serde(default)]
+    #[schema(required = true)]
     pub finish_reason: Option<FinishReason>,
     /// The provider's own stop reason, before normalization.
     #[serde(default)]
     pub native_finish_reason: Option<String>,
     #[serde(default)]
+    #[schema(value_type = Option<Object>)]
     pub logprobs: Option<Value>,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ResponseMessage {
     /// Always `assistant`.
+    #[schema(pattern = "^assistant$")]
     pub role: String,
     #[serde(default)]
+    #[schema(required = true)]
     pub content: Option<String>,
     #[serde(default)]
     pub refusal: Option<String>,
@@ -107,7 +116,7 @@ pub struct FunctionCall {
 }
 
 /// The normalized finish reason; the raw one goes to `native_finish_reason`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum FinishReason {
     Stop,

@@ -5,7 +5,7 @@ use serde_json::Value;
 
 use crate::billing::cost::GenerationUsage;
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Usage {
     pub prompt_tokens: u64,
     /// Absent on embeddings responses.
@@ -17,12 +17,18 @@ pub struct Usage {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub completion_tokens_details: Option<CompletionTokensDetails>,
     /// Set by billing only. Kept as a raw JSON value so the gateway never
-    /// touches money arithmetic; billing renders its exact decimal here.
+    /// touches money arithmetic; billing renders its exact decimal here: the USD charged to
+    /// credits, as a JSON number.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<f64>)]
     pub cost: Option<Value>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub is_byok: Option<bool>,
+    /// `upstream_inference_cost` (the provider's price when an organization's own key
+    /// served it, else null), `upstream_inference_prompt_cost`,
+    /// `upstream_inference_completions_cost`: USD numbers.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
     pub cost_details: Option<Value>,
 }
 
@@ -47,7 +53,7 @@ impl Usage {
     }
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct PromptTokensDetails {
     #[serde(default)]
     pub cached_tokens: u64,
@@ -57,7 +63,7 @@ pub struct PromptTokensDetails {
     pub audio_tokens: Option<u64>,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct CompletionTokensDetails {
     #[serde(default)]
     pub reasoning_tokens: u64,

@@ -1,5 +1,6 @@
 //! The Anthropic Messages API (`POST /api/v1/messages`).
 
+pub mod doc;
 pub mod error;
 pub mod request;
 pub mod response;

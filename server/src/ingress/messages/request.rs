@@ -18,35 +18,54 @@ use crate::gateway::types::{
 const FORMAT: &str = ReasoningDetail::FORMAT_ANTHROPIC;
 
 /// `POST /messages` body. Unknown fields (`service_tier`, `container`, `mcp_servers`...) are
-/// accepted and ignored.
-#[derive(Debug, Clone, Default, Deserialize)]
+/// accepted and ignored. Its schema is derived from these fields, the hand-parsed ones typed
+/// by `super::doc`.
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 pub struct MessagesRequest {
+    /// A model id, as for chat completions; may be left out when `models` is given.
     #[serde(default)]
+    #[schema(required = true, min_length = 1, pattern = r"\S")]
     pub model: String,
     pub models: Option<Vec<String>>,
+    #[schema(minimum = 1, maximum = 4_294_967_295_u64)]
     pub max_tokens: Option<u32>,
+    /// May be empty when `system` is given.
     #[serde(default)]
+    #[schema(value_type = Vec<super::doc::MessagesTurn>, required = true, min_items = 1)]
     pub messages: Vec<InMessage>,
+    #[schema(value_type = Option<super::doc::MessagesSystem>)]
     pub system: Option<Value>,
+    #[schema(value_type = Option<Vec<super::doc::MessagesTool>>)]
     pub tools: Option<Vec<Value>>,
+    #[schema(value_type = Option<super::doc::MessagesToolChoice>)]
     pub tool_choice: Option<Value>,
+    #[schema(value_type = Option<super::doc::MessagesThinking>)]
     pub thinking: Option<Value>,
     pub stop_sequences: Option<Vec<String>>,
+    #[schema(value_type = Option<super::doc::MessagesMetadata>)]
     pub metadata: Option<Value>,
     pub stream: Option<bool>,
+    #[schema(minimum = 0, maximum = 2)]
     pub temperature: Option<f64>,
+    #[schema(minimum = 0, maximum = 1)]
     pub top_p: Option<f64>,
+    #[schema(maximum = 4_294_967_295_u64)]
     pub top_k: Option<u32>,
     /// Structured outputs (`{type: json_schema, schema}`), as `output_format` or
     /// `output_config.format`.
+    #[schema(value_type = Option<Object>)]
     pub output_format: Option<Value>,
+    #[schema(value_type = Option<Object>)]
     pub output_config: Option<Value>,
+    #[schema(value_type = Option<crate::gateway::routing::preferences_doc::ProviderPreferencesDoc>)]
     pub provider: Option<Value>,
+    #[schema(value_type = Option<Vec<Object>>)]
     pub plugins: Option<Vec<Value>>,
     pub transforms: Option<Vec<String>>,
     /// Fields the gateway does not model (`service_tier`, `context_management`,
     /// `container`...): carried to an Anthropic upstream unchanged, dropped for others.
     #[serde(flatten)]
+    #[schema(ignore)]
     pub unknown: Map<String, Value>,
 }
 

@@ -1,5 +1,6 @@
 //! The OpenAI Responses API (`POST /api/v1/responses`), stateless, in OpenRouter's shape.
 
+pub mod doc;
 pub mod error;
 pub mod request;
 pub mod response;

@@ -19,35 +19,73 @@ pub const REASONING_FORMAT: &str = "openai-responses-v1";
 
 /// `POST /responses` body: the fields the gateway models. Others are accepted and ignored
 /// (`include`, `truncation`, `client_metadata`...), except those carried on to the upstream.
-#[derive(Debug, Clone, Default, Deserialize)]
+/// Its schema is derived from these fields, the hand-parsed ones typed by `super::doc`.
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 pub struct ResponsesRequest {
+    /// A model id, as for chat completions; may be left out when `models` is given.
     #[serde(default)]
+    #[schema(required = true, min_length = 1, pattern = r"\S")]
     pub model: String,
     pub models: Option<Vec<String>>,
+    /// Required unless `instructions` are given.
+    #[schema(value_type = super::doc::ResponsesInput, required = true)]
     pub input: Option<Input>,
+    /// A system message before the input.
     pub instructions: Option<String>,
+    #[schema(minimum = 1, maximum = 4_294_967_295_u64)]
     pub max_output_tokens: Option<u32>,
+    /// Function tools; hosted tools are dropped.
+    #[schema(value_type = Option<Vec<super::doc::ResponsesTool>>)]
     pub tools: Option<Vec<Value>>,
+    #[schema(value_type = Option<super::doc::ResponsesToolChoice>)]
     pub tool_choice: Option<Value>,
     pub parallel_tool_calls: Option<bool>,
+    #[schema(value_type = Option<super::doc::ResponsesTextConfig>)]
     pub text: Option<Value>,
     pub reasoning: Option<ReasoningIn>,
+    #[schema(minimum = 0, maximum = 2)]
     pub temperature: Option<f64>,
+    #[schema(minimum = 0, maximum = 1)]
     pub top_p: Option<f64>,
+    #[schema(maximum = 4_294_967_295_u64)]
     pub top_k: Option<u32>,
+    /// Echoed in the response.
+    #[schema(value_type = Option<Object>)]
     pub metadata: Option<Value>,
     pub stream: Option<bool>,
+    /// Only `false`: the gateway is stateless.
+    #[schema(schema_with = store_false)]
     pub store: Option<bool>,
+    /// Refused (the gateway keeps no conversation): only `null`.
+    #[schema(schema_with = only_null)]
     pub previous_response_id: Option<String>,
     pub user: Option<String>,
+    #[schema(value_type = Option<crate::gateway::routing::preferences_doc::ProviderPreferencesDoc>)]
     pub provider: Option<Value>,
     pub session_id: Option<String>,
+    #[schema(value_type = Option<Vec<Object>>)]
     pub plugins: Option<Vec<Value>>,
     pub transforms: Option<Vec<String>>,
     /// Fields chat completions also knows; carried to the upstream unchanged.
+    #[schema(value_type = Option<String>)]
     pub prompt_cache_key: Option<Value>,
+    #[schema(value_type = Option<String>)]
     pub service_tier: Option<Value>,
+    #[schema(value_type = Option<String>)]
     pub safety_identifier: Option<Value>,
+}
+
+fn store_false() -> utoipa::openapi::Object {
+    use utoipa::openapi::schema::{ObjectBuilder, SchemaType, Type};
+    ObjectBuilder::new()
+        .schema_type(SchemaType::from_iter([Type::Boolean, Type::Null]))
+        .enum_values(Some([Value::Bool(false), Value::Null]))
+        .build()
+}
+
+fn only_null() -> utoipa::openapi::Object {
+    use utoipa::openapi::schema::{ObjectBuilder, Type};
+    ObjectBuilder::new().schema_type(Type::Null).build()
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -57,13 +95,15 @@ pub enum Input {
     Items(Vec<Value>),
 }
 
-#[derive(Debug, Clone, Default, Deserialize, serde::Serialize)]
+#[derive(Debug, Clone, Default, Deserialize, serde::Serialize, utoipa::ToSchema)]
+#[schema(as = ResponsesReasoning)]
 pub struct ReasoningIn {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub effort: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub summary: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(maximum = 4_294_967_295_u64)]
     pub max_tokens: Option<u32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub enabled: Option<bool>,

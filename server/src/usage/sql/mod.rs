@@ -13,17 +13,18 @@ mod sqlite;
 use std::collections::BTreeMap;
 use std::str::FromStr;
 
-use entity::generation;
+use entity::{generation, generation_content};
 use sea_orm::sqlx::PgPool;
 use sea_orm::sqlx::sqlite::SqliteConnectOptions;
 use sea_orm::{DatabaseBackend, DbErr};
 
 use super::record::{Debit, UsageRecord};
+use super::rollup::{self, Period, Rollups};
 use crate::billing::leases::{budget_key, key_key, org_key};
 use crate::billing::money::Nanos;
 
 /// The generation table's columns, in bind order (both dialects).
-const GENERATION_COLUMNS: [&str; 30] = [
+const GENERATION_COLUMNS: [&str; 37] = [
     "id",
     "org_id",
     "api_key_hash",
@@ -54,12 +55,32 @@ const GENERATION_COLUMNS: [&str; 30] = [
     "created_at",
     "capped_max_tokens",
     "api_type",
+    "request_id",
+    "status",
+    "byok_fee_nanos",
+    "native_tokens_prompt",
+    "native_tokens_completion",
+    "native_tokens_reasoning",
+    "native_tokens_cached",
+];
+
+/// The generation contents' columns, in bind order (both dialects).
+const CONTENT_COLUMNS: [&str; 7] = [
+    "generation_id",
+    "org_id",
+    "request_body",
+    "response_body",
+    "request_truncated",
+    "response_truncated",
+    "created_at",
 ];
 
 /// A batch's records grouped by kind, as the dialect modules write them.
 #[derive(Debug, Default, PartialEq)]
 struct ByKind<'a> {
     generations: Vec<&'a generation::Model>,
+    /// Stored request and response bodies (opted-in organizations only).
+    contents: Vec<&'a generation_content::Model>,
     /// Each key's spend summed over the batch, so that a busy key costs one update. In key
     /// order, so that the statements do not depend on arrival order.
     key_usage: BTreeMap<&'a str, KeySpend>,
@@ -70,6 +91,8 @@ struct ByKind<'a> {
     org_spend: BTreeMap<&'a str, Nanos>,
     /// Each lease's debits summed: (subject, holder) → amount (`org:<id>`, `key:<hash>`).
     lease_spend: BTreeMap<(String, &'a str), Nanos>,
+    /// The generations summed per rollup row (hourly and daily), one upsert each.
+    rollups: Rollups<'a>,
 }
 
 /// One key's spend summed over a batch.
@@ -84,7 +107,11 @@ impl<'a> ByKind<'a> {
         let mut grouped = ByKind::default();
         for record in records {
             match record {
-                UsageRecord::Generation(generation) => grouped.generations.push(generation),
+                UsageRecord::Generation(generation) => {
+                    rollup::add(&mut grouped.rollups, generation);
+                    grouped.generations.push(generation);
+                }
+                UsageRecord::Content(content) => grouped.contents.push(&content.0),
                 UsageRecord::KeyUsage(spent) => {
                     let sum = grouped.key_usage.entry(&spent.key_hash).or_default();
                     sum.usage = sum.usage.saturating_add(spent.usage);
@@ -117,10 +144,71 @@ pub(super) enum WriteError {
     Postgres(#[from] sea_orm::sqlx::Error),
 }
 
+/// The upsert of one rollup period's rows: new rows inserted, existing rows' sums added to.
+/// `values` is the statement's row source (`VALUES (?, ...)` or `SELECT * FROM UNNEST(...)`).
+fn upsert_rollups(period: Period, values: &str) -> String {
+    let table = period.table();
+    let columns = rollup::columns();
+    let adds: Vec<String> = columns[rollup::KEY_COLUMNS.len()..]
+        .iter()
+        .map(|c| format!("{c} = {table}.{c} + excluded.{c}"))
+        .collect();
+    format!(
+        "INSERT INTO {table} ({}) {values} ON CONFLICT ({}) DO UPDATE SET {}",
+        columns.join(","),
+        rollup::KEY_COLUMNS.join(","),
+        adds.join(", ")
+    )
+}
+
+impl WriteError {
+    /// Whether the failure is the database's state rather than the records': the connection
+    /// or the server is gone, a pool timed out, the file is busy or the disk full, a
+    /// serialization failure or deadlock. Such a write is retried as it was; any other
+    /// failure (a constraint violation, a value out of range) would fail again the same way.
+    pub(super) fn is_transient(&self) -> bool {
+        use rusqlite::ErrorCode as Code;
+        use sea_orm::sqlx::Error as Sqlx;
+        match self {
+            WriteError::Sqlite(err) => matches!(
+                err.sqlite_error_code(),
+                Some(
+                    Code::DatabaseBusy
+                        | Code::DatabaseLocked
+                        | Code::SystemIoFailure
+                        | Code::DiskFull
+                        | Code::CannotOpen
+                        | Code::OutOfMemory
+                        | Code::FileLockingProtocolFailed
+                        | Code::SchemaChanged
+                )
+            ),
+            WriteError::Postgres(err) => match err {
+                // SQLSTATE classes: 08 connection, 40 transaction rollback (serialization,
+                // deadlock), 53 insufficient resources, 57 operator intervention (shutdown),
+                // 58 system error.
+                Sqlx::Database(db) => db.code().is_some_and(|code| {
+                    ["08", "40", "53", "57", "58"]
+                        .iter()
+                        .any(|class| code.starts_with(class))
+                }),
+                Sqlx::Io(_)
+                | Sqlx::Tls(_)
+                | Sqlx::Protocol(_)
+                | Sqlx::PoolTimedOut
+                | Sqlx::PoolClosed
+                | Sqlx::WorkerCrashed
+                | Sqlx::BeginFailed => true,
+                _ => false,
+            },
+        }
+    }
+}
+
 /// One connection, as the writer is a single sequential consumer.
 pub(super) enum Store {
     /// Written synchronously on the writer's own thread (see [`sqlite`]).
-    Sqlite(sqlite::SqliteBatches),
+    Sqlite(Box<sqlite::SqliteBatches>),
     Postgres(PgPool),
 }
 
@@ -132,15 +220,44 @@ impl Store {
                 .map_err(|e| DbErr::Custom(format!("invalid SQLite URL: {e}")))?;
             let batches = sqlite::SqliteBatches::open(options.get_filename())
                 .map_err(|e| DbErr::Custom(format!("cannot open the SQLite database: {e}")))?;
-            return Ok(Store::Sqlite(batches));
+            return Ok(Store::Sqlite(Box::new(batches)));
         }
-        let db = crate::db::connect(url, 1).await?;
+        // Short timeouts: while the database is unreachable a write fails within seconds
+        // (and is retried, see `usage::commit`) instead of waiting in the pool unseen, so
+        // the writer's failing state, which the hot path reads, is true.
+        let mut options = sea_orm::ConnectOptions::new(url.to_owned());
+        options
+            .max_connections(1)
+            .min_connections(1)
+            .connect_timeout(std::time::Duration::from_secs(2))
+            .acquire_timeout(std::time::Duration::from_secs(2))
+            .sqlx_logging(false);
+        let db = sea_orm::Database::connect(options).await?;
         match db.get_database_backend() {
             DatabaseBackend::Postgres => {
                 Ok(Store::Postgres(db.get_postgres_connection_pool().clone()))
             }
             other => Err(DbErr::Custom(format!("unsupported database: {other:?}"))),
         }
+    }
+
+    /// Whether every generation among `records` is already stored: after a commit whose
+    /// acknowledgement was lost with the connection, the records were written. `false` when
+    /// they hold no generation.
+    pub(super) async fn committed(&mut self, records: &[UsageRecord]) -> Result<bool, WriteError> {
+        let ids: Vec<&str> = ByKind::of(records)
+            .generations
+            .iter()
+            .map(|g| g.id.as_str())
+            .collect();
+        if ids.is_empty() {
+            return Ok(false);
+        }
+        let found = match self {
+            Store::Sqlite(batches) => batches.count_generations(&ids)?,
+            Store::Postgres(pool) => postgres::count_generations(pool, &ids).await?,
+        };
+        Ok(found == ids.len())
     }
 
     /// Writes all of `records` in one transaction.
@@ -168,6 +285,10 @@ mod tests {
             .map(|c| sea_orm::IdenStatic::as_str(&c).to_owned())
             .collect();
         assert_eq!(entity, GENERATION_COLUMNS);
+        let entity: Vec<String> = generation_content::Column::iter()
+            .map(|c| sea_orm::IdenStatic::as_str(&c).to_owned())
+            .collect();
+        assert_eq!(entity, CONTENT_COLUMNS);
     }
 
     #[test]

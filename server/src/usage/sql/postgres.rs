@@ -5,11 +5,12 @@
 use std::sync::LazyLock;
 
 use chrono::{DateTime, Utc};
-use entity::generation;
+use entity::{generation, generation_content};
 use sea_orm::sqlx::{self, Executor, Postgres};
 
-use super::{ByKind, GENERATION_COLUMNS};
+use super::{ByKind, CONTENT_COLUMNS, GENERATION_COLUMNS, upsert_rollups};
 use crate::billing::periods::Periods;
+use crate::usage::rollup::{self, Period};
 
 /// The PostgreSQL array type a generation column is bound as, for `UNNEST` (a new column of
 /// another type fails the round-trip tests until it is added here).
@@ -25,7 +26,13 @@ fn array_type(column: &str) -> &'static str {
         | "upstream_cost_nanos"
         | "latency_ms"
         | "generation_time_ms"
-        | "capped_max_tokens" => "int8[]",
+        | "capped_max_tokens"
+        | "byok_fee_nanos"
+        | "native_tokens_prompt"
+        | "native_tokens_completion"
+        | "native_tokens_reasoning"
+        | "native_tokens_cached" => "int8[]",
+        "status" => "int4[]",
         "created_at" => "timestamptz[]",
         _ => "text[]",
     }
@@ -48,6 +55,47 @@ static INSERT_GENERATIONS: LazyLock<String> = LazyLock::new(|| {
         "INSERT INTO generations ({cols}) SELECT {select} FROM UNNEST({params}) AS u({cols})",
         cols = GENERATION_COLUMNS.join(","),
         select = select.join(","),
+        params = params.join(","),
+    )
+});
+
+/// Each period's rollup upsert, binding one array per column (in [`Period::ALL`] order).
+static UPSERT_ROLLUPS: LazyLock<[String; 2]> = LazyLock::new(|| {
+    let params: Vec<String> = rollup::columns()
+        .iter()
+        .enumerate()
+        .map(|(i, column)| {
+            let ty = if rollup::KEY_COLUMNS.contains(&column.as_str()) && column != "bucket" {
+                "text[]"
+            } else {
+                "int8[]"
+            };
+            format!("${}::{ty}", i + 1)
+        })
+        .collect();
+    let source = format!("SELECT * FROM UNNEST({})", params.join(","));
+    Period::ALL.map(|period| upsert_rollups(period, &source))
+});
+
+/// Generations' stored bodies, one array per column.
+static INSERT_CONTENTS: LazyLock<String> = LazyLock::new(|| {
+    let types = [
+        "text[]",
+        "text[]",
+        "text[]",
+        "text[]",
+        "bool[]",
+        "bool[]",
+        "timestamptz[]",
+    ];
+    let params: Vec<String> = types
+        .iter()
+        .enumerate()
+        .map(|(i, ty)| format!("${}::{ty}", i + 1))
+        .collect();
+    format!(
+        "INSERT INTO generation_contents ({cols}) SELECT * FROM UNNEST({params})",
+        cols = CONTENT_COLUMNS.join(","),
         params = params.join(","),
     )
 });
@@ -101,6 +149,18 @@ const SPEND_LEASES: &str = "UPDATE credit_leases AS l SET amount_nanos = l.amoun
      WHERE l.subject = u.subject AND l.holder = u.holder";
 
 /// Writes the batch in one transaction.
+/// How many of `ids` the generations table holds.
+pub(super) async fn count_generations(
+    pool: &sqlx::PgPool,
+    ids: &[&str],
+) -> Result<usize, sqlx::Error> {
+    let (found,): (i64,) = sqlx::query_as("SELECT count(*) FROM generations WHERE id = ANY($1)")
+        .bind(ids)
+        .fetch_one(pool)
+        .await?;
+    Ok(usize::try_from(found).unwrap_or(0))
+}
+
 pub(super) async fn write(
     pool: &sqlx::PgPool,
     batch: &ByKind<'_>,
@@ -109,6 +169,52 @@ pub(super) async fn write(
     let mut txn = pool.begin().await?;
     if !batch.generations.is_empty() {
         txn.execute(insert_generations(&batch.generations)).await?;
+    }
+    if !batch.contents.is_empty() {
+        let rows = &batch.contents;
+        let text = |f: fn(&generation_content::Model) -> &str| -> Vec<&str> {
+            rows.iter().map(|r| f(r)).collect()
+        };
+        let body = |f: fn(&generation_content::Model) -> Option<&str>| -> Vec<Option<&str>> {
+            rows.iter().map(|r| f(r)).collect()
+        };
+        let flag = |f: fn(&generation_content::Model) -> bool| -> Vec<bool> {
+            rows.iter().map(|r| f(r)).collect()
+        };
+        let query = sqlx::query::<Postgres>(sqlx::AssertSqlSafe(INSERT_CONTENTS.as_str()))
+            .bind(text(|r| &r.generation_id))
+            .bind(text(|r| &r.org_id))
+            .bind(body(|r| r.request_body.as_deref()))
+            .bind(body(|r| r.response_body.as_deref()))
+            .bind(flag(|r| r.request_truncated))
+            .bind(flag(|r| r.response_truncated))
+            .bind(rows.iter().map(|r| r.created_at).collect::<Vec<_>>());
+        txn.execute(query).await?;
+    }
+    for (period, sql) in Period::ALL.iter().zip(UPSERT_ROLLUPS.iter()) {
+        let rows: Vec<_> = batch
+            .rollups
+            .iter()
+            .filter(|((p, _), _)| p == period)
+            .map(|((_, key), sums)| (key, sums.values().collect::<Vec<i64>>()))
+            .collect();
+        if rows.is_empty() {
+            continue;
+        }
+        let text = |f: for<'k> fn(&'k rollup::RollupKey<'k>) -> &'k str| -> Vec<&str> {
+            rows.iter().map(|(k, _)| f(k)).collect()
+        };
+        let mut query = sqlx::query::<Postgres>(sqlx::AssertSqlSafe(sql.as_str()))
+            .bind(text(|k| k.org_id))
+            .bind(rows.iter().map(|(k, _)| k.bucket).collect::<Vec<i64>>())
+            .bind(text(|k| k.api_key_hash))
+            .bind(text(|k| k.model))
+            .bind(text(|k| k.provider))
+            .bind(text(|k| k.app));
+        for column in 0..rows[0].1.len() {
+            query = query.bind(rows.iter().map(|(_, v)| v[column]).collect::<Vec<i64>>());
+        }
+        txn.execute(query).await?;
     }
     if !batch.key_usage.is_empty() {
         let periods = Periods::at(now);
@@ -251,6 +357,13 @@ fn insert_generations<'q>(
         .bind(created)
         .bind(opt_int(|r| r.capped_max_tokens))
         .bind(text(|r| &r.api_type))
+        .bind(opt(|r| r.request_id.as_deref()))
+        .bind(rows.iter().map(|r| r.status).collect::<Vec<i32>>())
+        .bind(int(|r| r.byok_fee_nanos))
+        .bind(opt_int(|r| r.native_tokens_prompt))
+        .bind(opt_int(|r| r.native_tokens_completion))
+        .bind(opt_int(|r| r.native_tokens_reasoning))
+        .bind(opt_int(|r| r.native_tokens_cached))
 }
 
 #[cfg(test)]
@@ -262,7 +375,10 @@ mod tests {
         assert!(INSERT_GENERATIONS.contains("$28::timestamptz[]"));
         assert!(INSERT_GENERATIONS.contains("$29::int8[]"));
         assert!(INSERT_GENERATIONS.contains("$30::text[]"));
-        assert!(!INSERT_GENERATIONS.contains("$31"));
+        assert!(INSERT_GENERATIONS.contains("$31::text[]"));
+        assert!(INSERT_GENERATIONS.contains("$32::int4[]"));
+        assert!(INSERT_GENERATIONS.contains("$37::int8[]"));
+        assert!(!INSERT_GENERATIONS.contains("$38"));
     }
 
     #[test]
@@ -274,9 +390,10 @@ mod tests {
                 .count()
         };
         assert_eq!(count("bool[]"), 3);
-        assert_eq!(count("int8[]"), 10);
+        assert_eq!(count("int8[]"), 15);
+        assert_eq!(count("int4[]"), 1);
         assert_eq!(count("timestamptz[]"), 1);
-        assert_eq!(count("text[]"), 16);
+        assert_eq!(count("text[]"), 17);
         assert!(
             INSERT_GENERATIONS.contains("$8::bool[]") && INSERT_GENERATIONS.contains("$17::int8[]")
         );

@@ -17,11 +17,12 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use entity::generation;
 use rusqlite::{Connection, OpenFlags, TransactionBehavior};
 
-use super::{ByKind, GENERATION_COLUMNS};
+use super::{ByKind, CONTENT_COLUMNS, GENERATION_COLUMNS, upsert_rollups};
 use crate::billing::periods::Periods;
+use crate::usage::rollup::{self, Period};
 
 /// Rows per statement, largest first: a batch's generations are cut into these so that only
-/// three statement texts exist and each is prepared once (64 rows bind 1,856 parameters, far
+/// three statement texts exist and each is prepared once (64 rows bind 2,368 parameters, far
 /// under SQLite's 32,766).
 const CHUNKS: [usize; 3] = [64, 8, 1];
 
@@ -76,6 +77,16 @@ fn insert_generations(rows: usize) -> String {
     )
 }
 
+/// One generation's stored bodies (rare: only organizations that opted in), one row a
+/// statement.
+fn insert_content() -> String {
+    format!(
+        "INSERT INTO generation_contents ({}) VALUES ({})",
+        CONTENT_COLUMNS.join(","),
+        vec!["?"; CONTENT_COLUMNS.len()].join(",")
+    )
+}
+
 /// How sqlx encodes a `DateTime<Utc>` for SQLite, which is what SeaORM then reads and compares.
 fn timestamp(at: &DateTime<Utc>) -> String {
     at.to_rfc3339_opts(SecondsFormat::AutoSi, false)
@@ -84,6 +95,8 @@ fn timestamp(at: &DateTime<Utc>) -> String {
 pub struct SqliteBatches {
     conn: Connection,
     inserts: [String; 3],
+    /// The rollup upsert of each period, in [`Period::ALL`] order.
+    rollups: [String; 2],
 }
 
 impl SqliteBatches {
@@ -101,7 +114,23 @@ impl SqliteBatches {
         Ok(SqliteBatches {
             conn,
             inserts: CHUNKS.map(insert_generations),
+            rollups: Period::ALL.map(|period| {
+                let params = vec!["?"; rollup::columns().len()].join(",");
+                upsert_rollups(period, &format!("VALUES ({params})"))
+            }),
         })
+    }
+
+    /// How many of `ids` the generations table holds.
+    pub(super) fn count_generations(&mut self, ids: &[&str]) -> rusqlite::Result<usize> {
+        let mut exists = self
+            .conn
+            .prepare_cached("SELECT 1 FROM generations WHERE id = ?")?;
+        let mut found = 0;
+        for id in ids {
+            found += usize::from(exists.exists([id])?);
+        }
+        Ok(found)
     }
 
     /// Writes the batch in one transaction.
@@ -124,6 +153,35 @@ impl SqliteBatches {
                 }
                 statement.raw_execute()?;
                 rest = tail;
+            }
+        }
+        if !batch.contents.is_empty() {
+            let mut insert = txn.prepare_cached(&insert_content())?;
+            for c in &batch.contents {
+                insert.execute((
+                    c.generation_id.as_str(),
+                    c.org_id.as_str(),
+                    c.request_body.as_deref(),
+                    c.response_body.as_deref(),
+                    c.request_truncated,
+                    c.response_truncated,
+                    timestamp(&c.created_at),
+                ))?;
+            }
+        }
+        for (period, sql) in Period::ALL.iter().zip(self.rollups.iter()) {
+            let mut upsert = txn.prepare_cached(sql)?;
+            for ((_, key), sums) in batch.rollups.iter().filter(|((p, _), _)| p == period) {
+                upsert.raw_bind_parameter(1, key.org_id)?;
+                upsert.raw_bind_parameter(2, key.bucket)?;
+                upsert.raw_bind_parameter(3, key.api_key_hash)?;
+                upsert.raw_bind_parameter(4, key.model)?;
+                upsert.raw_bind_parameter(5, key.provider)?;
+                upsert.raw_bind_parameter(6, key.app)?;
+                for (i, value) in sums.values().enumerate() {
+                    upsert.raw_bind_parameter(7 + i, value)?;
+                }
+                upsert.raw_execute()?;
             }
         }
         let periods = Periods::at(now);
@@ -200,6 +258,13 @@ fn bind(
     put(&timestamp(&r.created_at))?;
     put(&r.capped_max_tokens)?;
     put(&r.api_type.as_str())?;
+    put(&r.request_id.as_deref())?;
+    put(&r.status)?;
+    put(&r.byok_fee_nanos)?;
+    put(&r.native_tokens_prompt)?;
+    put(&r.native_tokens_completion)?;
+    put(&r.native_tokens_reasoning)?;
+    put(&r.native_tokens_cached)?;
     Ok(index)
 }
 

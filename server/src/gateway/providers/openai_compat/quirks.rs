@@ -45,6 +45,23 @@ impl Default for CompatQuirks {
 }
 
 impl CompatQuirks {
+    /// The presets' names, in the order [`CompatQuirks::preset`] lists them.
+    pub const PRESETS: &[&str] = &[
+        "openai",
+        "groq",
+        "cerebras",
+        "xai",
+        "together",
+        "deepinfra",
+        "fireworks",
+        "vllm",
+        "ollama",
+        "lmstudio",
+        "mistral",
+        "deepseek",
+        "openrouter",
+    ];
+
     /// Known hosts by slug; `None` for an unknown slug.
     pub fn preset(host: &str) -> Option<Self> {
         use MaxTokensField::*;
@@ -131,21 +148,7 @@ mod tests {
 
     #[test]
     fn every_listed_host_has_a_preset() {
-        for h in [
-            "openai",
-            "together",
-            "groq",
-            "deepinfra",
-            "fireworks",
-            "mistral",
-            "deepseek",
-            "xai",
-            "cerebras",
-            "openrouter",
-            "vllm",
-            "ollama",
-            "lmstudio",
-        ] {
+        for h in CompatQuirks::PRESETS {
             assert!(CompatQuirks::preset(h).is_some(), "{h}");
         }
         assert!(CompatQuirks::preset("nope").is_none());

@@ -1,0 +1,7 @@
+//! Pieces shared by several pages.
+
+pub mod chart;
+pub mod chrome;
+pub mod code;
+pub mod copy_button;
+pub mod status;

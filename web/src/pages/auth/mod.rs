@@ -1,0 +1,5 @@
+//! `/login` and `/signup`.
+
+pub mod form;
+pub mod login;
+pub mod signup;
