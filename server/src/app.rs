@@ -103,7 +103,7 @@ pub fn serve_with(
     listener: TcpListener,
     extra_routes: fn(&mut ServiceConfig),
 ) -> std::io::Result<actix_web::dev::Server> {
-    let spec = Data::new(ApiSpec::new(&api::document()));
+    let spec = Data::new(ApiSpec::new(&api::document(), &state.config));
     let config = state.config.clone();
 
     let evicting = state.clone();

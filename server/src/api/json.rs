@@ -25,13 +25,38 @@ impl<T> std::ops::Deref for Json<T> {
     }
 }
 
-/// Parses a JSON document, naming the field at fault on error.
+/// Parses a JSON document, naming the field at fault on error. Every body this API takes is
+/// an object: serde would also read a struct from an array (`[null]` as a one-field struct),
+/// which no client means, so anything else is refused.
 pub fn parse<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
+    if !starts_as_object(body) {
+        return Err(not_an_object(body));
+    }
     // The plain parser is the hot path; tracking the path costs an allocation per key, so it
     // runs only to explain a failure.
     match serde_json::from_slice(body) {
         Ok(value) => Ok(value),
         Err(_) => parse_explained(body),
+    }
+}
+
+/// Whether the first byte past JSON's white space opens an object (an empty body passes, for
+/// the parser to call it malformed).
+fn starts_as_object(body: &[u8]) -> bool {
+    matches!(
+        body.iter()
+            .find(|b| !matches!(b, b' ' | b'\t' | b'\n' | b'\r')),
+        None | Some(b'{')
+    )
+}
+
+/// The error for a body that does not open an object: malformed if it is not JSON at all.
+fn not_an_object(body: &[u8]) -> ApiError {
+    match serde_json::from_slice::<serde::de::IgnoredAny>(body) {
+        Ok(_) => {
+            ApiError::BadRequest("Invalid request body: the body must be a JSON object".into())
+        }
+        Err(err) => ApiError::BadRequest(format!("Malformed JSON: {err}")),
     }
 }
 
@@ -58,12 +83,11 @@ fn parse_explained<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
 }
 
 /// An optional JSON body: empty or `null` means `T::default()` (the document declares such
-/// bodies nullable).
+/// bodies nullable); anything else must be an object.
 pub fn parse_optional<T: DeserializeOwned + Default>(body: &[u8]) -> Result<T, ApiError> {
-    if body.iter().all(u8::is_ascii_whitespace) {
-        Ok(T::default())
-    } else {
-        parse::<Option<T>>(body).map(Option::unwrap_or_default)
+    match body.trim_ascii() {
+        b"" | b"null" => Ok(T::default()),
+        _ => parse(body),
     }
 }
 
@@ -131,4 +155,68 @@ pub async fn body<T: DeserializeOwned>(
     payload: web::Payload,
 ) -> Result<T, ApiError> {
     read_json(req, &mut payload.into_inner()).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(serde::Deserialize, Default, Debug, PartialEq)]
+    struct Suspend {
+        reason: Option<String>,
+    }
+
+    fn message(err: ApiError) -> String {
+        match err {
+            ApiError::BadRequest(message) => message,
+            other => panic!("expected 400, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn an_object_parses() {
+        let parsed: Suspend = parse(b" \n{\"reason\":\"spam\"}").unwrap();
+        assert_eq!(parsed.reason.as_deref(), Some("spam"));
+    }
+
+    #[test]
+    fn arrays_and_scalars_are_not_bodies() {
+        for body in [
+            &b"[null]"[..],
+            b"[\"spam\"]",
+            b"  []",
+            b"\"x\"",
+            b"1",
+            b"true",
+            b"null",
+        ] {
+            let err = parse::<Suspend>(body).unwrap_err();
+            assert_eq!(
+                message(err),
+                "Invalid request body: the body must be a JSON object",
+                "{}",
+                String::from_utf8_lossy(body)
+            );
+        }
+    }
+
+    #[test]
+    fn what_is_not_json_stays_malformed() {
+        for body in [&b""[..], b"   ", b"nul", b"[1,", b"xyz", b"{"] {
+            let err = parse::<Suspend>(body).unwrap_err();
+            assert!(message(err).starts_with("Malformed JSON"), "{body:?}");
+        }
+    }
+
+    #[test]
+    fn optional_bodies_take_nothing_null_or_an_object() {
+        for body in [&b""[..], b" ", b"null", b" null \n"] {
+            assert_eq!(parse_optional::<Suspend>(body).unwrap(), Suspend::default());
+        }
+        let parsed: Suspend = parse_optional(b"{\"reason\":\"x\"}").unwrap();
+        assert_eq!(parsed.reason.as_deref(), Some("x"));
+        for body in [&b"[null]"[..], b"[]", b"0"] {
+            assert!(parse_optional::<Suspend>(body).is_err(), "{body:?}");
+        }
+    }
 }

@@ -8,6 +8,8 @@ use actix_web::{HttpResponse, web};
 pub use api_types::error::{ErrorBody, ErrorDetail};
 use utoipa::OpenApi;
 
+use crate::config::Config;
+use crate::gateway::catalog::spec_doc::WHITE_SPACE_CLASS as WHITE_SPACE;
 use crate::state::AppState;
 
 #[derive(OpenApi)]
@@ -48,13 +50,16 @@ pub struct ApiSpec {
 }
 
 impl ApiSpec {
-    pub fn new(doc: &utoipa::openapi::OpenApi) -> Self {
+    /// The document of a server configured by `config` (its purchase bounds, say).
+    pub fn new(doc: &utoipa::openapi::OpenApi, config: &Config) -> Self {
         let mut value = serde_json::to_value(doc).unwrap_or_default();
+        super::purchases::document_bounds(&mut value, config);
         super::analytics::document_query_rules(&mut value);
         crate::ingress::document_rules(&mut value);
         super::stripe_doc::document_rules(&mut value);
         super::alerts::document_rules(&mut value);
         super::privacy::document_rules(&mut value);
+        document_integer_widths(&mut value);
         let mut operations = Vec::new();
         if let Some(paths) = value.get("paths").and_then(|p| p.as_object()) {
             for (path, item) in paths {
@@ -85,6 +90,66 @@ impl ApiSpec {
     }
 }
 
+/// The range of each integer width that serde enforces, by the format utoipa names it with
+/// (`non_strict_integers`): without it a `u32` would be documented as int32, and a fuzzer
+/// rightly expects 2^31 to be refused.
+/// int32 and int64 are OpenAPI's own formats, their ranges implied.
+const INTEGER_WIDTHS: [(&str, i128, i128); 6] = [
+    ("int8", i8::MIN as i128, i8::MAX as i128),
+    ("int16", i16::MIN as i128, i16::MAX as i128),
+    ("uint8", 0, u8::MAX as i128),
+    ("uint16", 0, u16::MAX as i128),
+    ("uint32", 0, u32::MAX as i128),
+    ("uint64", 0, u64::MAX as i128),
+];
+
+/// States the bounds each integer's width implies as `minimum`/`maximum`, where no tighter
+/// bound is declared: every field accepts exactly what its Rust type can hold.
+fn document_integer_widths(value: &mut serde_json::Value) {
+    match value {
+        serde_json::Value::Object(schema) => {
+            // utoipa writes the unsigned formats as `u-int32` (its enum in kebab case).
+            let width = schema.get("format").and_then(|f| f.as_str()).and_then(|f| {
+                let f = f.replacen("u-int", "uint", 1);
+                INTEGER_WIDTHS.iter().find(|(name, _, _)| *name == f)
+            });
+            if let Some(&(name, min, max)) = width {
+                schema.insert("format".to_owned(), name.into());
+                bound(schema, "minimum", min, |declared, implied| {
+                    declared < implied
+                });
+                bound(schema, "maximum", max, |declared, implied| {
+                    declared > implied
+                });
+            }
+            for child in schema.values_mut() {
+                document_integer_widths(child);
+            }
+        }
+        serde_json::Value::Array(items) => items.iter_mut().for_each(document_integer_widths),
+        _ => {}
+    }
+}
+
+/// Sets `key` to `implied` unless a declared bound is at least as tight (`looser` says when a
+/// declared value is looser than the implied one).
+fn bound(
+    schema: &mut serde_json::Map<String, serde_json::Value>,
+    key: &str,
+    implied: i128,
+    looser: fn(f64, f64) -> bool,
+) {
+    let declared = schema.get(key).and_then(|v| v.as_f64());
+    if declared.is_none_or(|d| looser(d, implied as f64)) {
+        let implied = match (i64::try_from(implied), u64::try_from(implied)) {
+            (Ok(v), _) => serde_json::Value::from(v),
+            (_, Ok(v)) => serde_json::Value::from(v),
+            _ => return,
+        };
+        schema.insert(key.to_owned(), implied);
+    }
+}
+
 fn template_matches(template: &str, path: &str) -> bool {
     let mut t = template.trim_end_matches('/').split('/');
     let mut p = path.trim_end_matches('/').split('/');
@@ -110,7 +175,6 @@ pub async fn serve(spec: web::Data<ApiSpec>, state: web::Data<AppState>) -> Http
         .collect();
     let mut doc = (*spec.json).clone();
     crate::gateway::catalog::spec_doc::live_rules(&mut doc, &routing.catalog);
-    super::purchases::document_bounds(&mut doc, &state.config);
     let provider =
         &mut doc["components"]["schemas"]["CreateByokKeyRequest"]["properties"]["provider"];
     if provider.is_object() {
@@ -118,8 +182,6 @@ pub async fn serve(spec: web::Data<ApiSpec>, state: web::Data<AppState>) -> Http
     }
     HttpResponse::Ok().json(doc)
 }
-
-use crate::gateway::catalog::spec_doc::WHITE_SPACE_CLASS as WHITE_SPACE;
 
 /// One of `slugs`, with white space around it (the server trims it); nothing when there are none.
 pub(crate) fn provider_pattern(slugs: &[&str]) -> String {
@@ -157,6 +219,30 @@ mod tests {
         );
         assert!(pattern.starts_with('^') && pattern.ends_with('$'));
         assert_eq!(provider_pattern(&[]), r"[^\s\S]");
+    }
+
+    #[test]
+    fn integers_are_bounded_by_their_width() {
+        let doc = super::ApiSpec::new(&crate::api::document(), &crate::config::Config::default());
+        let schemas = &doc.json["components"]["schemas"];
+        let max_tokens = &schemas["ChatRequest"]["properties"]["max_tokens"];
+        assert_eq!(max_tokens["format"], "uint32", "{max_tokens}");
+        assert_eq!(max_tokens["minimum"], 1, "{max_tokens}");
+        assert_eq!(max_tokens["maximum"], u64::from(u32::MAX), "{max_tokens}");
+    }
+
+    #[test]
+    fn declared_bounds_tighter_than_the_width_stay() {
+        let mut schema = serde_json::json!({"type": "integer", "format": "u-int32", "minimum": 1, "maximum": 100});
+        super::document_integer_widths(&mut schema);
+        assert_eq!(schema["format"], "uint32");
+        assert_eq!(schema["minimum"], 1);
+        assert_eq!(schema["maximum"], 100);
+        let mut schema =
+            serde_json::json!({"type": ["integer", "null"], "format": "uint64", "minimum": -5});
+        super::document_integer_widths(&mut schema);
+        assert_eq!(schema["minimum"], 0);
+        assert_eq!(schema["maximum"], u64::MAX);
     }
 
     #[test]

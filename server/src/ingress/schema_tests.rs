@@ -10,7 +10,11 @@ use crate::api::json;
 use crate::inference::admission::validate_chat;
 
 fn schema_of(path: &str) -> jsonschema::Validator {
-    let doc = crate::api::openapi::ApiSpec::new(&crate::api::document()).json;
+    let doc = crate::api::openapi::ApiSpec::new(
+        &crate::api::document(),
+        &crate::config::Config::default(),
+    )
+    .json;
     let mut root = json!({ "components": doc["components"].clone() });
     let schema =
         &doc["paths"][path]["post"]["requestBody"]["content"]["application/json"]["schema"];
