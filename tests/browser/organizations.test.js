@@ -1,5 +1,5 @@
 // A member of a shared organization switches to it in the dashboard and sees its keys, not
-// their personal ones. The organization, its key and the invitation are made through the API
+// their personal ones; a plain member sees the settings with their controls disabled. The organization, its key and the invitation are made through the API
 // by its owner; the member signs up in the browser (pending invitations are accepted then).
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
@@ -65,5 +65,38 @@ test("a member switches to a shared organization and sees its keys, not their ow
   await page.getByLabel("Organization").selectOption({ label: /\(personal\)$/.test(options[0]) ? options[0] : options[1] });
   await keys.getByRole("cell", { name: "My personal key", exact: true }).waitFor();
   assert.equal(await keys.getByRole("cell", { name: "Team deploy key", exact: true }).count(), 0);
+  assertNoErrors(page);
+});
+
+test("a plain member sees the organization's settings and auto top-up, with the controls disabled", async () => {
+  const owner = await api("POST", "/auth/signup", {
+    body: { email: email("owner"), password: "correct horse battery staple" },
+  });
+  const team = await api("POST", "/organizations", { token: owner.token, body: { name: "Read-only Team" } });
+  const teamId = team.data?.id ?? team.id;
+  const memberEmail = email("plain-member");
+  await api("POST", `/organizations/${teamId}/invites`, {
+    token: owner.token,
+    body: { email: memberEmail, role: "member" },
+  });
+
+  const page = await open(browser);
+  await visit(page, "/signup");
+  await page.getByLabel("Email").fill(memberEmail);
+  await page.getByLabel("Password").fill("correct horse battery staple");
+  await page.getByRole("button", { name: "Create account" }).click();
+  await page.waitForURL(`${BASE}/app`);
+  await hydrated(page);
+  await page.getByLabel("Organization").selectOption({ label: "Read-only Team" });
+
+  await page.getByRole("navigation", { name: "Dashboard" }).getByRole("link", { name: "Settings" }).click();
+  await page.getByText("You are a member of this organization: only owners and admins can change its settings.").waitFor();
+  for (const button of ["Save name", "Send invitation", "Save budgets", "Save alert settings", "Save routing defaults"]) {
+    assert.ok(await page.getByRole("button", { name: button }).isDisabled(), `${button} is disabled`);
+  }
+  await page.getByRole("navigation", { name: "Dashboard" }).getByRole("link", { name: "Credits" }).click();
+  const topup = page.getByRole("region", { name: "Auto top-up" });
+  await topup.getByTestId("auto-topup-state").waitFor();
+  assert.ok(await topup.getByRole("button", { name: "Save auto top-up" }).isDisabled());
   assertNoErrors(page);
 });

@@ -1,5 +1,6 @@
 //! Pieces shared by several pages.
 
+pub mod budget_form;
 pub mod chart;
 pub mod chrome;
 pub mod code;

@@ -3,18 +3,17 @@
 //! members, API keys and ledger (`GET /admin/organizations/{id}` and `…/ledger`).
 
 use api_types::admin::AdminOrganizationDetail;
-use api_types::credits::{BudgetsRequest, BudgetsView, LedgerPage};
+use api_types::credits::{BudgetsView, LedgerPage};
 use api_types::keys::KeyView;
 use leptos::prelude::*;
-use leptos::task::spawn_local;
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 
 use super::org_actions::{CreditForm, SuspendForm, org_label, org_status};
 use crate::api;
+use crate::components::budget_form::BudgetForm;
 use crate::components::status::{Empty, Failure, FormError, Loading};
-use crate::money::{decimal, usd};
-use crate::pages::app::settings::cap;
+use crate::money::usd;
 
 const LEDGER_PAGE: &str = "20";
 
@@ -204,111 +203,15 @@ fn Keys(keys: Vec<KeyView>) -> impl IntoView {
     }
 }
 
-/// The budgets' fields: (id, label, the view's value, the request's field).
-type Cap = (
-    &'static str,
-    &'static str,
-    fn(&BudgetsView) -> Option<api_types::Usd>,
-    fn(&mut BudgetsRequest) -> &mut Option<f64>,
-);
-
-const CAPS: [Cap; 4] = [
-    (
-        "admin-budget-daily",
-        "Daily budget (USD)",
-        |b| b.daily,
-        |r| &mut r.daily,
-    ),
-    (
-        "admin-budget-weekly",
-        "Weekly budget (USD)",
-        |b| b.weekly,
-        |r| &mut r.weekly,
-    ),
-    (
-        "admin-budget-monthly",
-        "Monthly budget (USD)",
-        |b| b.monthly,
-        |r| &mut r.monthly,
-    ),
-    (
-        "admin-budget-lifetime",
-        "Lifetime budget (USD)",
-        |b| b.lifetime,
-        |r| &mut r.lifetime,
-    ),
-];
-
-/// The caps as the form's texts (exact amounts; empty for none).
-fn fields_of(budgets: &BudgetsView) -> [String; 4] {
-    CAPS.map(|(_, _, get, _)| get(budgets).map(decimal).unwrap_or_default())
-}
-
+/// The organization's budgets, saved through the admin API (the page's other figures are not
+/// reloaded with them, so that "Budgets saved." stays in view).
 #[component]
 fn AdminBudgets(budgets: BudgetsView) -> impl IntoView {
-    let org = budgets.org_id.clone();
-    let fields = RwSignal::new(fields_of(&budgets));
-    let message = RwSignal::new(None::<String>);
-    let saved = RwSignal::new(false);
-    let submit = move |ev: leptos::ev::SubmitEvent| {
-        ev.prevent_default();
-        let mut request = BudgetsRequest::default();
-        for ((_, label, _, field), text) in CAPS.iter().zip(fields.get_untracked().iter()) {
-            let which = label.split(' ').next().unwrap_or("").to_lowercase();
-            match cap(text, &which) {
-                Ok(value) => *field(&mut request) = value,
-                Err(err) => {
-                    message.set(Some(err));
-                    return;
-                }
-            }
-        }
-        let org = org.clone();
-        spawn_local(async move {
-            let path = format!("/admin/organizations/{org}/budgets");
-            match api::put::<_, BudgetsView>(&path, &request).await {
-                // The fields show what was stored (this section is not reloaded with the page's
-                // other figures, so that its "saved" stays in view).
-                Ok(stored) => {
-                    message.set(None);
-                    fields.set(fields_of(&stored));
-                    saved.set(true);
-                }
-                Err(err) => message.set(Some(err.message)),
-            }
-        });
-    };
+    let path = format!("/admin/organizations/{}/budgets", budgets.org_id);
     view! {
         <section class="card" aria-labelledby="org-budgets">
             <h2 id="org-budgets">"Budgets"</h2>
-            <form class="form form-inline" on:submit=submit aria-label="Budgets">
-                {CAPS
-                    .iter()
-                    .enumerate()
-                    .map(|(i, (id, label, _, _))| {
-                        view! {
-                            <div class="field">
-                                <label for=*id>{*label}</label>
-                                <input
-                                    id=*id
-                                    type="text"
-                                    inputmode="decimal"
-                                    prop:value=move || fields.read()[i].clone()
-                                    on:input=move |ev| {
-                                        saved.set(false);
-                                        fields.update(|f| f[i] = event_target_value(&ev));
-                                    }
-                                />
-                            </div>
-                        }
-                    })
-                    .collect_view()}
-                <button type="submit" class="button button-small">"Save budgets"</button>
-            </form>
-            <FormError message />
-            <Show when=move || saved.get()>
-                <p class="muted" role="status">"Budgets saved."</p>
-            </Show>
+            <BudgetForm id_prefix="admin-" stored=Some(budgets) path=Some(path) can_save=true />
         </section>
     }
 }

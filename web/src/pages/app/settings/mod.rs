@@ -16,7 +16,6 @@ use serde::de::DeserializeOwned;
 
 use super::layout::use_session;
 use crate::api::{self, ApiFailure};
-pub use budgets::cap;
 
 /// `GET /organizations/{the current organization}{suffix}`, again when the switcher changes;
 /// `None` until the session says which organization that is.
