@@ -208,6 +208,19 @@ mod tests {
         }
     }
 
+    /// Bounds are judged on the number as written: it is read correctly rounded (the default
+    /// fast path read this one as 1e9, so a budget above the 1e9 maximum passed).
+    #[test]
+    fn numbers_are_read_correctly_rounded() {
+        #[derive(serde::Deserialize)]
+        struct Amount {
+            usd: f64,
+        }
+        let parsed: Amount = parse(b"{\"usd\": 1000000000.0000001}").unwrap();
+        assert!(parsed.usd > 1e9, "{}", parsed.usd);
+        assert!(crate::billing::budgets::parse_cap("weekly", Some(parsed.usd)).is_err());
+    }
+
     #[test]
     fn optional_bodies_take_nothing_null_or_an_object() {
         for body in [&b""[..], b" ", b"null", b" null \n"] {
