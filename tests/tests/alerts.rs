@@ -434,3 +434,50 @@ async fn a_loopback_webhook_is_refused_unless_the_operator_allows_it() {
     assert_eq!(settings.expect(200)["data"]["webhook_url"], Value::Null);
     server.stop().await;
 }
+
+/// Each test alert is a real delivery to the organization's URL: five a minute, then 429 in
+/// the API's error shape with `Retry-After`; another organization is not affected.
+#[tokio::test]
+async fn test_alerts_are_bounded_per_organization() {
+    let server = TestServer::start_with(quick).await;
+    let api = server.api();
+    let receiver = Receiver::start(0).await;
+    let owner = api.signup_unfunded(&email("alert-tests")).await;
+    let other = api.signup_unfunded(&email("alert-tests-other")).await;
+    for user in [&owner, &other] {
+        put_settings(&api, user, json!({ "webhook_url": receiver.url }))
+            .await
+            .expect(200);
+    }
+    for _ in 0..5 {
+        api.post("/api/v1/alerts/test", Some(&owner.token), json!(null))
+            .await
+            .expect(202);
+    }
+    let refused = api
+        .post("/api/v1/alerts/test", Some(&owner.token), json!(null))
+        .await;
+    let error = &refused.expect(429)["error"];
+    assert_eq!(error["code"], 429);
+    assert!(
+        error["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("At most 5 test alerts a minute"),
+        "{error}"
+    );
+    let retry_after: u64 = refused.headers["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=60).contains(&retry_after), "{retry_after}");
+    api.post("/api/v1/alerts/test", Some(&other.token), json!(null))
+        .await
+        .expect(202);
+    // The five and the other organization's one are delivered; the refused one never is.
+    receiver.wait_for(6, Duration::from_secs(15)).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(count(&receiver.all(), "test"), 6);
+    server.stop().await;
+}

@@ -1,6 +1,9 @@
 //! BYOK end to end, on the management side: validation and filters, tenant isolation,
-//! roles, and the master key (a wrong one cannot decrypt; rotation re-encrypts every key).
+//! roles, and the master key (a wrong one cannot decrypt; rotation re-encrypts every key and
+//! every alert webhook's signing secret).
 //! Helpers and the emulator setup: `tests::byok`.
+
+use std::time::Duration;
 
 use reqwest::Method;
 use sea_orm::{ConnectionTrait, Database, Statement};
@@ -242,8 +245,17 @@ async fn a_wrong_master_key_cannot_decrypt_and_rotation_moves_every_key() {
     let (any, strict) = emulators();
     let old_key = master_key();
     let new_key = master_key();
+    // Alert webhooks on 127.0.0.1, failed deliveries retried within a second: the signing
+    // secret is sealed under the master key too.
+    let alerts_here = |config: &mut Config| {
+        config.alert_webhook_allow_private = true;
+        config.alert_retry_first_ms = 200;
+        config.alert_retry_max_secs = 1;
+        config.alert_max_attempts = 1_000;
+    };
     let first = TestServer::start_with(|config| {
         point_providers(config, &any, &strict);
+        alerts_here(config);
         config.master_key = Some(old_key.clone());
     })
     .await;
@@ -255,11 +267,24 @@ async fn a_wrong_master_key_cannot_decrypt_and_rotation_moves_every_key() {
         json!({ "provider": "openai", "key": ORG_KEY }),
     )
     .await;
+    let receiver = tests::webhook::Receiver::start(0).await;
+    let settings = api
+        .put(
+            "/api/v1/alerts/settings",
+            Some(&user.token),
+            json!({ "webhook_url": receiver.url }),
+        )
+        .await;
+    let webhook_secret = settings.expect(200)["webhook_secret"]
+        .as_str()
+        .expect("the signing secret, shown once")
+        .to_owned();
     let url = first.database_url.clone();
     let replica = |master: String| {
         let (any, strict, url) = (&any, &strict, url.clone());
         TestServer::start_with(move |config| {
             point_providers(config, any, strict);
+            alerts_here(config);
             config.database_url = Some(url);
             config.master_key = Some(master);
         })
@@ -302,6 +327,24 @@ async fn a_wrong_master_key_cannot_decrypt_and_rotation_moves_every_key() {
     let reply = chat(&rotated.api(), &key, ask("openai/gpt-4o-mini")).await;
     assert_eq!(reply.expect(200)["usage"]["is_byok"], true);
     assert_eq!(keys_sent(&any), [ORG_KEY]);
+    // The webhook secret moved too: a test alert arrives signed with the secret shown before
+    // the rotation. (The first process, still on the old key, cannot open it: an attempt it
+    // claims fails and is retried, until the rotated process delivers it.)
+    rotated
+        .api()
+        .post("/api/v1/alerts/test", Some(&user.token), json!(null))
+        .await
+        .expect(202);
+    receiver.wait_for(1, Duration::from_secs(30)).await;
+    let delivered = receiver.all();
+    let ok = delivered
+        .iter()
+        .find(|d| d.status == 200)
+        .expect("a delivery");
+    assert!(
+        ok.signed_with(&webhook_secret),
+        "signed with the old secret"
+    );
     rotated.stop().await;
     first.stop().await;
 }

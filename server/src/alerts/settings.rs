@@ -13,6 +13,7 @@ use serde_json::json;
 use super::{AlertError, address, signature};
 use crate::accounts::audit::{self, Actor};
 use crate::accounts::byok::crypto::{MasterKey, Sealed};
+use crate::accounts::byok::rotate::Tally;
 use crate::accounts::organizations::require_manager;
 use crate::accounts::tenant::OrgScope;
 use crate::billing::decimal::{self, Notation};
@@ -202,6 +203,33 @@ pub(super) fn open_secret(master_key: &MasterKey, row: &alert_setting::Model) ->
         ciphertext: row.secret_ciphertext.clone()?,
     };
     master_key.open(&row.org_id, SEAL_PURPOSE, &sealed).ok()
+}
+
+/// Re-encrypts every webhook signing secret in `txn`, for a master key rotation (see
+/// `accounts::byok::rotate`); rows are named by their organization.
+pub async fn reseal_secrets(
+    txn: &sea_orm::DatabaseTransaction,
+    old: &MasterKey,
+    new: &MasterKey,
+) -> Result<Tally, DbErr> {
+    let mut tally = Tally::default();
+    for row in alert_setting::Entity::find().all(txn).await? {
+        let (Some(nonce), Some(ciphertext)) =
+            (row.secret_nonce.clone(), row.secret_ciphertext.clone())
+        else {
+            continue;
+        };
+        let sealed = Sealed { nonce, ciphertext };
+        if let Some(resealed) =
+            tally.reseal((old, new), &row.org_id, &row.org_id, SEAL_PURPOSE, &sealed)
+        {
+            let mut active: alert_setting::ActiveModel = row.into();
+            active.secret_nonce = Set(Some(resealed.nonce));
+            active.secret_ciphertext = Set(Some(resealed.ciphertext));
+            active.update(txn).await?;
+        }
+    }
+    Ok(tally)
 }
 
 #[cfg(test)]

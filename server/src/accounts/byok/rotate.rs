@@ -1,73 +1,76 @@
-//! Master key rotation: every stored BYOK key re-encrypted from the old master key to the new
-//! one (fresh nonces), in one transaction: either every row moves or none does.
+//! Master key rotation: every secret sealed under the master key (BYOK keys here, alert
+//! webhook secrets in `alerts::settings`) re-encrypted from the old key to the new one (fresh
+//! nonces), inside the caller's transaction, so that either every row moves or none does
+//! (`commands::rotate_master_key`).
 //!
 //! Rows already under the new key are left as they are, so the command may be run again
 //! (after a process still holding the old key added a key meanwhile, say). A row that opens
-//! under neither key stops the rotation with its id: nothing is changed.
+//! under neither key is reported by its id, and the command then changes nothing.
 //! `updated_at` is not touched: running processes keep their decrypted keys in memory and
 //! pick the new key up when restarted with it.
 
 use entity::byok_key;
-use sea_orm::{ActiveModelTrait, DatabaseConnection, DbErr, EntityTrait, Set};
+use sea_orm::{ActiveModelTrait, DatabaseTransaction, DbErr, EntityTrait, Set};
 
 use super::crypto::{MasterKey, Sealed};
 
-#[derive(Debug, thiserror::Error)]
-pub enum RotateError {
-    #[error(transparent)]
-    Db(#[from] DbErr),
-    #[error(
-        "{} BYOK key(s) open under neither the old nor the new master key (ids: {}); nothing was changed",
-        .0.len(),
-        .0.join(", ")
-    )]
-    Undecryptable(Vec<String>),
-}
-
-/// What a rotation did.
+/// What a rotation did to one kind of sealed secret.
 #[derive(Debug, Default, PartialEq, Eq)]
-pub struct Rotated {
+pub struct Tally {
     pub reencrypted: u64,
     /// Already under the new key.
     pub unchanged: u64,
+    /// Ids of rows that open under neither key.
+    pub undecryptable: Vec<String>,
 }
 
-pub async fn rotate(
-    db: &DatabaseConnection,
+impl Tally {
+    /// `sealed` (bound to `org_id` and `purpose`) re-encrypted under `new`, counted; `None`
+    /// when there is nothing to write (already moved, or undecryptable: then `id` is noted).
+    pub fn reseal(
+        &mut self,
+        (old, new): (&MasterKey, &MasterKey),
+        id: &str,
+        org_id: &str,
+        purpose: &str,
+        sealed: &Sealed,
+    ) -> Option<Sealed> {
+        match old.open(org_id, purpose, sealed) {
+            Ok(secret) => {
+                self.reencrypted += 1;
+                Some(new.seal(org_id, purpose, &secret))
+            }
+            Err(_) if new.open(org_id, purpose, sealed).is_ok() => {
+                self.unchanged += 1;
+                None
+            }
+            Err(_) => {
+                self.undecryptable.push(id.to_owned());
+                None
+            }
+        }
+    }
+}
+
+/// Re-encrypts every BYOK key (bound to its organization and provider) in `txn`.
+pub async fn reseal_keys(
+    txn: &DatabaseTransaction,
     old: &MasterKey,
     new: &MasterKey,
-) -> Result<Rotated, RotateError> {
-    let txn = crate::db::begin_write(db).await?;
-    let rows = byok_key::Entity::find().all(&txn).await?;
-    let mut done = Rotated::default();
-    let mut failed = Vec::new();
-    let mut updates = Vec::new();
-    for row in rows {
+) -> Result<Tally, DbErr> {
+    let mut tally = Tally::default();
+    for row in byok_key::Entity::find().all(txn).await? {
         let sealed = Sealed {
             nonce: row.nonce.clone(),
             ciphertext: row.ciphertext.clone(),
         };
-        match old.open(&row.org_id, &row.provider, &sealed) {
-            Ok(secret) => {
-                let resealed = new.seal(&row.org_id, &row.provider, &secret);
-                let mut active: byok_key::ActiveModel = row.into();
-                active.nonce = Set(resealed.nonce);
-                active.ciphertext = Set(resealed.ciphertext);
-                updates.push(active);
-            }
-            Err(_) if new.open(&row.org_id, &row.provider, &sealed).is_ok() => {
-                done.unchanged += 1;
-            }
-            Err(_) => failed.push(row.id),
+        let keys = (old, new);
+        if let Some(resealed) = tally.reseal(keys, &row.id, &row.org_id, &row.provider, &sealed) {
+            let mut active: byok_key::ActiveModel = row.into();
+            active.nonce = Set(resealed.nonce);
+            active.ciphertext = Set(resealed.ciphertext);
+            active.update(txn).await?;
         }
     }
-    if !failed.is_empty() {
-        return Err(RotateError::Undecryptable(failed));
-    }
-    for active in updates {
-        active.update(&txn).await?;
-        done.reencrypted += 1;
-    }
-    txn.commit().await?;
-    Ok(done)
+    Ok(tally)
 }
