@@ -144,11 +144,7 @@ pub fn view(row: alert_event::Model) -> AlertEvent {
     }
 }
 
-/// Test alerts an organization may queue in any 60 seconds.
-pub const TESTS_PER_MINUTE: usize = 5;
-
-/// Queues a `test` event to the organization's webhook (owner, admin or management key), at
-/// most [`TESTS_PER_MINUTE`] a minute.
+/// Queues a `test` event to the organization's webhook (owner, admin or management key).
 pub async fn send_test(
     alerts: &Alerts,
     scope: &OrgScope,
@@ -159,22 +155,6 @@ pub async fn send_test(
         .is_some_and(|s| s.webhook_url.is_some());
     if !configured {
         return Err(settings::no_webhook());
-    }
-    // Each test is a real delivery to someone's URL: bounded per organization (counted in the
-    // database, so across replicas).
-    let since = Utc::now() - chrono::Duration::seconds(60);
-    let recent = alert_event::Entity::find()
-        .filter(alert_event::Column::OrgId.eq(scope.org_id()))
-        .filter(alert_event::Column::Kind.eq("test"))
-        .filter(alert_event::Column::CreatedAt.gt(since))
-        .order_by_asc(alert_event::Column::CreatedAt)
-        .all(&alerts.db)
-        .await?;
-    if recent.len() >= TESTS_PER_MINUTE {
-        let frees_at =
-            recent[recent.len() - TESTS_PER_MINUTE].created_at + chrono::Duration::seconds(60);
-        let retry_after_secs = (frees_at - Utc::now()).num_seconds().clamp(1, 60) as u64;
-        return Err(AlertError::TooManyTests { retry_after_secs });
     }
     let dedupe_key = format!("test:{}", new_id("t"));
     insert(

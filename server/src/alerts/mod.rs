@@ -41,9 +41,6 @@ pub enum AlertError {
     /// The request needs settings the organization has not made (a webhook URL).
     #[error("{0}")]
     Conflict(String),
-    /// Too many test alerts lately; retry after this many seconds.
-    #[error("At most {max} test alerts a minute: try again in {retry_after_secs} s", max = events::TESTS_PER_MINUTE)]
-    TooManyTests { retry_after_secs: u64 },
     #[error(transparent)]
     Account(#[from] AccountError),
     #[error(transparent)]
