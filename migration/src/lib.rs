@@ -15,6 +15,8 @@ mod m20261206_000009_generation_details;
 mod m20261206_000010_usage_rollups;
 mod m20261206_000011_alerts;
 mod m20261206_000011_generation_contents;
+mod m20261207_000012_rollup_grains;
+mod m20261207_000013_key_refusals_index;
 
 pub struct Migrator;
 
@@ -34,6 +36,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000010_usage_rollups::Migration),
             Box::new(m20261206_000011_alerts::Migration),
             Box::new(m20261206_000011_generation_contents::Migration),
+            Box::new(m20261207_000012_rollup_grains::Migration),
+            Box::new(m20261207_000013_key_refusals_index::Migration),
         ]
     }
 }

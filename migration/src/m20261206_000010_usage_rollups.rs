@@ -23,7 +23,7 @@ use sea_orm_migration::sea_orm::DatabaseBackend;
 pub struct Migration;
 
 const TABLES: [&str; 2] = ["usage_rollups_hourly", "usage_rollups_daily"];
-const SUMS: [&str; 11] = [
+pub(crate) const SUMS: [&str; 11] = [
     "requests",
     "errors",
     "cancelled",
@@ -36,9 +36,9 @@ const SUMS: [&str; 11] = [
     "latency_sum_ms",
     "ttft_sum_ms",
 ];
-const HISTOGRAM_BUCKETS: usize = 32;
+pub(crate) const HISTOGRAM_BUCKETS: usize = 32;
 
-fn create_table(table: &str, backend: DatabaseBackend) -> String {
+pub(crate) fn create_table(table: &str, backend: DatabaseBackend) -> String {
     let (text, int) = match backend {
         DatabaseBackend::Postgres => ("text", "bigint"),
         _ => ("TEXT", "INTEGER"),

@@ -39,6 +39,17 @@ async fn main() -> std::process::ExitCode {
 }
 
 async fn run() -> Result<(), Box<dyn std::error::Error>> {
+    if cfg!(feature = "bench-unrecorded") {
+        // A binary that bills nothing must never be served by mistake.
+        if std::env::var("BENCH_UNRECORDED").as_deref() != Ok("1") {
+            return Err(
+                "built with the bench-unrecorded feature: it records and bills nothing; \
+                        set BENCH_UNRECORDED=1 to run it for a benchmark"
+                    .into(),
+            );
+        }
+        tracing::warn!("bench-unrecorded build: usage records are dropped, nothing is billed");
+    }
     let command = Command::from_args(std::env::args())?;
     let config = Config::load()?;
     if !matches!(command, Command::Serve) {

@@ -83,10 +83,11 @@ export SB_BASE_URL="http://127.0.0.1:$srv_port" SB_STRIPE_BASE="$stripe_base"
 # Alert webhooks may point at this server itself (settings.test.js), so no test sends a
 # request off the machine. Every test signs its users up from 127.0.0.1, and the users page's
 # paging needs more than a page of them: more sign-ups per IP than the default 30 an hour.
-# Auto top-up looks at balances every second (credits.test.js waits for one).
+# Auto top-up looks at balances every second (credits.test.js waits for one). settings.test.js
+# sends eleven test alerts to page through them, more than the default 5 a minute.
 env "${provider_env[@]}" DATA_DIR="$work/data" BIND="127.0.0.1:$srv_port" WORKERS=2 LOG=warn \
   ADMIN_EMAIL="$SB_ADMIN_EMAIL" ADMIN_PASSWORD="$SB_ADMIN_PASSWORD" PUBLIC_URL="$SB_BASE_URL" \
-  ALERT_WEBHOOK_ALLOW_PRIVATE=true SIGNUP_PER_IP_PER_HOUR=500 AUTO_TOPUP_CHECK_SECS=1 \
+  ALERT_WEBHOOK_ALLOW_PRIVATE=true ALERT_TESTS_PER_MINUTE=100 SIGNUP_PER_IP_PER_HOUR=500 AUTO_TOPUP_CHECK_SECS=1 \
   STRIPE_SECRET_KEY=sk_test_fake_0123456789 STRIPE_WEBHOOK_SECRET=whsec_test_secret STRIPE_API_BASE="$stripe_base" \
   "$SWITCHBOARD_BIN" >"$work/server.log" 2>&1 &
 pids+=($!)

@@ -374,32 +374,35 @@ pub async fn ledger_generation_debits(database_url: &str) -> (i64, i64) {
 }
 
 /// Per organization, `(requests, cost_nanos, prompt_tokens, completion_tokens)` summed over
-/// the generation records, and the same sums over each rollup table
-/// (`usage_rollups_hourly`, `usage_rollups_daily`).
+/// the generation records (first, named `generations`), then the same sums over each rollup
+/// table (named by the table: every period at every grain).
 pub async fn rollup_sums(database_url: &str) -> Vec<(String, Vec<[i64; 4]>)> {
+    const ROLLUP_TABLES: [&str; 8] = [
+        "usage_rollups_hourly",
+        "usage_rollups_daily",
+        "usage_rollups_hourly_by_endpoint",
+        "usage_rollups_daily_by_endpoint",
+        "usage_rollups_hourly_by_key",
+        "usage_rollups_daily_by_key",
+        "usage_rollups_hourly_by_app",
+        "usage_rollups_daily_by_app",
+    ];
     let db = Database::connect(database_url).await.expect("database");
     let backend = db.get_database_backend();
     let mut sums = Vec::new();
-    for (name, sql) in [
-        (
-            "generations",
-            "SELECT org_id, COUNT(*) AS a, CAST(SUM(cost_nanos) AS BIGINT) AS b, \
-             CAST(SUM(tokens_prompt) AS BIGINT) AS c, CAST(SUM(tokens_completion) AS BIGINT) AS d \
-             FROM generations GROUP BY org_id ORDER BY org_id",
-        ),
-        (
-            "hourly",
+    let records = "SELECT org_id, COUNT(*) AS a, CAST(SUM(cost_nanos) AS BIGINT) AS b, \
+         CAST(SUM(tokens_prompt) AS BIGINT) AS c, CAST(SUM(tokens_completion) AS BIGINT) AS d \
+         FROM generations GROUP BY org_id ORDER BY org_id"
+        .to_owned();
+    let rollups = ROLLUP_TABLES.map(|table| {
+        let sql = format!(
             "SELECT org_id, CAST(SUM(requests) AS BIGINT) AS a, CAST(SUM(cost_nanos) AS BIGINT) AS b, \
              CAST(SUM(prompt_tokens) AS BIGINT) AS c, CAST(SUM(completion_tokens) AS BIGINT) AS d \
-             FROM usage_rollups_hourly GROUP BY org_id ORDER BY org_id",
-        ),
-        (
-            "daily",
-            "SELECT org_id, CAST(SUM(requests) AS BIGINT) AS a, CAST(SUM(cost_nanos) AS BIGINT) AS b, \
-             CAST(SUM(prompt_tokens) AS BIGINT) AS c, CAST(SUM(completion_tokens) AS BIGINT) AS d \
-             FROM usage_rollups_daily GROUP BY org_id ORDER BY org_id",
-        ),
-    ] {
+             FROM {table} GROUP BY org_id ORDER BY org_id"
+        );
+        (table, sql)
+    });
+    for (name, sql) in std::iter::once(("generations", records)).chain(rollups) {
         let rows = db
             .query_all_raw(Statement::from_string(backend, sql))
             .await

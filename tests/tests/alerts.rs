@@ -117,7 +117,9 @@ async fn spending_past_a_keys_levels_and_the_balance_threshold_alerts_once_per_c
         spent.as_nanos() * 100 >= limit.as_nanos() * 80 && spent < limit,
         "spent {spent} of {limit}"
     );
-    let delivered = receiver.wait_for(2, Duration::from_secs(10)).await;
+    // The refusal for the key's limit, past its 80 % level, counts as 100 % reached:
+    // reservations never let the spend itself reach the limit.
+    let delivered = receiver.wait_for(3, Duration::from_secs(10)).await;
     let latency = delivered
         .iter()
         .map(|d| d.at.saturating_duration_since(last_served))
@@ -126,35 +128,30 @@ async fn spending_past_a_keys_levels_and_the_balance_threshold_alerts_once_per_c
     eprintln!("alert delivery after the crossing request's answer: at most {latency:?}");
     assert_eq!(count(&delivered, "low_balance"), 1);
     assert_eq!(count(&delivered, "key_spend_80"), 1);
-    let key_alert = delivered
-        .iter()
-        .find(|d| d.json()["type"] == "key_spend_80")
-        .unwrap()
-        .json();
-    assert_eq!(key_alert["organization_id"], owner.personal_org.as_str());
-    assert_eq!(key_alert["data"]["key_hash"], hash.as_str());
-    assert_eq!(key_alert["data"]["percent"], 80);
-    assert_eq!(usd(&key_alert["data"]["limit"]), limit);
-    let balance_alert = delivered
-        .iter()
-        .find(|d| d.json()["type"] == "low_balance")
-        .unwrap()
-        .json();
+    assert_eq!(count(&delivered, "key_spend_100"), 1);
+    let key_alert = |kind: &str| {
+        delivered
+            .iter()
+            .find(|d| d.json()["type"] == kind)
+            .unwrap()
+            .json()
+    };
+    let at_80 = key_alert("key_spend_80");
+    assert_eq!(at_80["organization_id"], owner.personal_org.as_str());
+    assert_eq!(at_80["data"]["key_hash"], hash.as_str());
+    assert_eq!(at_80["data"]["percent"], 80);
+    assert_eq!(at_80["data"]["refused"], false);
+    assert_eq!(usd(&at_80["data"]["limit"]), limit);
+    let at_100 = key_alert("key_spend_100");
+    assert_eq!(at_100["data"]["percent"], 100);
+    assert_eq!(at_100["data"]["refused"], true);
+    assert!(usd(&at_100["data"]["usage"]) < limit);
+    let balance_alert = key_alert("low_balance");
     assert_eq!(usd(&balance_alert["data"]["threshold"]), threshold);
     assert!(usd(&balance_alert["data"]["balance"]) < threshold);
 
-    // The limit lowered to the spend: 100 % is reached (found by the sweep).
-    api.patch(
-        &format!("/api/v1/keys/{hash}"),
-        Some(&owner.token),
-        json!({ "limit": spent.to_usd_f64() }),
-    )
-    .await
-    .expect(200);
-    let delivered = receiver.wait_for(3, Duration::from_secs(10)).await;
-    assert_eq!(count(&delivered, "key_spend_100"), 1);
-
-    // Undone crossings re-arm: a raised limit and credit added; then crossed again.
+    // Undone crossings re-arm: a raised limit and credit added; then crossed again, the key's
+    // 100 % by its spend (the limit lowered to it, found by the sweep).
     api.patch(
         &format!("/api/v1/keys/{hash}"),
         Some(&owner.token),
@@ -432,5 +429,57 @@ async fn a_loopback_webhook_is_refused_unless_the_operator_allows_it() {
         .expect_error(400);
     let settings = api.get("/api/v1/alerts/settings", Some(&owner.token)).await;
     assert_eq!(settings.expect(200)["data"]["webhook_url"], Value::Null);
+    server.stop().await;
+}
+
+/// Each test alert is a real delivery to the organization's URL: `ALERT_TESTS_PER_MINUTE` (3
+/// here) a minute, then 429 in the API's error shape with `Retry-After`; another organization
+/// is not affected.
+#[tokio::test]
+async fn test_alerts_are_bounded_per_organization() {
+    let server = TestServer::start_with(|config| {
+        quick(config);
+        config.alert_tests_per_minute = 3;
+    })
+    .await;
+    let api = server.api();
+    let receiver = Receiver::start(0).await;
+    let owner = api.signup_unfunded(&email("alert-tests")).await;
+    let other = api.signup_unfunded(&email("alert-tests-other")).await;
+    for user in [&owner, &other] {
+        put_settings(&api, user, json!({ "webhook_url": receiver.url }))
+            .await
+            .expect(200);
+    }
+    for _ in 0..3 {
+        api.post("/api/v1/alerts/test", Some(&owner.token), json!(null))
+            .await
+            .expect(202);
+    }
+    let refused = api
+        .post("/api/v1/alerts/test", Some(&owner.token), json!(null))
+        .await;
+    let error = &refused.expect(429)["error"];
+    assert_eq!(error["code"], 429);
+    assert!(
+        error["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("At most 3 test alerts a minute"),
+        "{error}"
+    );
+    let retry_after: u64 = refused.headers["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=60).contains(&retry_after), "{retry_after}");
+    api.post("/api/v1/alerts/test", Some(&other.token), json!(null))
+        .await
+        .expect(202);
+    // The three and the other organization's one are delivered; the refused one never is.
+    receiver.wait_for(4, Duration::from_secs(15)).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(count(&receiver.all(), "test"), 4);
     server.stop().await;
 }

@@ -9,11 +9,16 @@
 //!   period turned, the limit was raised).
 //!
 //! Levels are compared in exact integers: spend × 100 ≥ limit × percent.
+//!
+//! Reservations refuse a request its key's remaining limit cannot cover, so a key's spend
+//! stops short of its limit and the 100 % level alone would seldom be reached. A key past its
+//! 80 % level that has refused a request for its limit counts as at 100 % too: since the start
+//! of its limit period or its last change (a raised limit re-arms it), whichever is later.
 
 use std::collections::HashMap;
 
-use chrono::Utc;
-use entity::{alert_setting, alert_state, api_key, org_credit};
+use chrono::{DateTime, TimeZone, Utc};
+use entity::{alert_setting, alert_state, api_key, generation, org_credit};
 use sea_orm::ExprTrait;
 use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QuerySelect, Set};
@@ -21,8 +26,10 @@ use serde_json::{Value, json};
 
 use super::Alerts;
 use super::events::{self, NewEvent};
-use crate::accounts::api_keys::KeyUsage;
+use crate::accounts::api_keys::{KeyUsage, LimitReset};
 use crate::billing::money::Nanos;
+use crate::billing::periods::Periods;
+use crate::inference::funding::KEY_LIMIT_REFUSAL;
 
 pub const LOW_BALANCE: &str = "low_balance";
 /// Key spend levels, in percent of the limit, and their kinds.
@@ -89,9 +96,16 @@ pub async fn check_org(alerts: &Alerts, org_id: &str) -> Result<(), DbErr> {
         for key in keys {
             let limit = key.limit_nanos.unwrap_or(0);
             let spend = KeyUsage::of(&key, now).in_limit_window(&key);
+            let at_level = |percent: i128| {
+                spend.is_positive()
+                    && i128::from(spend.as_nanos()) * 100 >= i128::from(limit) * percent
+            };
+            // Only a key past 80 % and short of 100 % needs the refusals looked up.
+            let since = std::cmp::max(window_start(&key, now), key.updated_at);
+            let refused =
+                at_level(80) && !at_level(100) && refused_for_limit(db, &key, since).await?;
             for (percent, kind) in KEY_LEVELS {
-                let reached = spend.is_positive()
-                    && i128::from(spend.as_nanos()) * 100 >= i128::from(limit) * percent;
+                let reached = at_level(percent) || (percent == 100 && refused);
                 judged.push(Judged {
                     kind,
                     subject: key.hash.clone(),
@@ -104,6 +118,7 @@ pub async fn check_org(alerts: &Alerts, org_id: &str) -> Result<(), DbErr> {
                         "limit": Nanos::from_nanos(limit),
                         "usage": spend,
                         "limit_reset": key.limit_reset,
+                        "refused": percent == 100 && refused,
                     }),
                 });
             }
@@ -132,6 +147,51 @@ pub async fn check_org(alerts: &Alerts, org_id: &str) -> Result<(), DbErr> {
         alerts.wake_delivery();
     }
     Ok(())
+}
+
+/// When the key's current limit period began (UTC): its day, week or month; for a limit that
+/// never resets, the beginning of time.
+fn window_start(key: &api_key::Model, now: DateTime<Utc>) -> DateTime<Utc> {
+    let periods = Periods::at(now);
+    let day = |days: i64| Utc.timestamp_opt(days * 86_400, 0).single();
+    let start = match key.limit_reset.as_deref().and_then(LimitReset::parse) {
+        Some(LimitReset::Daily) => day(periods.day),
+        Some(LimitReset::Weekly) => day(periods.week),
+        Some(LimitReset::Monthly) => Utc
+            .with_ymd_and_hms(
+                (periods.month / 12) as i32,
+                (periods.month % 12) as u32 + 1,
+                1,
+                0,
+                0,
+                0,
+            )
+            .single(),
+        None => None,
+    };
+    start.unwrap_or(DateTime::<Utc>::MIN_UTC)
+}
+
+/// Whether a request was refused for the key's limit since `since`: its record has status 402
+/// and the key-limit message. The partial index `idx_generations_key_refused` (402 records
+/// only) makes this a short index read; its condition is written as a literal so that both
+/// databases' planners can use it.
+async fn refused_for_limit(
+    db: &DatabaseConnection,
+    key: &api_key::Model,
+    since: DateTime<Utc>,
+) -> Result<bool, DbErr> {
+    let found = generation::Entity::find()
+        .select_only()
+        .column(generation::Column::Id)
+        .filter(Expr::cust("status = 402"))
+        .filter(generation::Column::ApiKeyHash.eq(key.hash.as_str()))
+        .filter(generation::Column::CreatedAt.gte(since))
+        .filter(generation::Column::Error.starts_with(KEY_LIMIT_REFUSAL))
+        .into_tuple::<String>()
+        .one(db)
+        .await?;
+    Ok(found.is_some())
 }
 
 /// Flips the alert to fired and inserts its event, in one transaction; `false` when another

@@ -144,7 +144,8 @@ pub fn view(row: alert_event::Model) -> AlertEvent {
     }
 }
 
-/// Queues a `test` event to the organization's webhook (owner, admin or management key).
+/// Queues a `test` event to the organization's webhook (owner, admin or management key), at
+/// most `tests_per_minute` (`ALERT_TESTS_PER_MINUTE`) in any minute.
 pub async fn send_test(
     alerts: &Alerts,
     scope: &OrgScope,
@@ -155,6 +156,26 @@ pub async fn send_test(
         .is_some_and(|s| s.webhook_url.is_some());
     if !configured {
         return Err(settings::no_webhook());
+    }
+    // Each test is a real delivery to someone's URL: bounded per organization, counted in the
+    // database so that replicas share the count (two requests at the same instant may both
+    // pass: the bound is against floods, not exact).
+    let max = alerts.options.tests_per_minute;
+    let recent = alert_event::Entity::find()
+        .filter(alert_event::Column::OrgId.eq(scope.org_id()))
+        .filter(alert_event::Column::Kind.eq("test"))
+        .filter(alert_event::Column::CreatedAt.gt(Utc::now() - chrono::Duration::seconds(60)))
+        .order_by_desc(alert_event::Column::CreatedAt)
+        .limit(u64::from(max))
+        .all(&alerts.db)
+        .await?;
+    if let Some(oldest) = recent.last().filter(|_| recent.len() >= max as usize) {
+        let frees_at = oldest.created_at + chrono::Duration::seconds(60);
+        let retry_after_secs = (frees_at - Utc::now()).num_seconds().clamp(1, 60) as u64;
+        return Err(AlertError::TooManyTests {
+            max,
+            retry_after_secs,
+        });
     }
     let dedupe_key = format!("test:{}", new_id("t"));
     insert(

@@ -41,6 +41,9 @@ pub enum AlertError {
     /// The request needs settings the organization has not made (a webhook URL).
     #[error("{0}")]
     Conflict(String),
+    /// Too many test alerts lately; retry after this many seconds.
+    #[error("At most {max} test alerts a minute: try again in {retry_after_secs} s")]
+    TooManyTests { max: u32, retry_after_secs: u64 },
     #[error(transparent)]
     Account(#[from] AccountError),
     #[error(transparent)]
@@ -56,6 +59,8 @@ pub struct AlertOptions {
     pub retry_first: Duration,
     pub retry_max: Duration,
     pub sweep_every: Duration,
+    /// Test alerts an organization may send in any minute (at least 1).
+    pub tests_per_minute: u32,
 }
 
 impl AlertOptions {
@@ -67,6 +72,7 @@ impl AlertOptions {
             retry_first: Duration::from_millis(config.alert_retry_first_ms.max(10)),
             retry_max: Duration::from_secs(config.alert_retry_max_secs.max(1)),
             sweep_every: Duration::from_secs(config.alert_check_secs.max(1)),
+            tests_per_minute: config.alert_tests_per_minute.max(1),
         }
     }
 }

@@ -13,7 +13,7 @@ use super::openapi::ErrorBody;
 use crate::billing::ledger::{self, EntryKind};
 use crate::billing::money::Nanos;
 use crate::state::AppState;
-use crate::usage::analytics::{self, Dimension, Group, Metric, Over, Selection};
+use crate::usage::analytics::{self, Columns, Dimension, Group, Metric, Over, Selection};
 use crate::usage::rollup::{Period, RollupSums};
 
 /// Figures per group.
@@ -97,7 +97,7 @@ pub async fn platform(
         end,
         filters: Vec::new(),
         group,
-        histograms: true,
+        columns: Columns::of(&METRICS),
     };
     let db = &state.db;
     let providers = analytics::read(db, &read(vec![Group::Dimension(Dimension::Provider)])).await?;

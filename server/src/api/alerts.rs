@@ -107,9 +107,11 @@ pub async fn rotate_secret(
 }
 
 /// Queue a `test` event to the webhook (owner or admin, or a management key); it is delivered,
-/// signed and retried like any alert and listed with them. 409 without a webhook URL.
+/// signed and retried like any alert and listed with them. 409 without a webhook URL; 429
+/// (with `Retry-After`) past `ALERT_TESTS_PER_MINUTE` (default 5) test alerts a minute.
 #[utoipa::path(tag = "alerts", responses(
-    (status = 202, body = AlertEventResponse), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
+    (status = 202, body = AlertEventResponse), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody),
+    (status = 429, body = ErrorBody, description = "Too many test alerts in the last minute (`ALERT_TESTS_PER_MINUTE`)")))]
 #[post("/alerts/test")]
 pub async fn send_test(
     state: web::Data<AppState>,

@@ -15,7 +15,7 @@ use super::extract::OrgCaller;
 use super::openapi::ErrorBody;
 use crate::billing::money::Nanos;
 use crate::state::AppState;
-use crate::usage::analytics::{self, Dimension, Group, Metric, Over, Selection};
+use crate::usage::analytics::{self, Columns, Dimension, Group, Metric, Over, Selection};
 use crate::usage::query::{self, Plan};
 use crate::usage::rollup::Period;
 
@@ -90,7 +90,14 @@ pub async fn activity(
             Group::Dimension(Dimension::Model),
             Group::Dimension(Dimension::Provider),
         ],
-        histograms: false,
+        columns: Columns::sums(&[
+            "cost_nanos",
+            "byok_usage_nanos",
+            "requests",
+            "prompt_tokens",
+            "completion_tokens",
+            "reasoning_tokens",
+        ]),
     };
     let mut rows = analytics::read(&state.db, &selection).await?;
     rows.sort_by(|a, b| {

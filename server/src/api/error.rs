@@ -352,6 +352,17 @@ impl From<crate::alerts::AlertError> for ApiError {
         match err {
             AlertError::Invalid(message) => ApiError::BadRequest(message),
             AlertError::Conflict(message) => ApiError::Conflict(message),
+            AlertError::TooManyTests {
+                max,
+                retry_after_secs,
+            } => ApiError::TooManyRequests {
+                message: AlertError::TooManyTests {
+                    max,
+                    retry_after_secs,
+                }
+                .to_string(),
+                retry_after_secs,
+            },
             AlertError::Account(err) => err.into(),
             AlertError::Db(err) => err.into(),
         }

@@ -25,6 +25,9 @@ use crate::gateway::types::{ChatRequest, ContentPart, EmbeddingRequest, MessageC
 /// Tokens an input image may count as, at most, for the reservation (Anthropic's largest
 /// image is about 1,600 tokens; OpenAI's high-detail tiles stay under that too).
 const IMAGE_TOKEN_BOUND: u64 = 2_000;
+/// How a refusal for a key's spending limit begins (its generation record's `error`): the
+/// 100 % key-spend alert counts such a refusal as the limit reached.
+pub const KEY_LIMIT_REFUSAL: &str = "Key limit exceeded";
 /// Template tokens around each message (role markers and separators).
 const MESSAGE_OVERHEAD: u64 = 8;
 /// Template tokens around the whole conversation.
@@ -226,7 +229,7 @@ fn refused(
              {credits_url} and add more credits"
         ),
         Subject::Key(_) => format!(
-            "Key limit exceeded: this request requires more than the key's remaining limit, \
+            "{KEY_LIMIT_REFUSAL}: this request requires more than the key's remaining limit, \
              or fewer max_tokens. You requested up to {requested} tokens, but the key can only \
              afford {affordable}. Raise the key's limit or wait for its reset"
         ),
@@ -327,7 +330,7 @@ pub async fn fund_embeddings(
                 short.available
             ),
             Subject::Key(_) => format!(
-                "Key limit exceeded: this request requires more than the key's remaining ${}",
+                "{KEY_LIMIT_REFUSAL}: this request requires more than the key's remaining ${}",
                 short.available
             ),
         })),

@@ -10,7 +10,7 @@ use sea_orm::sea_query::{Alias, Expr, ExprTrait, Order, Query};
 use sea_orm::{ConnectionTrait, DbErr};
 
 use super::histogram;
-use super::rollup::{Period, RollupSums, SUM_COLUMNS, histogram_columns};
+use super::rollup::{Grain, Period, RollupSums, SUM_COLUMNS, histogram_columns};
 use crate::accounts::tenant::OrgScope;
 use crate::billing::money::Nanos;
 
@@ -174,17 +174,34 @@ impl Metric {
         }
     }
 
-    /// Needs the histogram columns.
-    pub fn needs_histogram(self) -> bool {
-        matches!(
-            self,
-            Metric::LatencyP50
-                | Metric::LatencyP90
-                | Metric::LatencyP99
-                | Metric::TtftP50
-                | Metric::TtftP90
-                | Metric::TtftP99
-        )
+    /// The rollup columns the metric is computed from.
+    pub fn columns(self) -> Columns {
+        let sums = Columns::sums;
+        let latency = Columns {
+            latency: true,
+            ..Columns::default()
+        };
+        let ttft = Columns {
+            ttft: true,
+            ..Columns::default()
+        };
+        match self {
+            Metric::Spend => sums(&["cost_nanos"]),
+            Metric::ByokUsage => sums(&["byok_usage_nanos"]),
+            Metric::Requests => sums(&["requests"]),
+            Metric::PromptTokens => sums(&["prompt_tokens"]),
+            Metric::CompletionTokens => sums(&["completion_tokens"]),
+            Metric::ReasoningTokens => sums(&["reasoning_tokens"]),
+            Metric::CachedTokens => sums(&["cached_tokens"]),
+            Metric::Errors => sums(&["errors"]),
+            Metric::ErrorRate => sums(&["errors", "requests"]),
+            Metric::Cancelled => sums(&["cancelled"]),
+            // The mean divides by the histogram's count: the generations with a timing.
+            Metric::LatencyAvg => sums(&["latency_sum_ms"]).with(latency),
+            Metric::TtftAvg => sums(&["ttft_sum_ms"]).with(ttft),
+            Metric::LatencyP50 | Metric::LatencyP90 | Metric::LatencyP99 => latency,
+            Metric::TtftP50 | Metric::TtftP90 | Metric::TtftP99 => ttft,
+        }
     }
 
     /// The metric's value over summed rollup rows.
@@ -246,6 +263,60 @@ pub fn metrics(wanted: &[Metric], sums: &RollupSums) -> Metrics {
         .collect()
 }
 
+/// Which rollup columns a read sums: some of [`SUM_COLUMNS`] and either histogram. A read
+/// sums only these (a percentile needs 32 columns, a spend chart one), and leaves the others
+/// of its rows' [`RollupSums`] at 0.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Columns {
+    /// Bit `i`: `SUM_COLUMNS[i]`.
+    sums: u16,
+    latency: bool,
+    ttft: bool,
+}
+
+impl Columns {
+    /// Every column.
+    pub const ALL: Columns = Columns {
+        sums: (1 << SUM_COLUMNS.len()) - 1,
+        latency: true,
+        ttft: true,
+    };
+
+    /// The named sum columns (names of [`SUM_COLUMNS`]; any other name is a bug).
+    pub fn sums(names: &[&str]) -> Columns {
+        let mut sums = 0;
+        for name in names {
+            let position = SUM_COLUMNS.iter().position(|c| c == name);
+            debug_assert!(position.is_some(), "no rollup sum column {name}");
+            sums |= position.map_or(0, |i| 1 << i);
+        }
+        Columns {
+            sums,
+            ..Columns::default()
+        }
+    }
+
+    /// The columns of every metric.
+    pub fn of<'m>(metrics: impl IntoIterator<Item = &'m Metric>) -> Columns {
+        metrics
+            .into_iter()
+            .fold(Columns::default(), |columns, m| columns.with(m.columns()))
+    }
+
+    pub fn with(self, other: Columns) -> Columns {
+        Columns {
+            sums: self.sums | other.sums,
+            latency: self.latency || other.latency,
+            ttft: self.ttft || other.ttft,
+        }
+    }
+
+    /// The indexes into [`SUM_COLUMNS`] summed.
+    fn sum_indexes(self) -> impl Iterator<Item = usize> {
+        (0..SUM_COLUMNS.len()).filter(move |i| self.sums & (1 << i) != 0)
+    }
+}
+
 /// Whose rows a read covers.
 #[derive(Clone, Copy, Debug)]
 pub enum Over<'a> {
@@ -275,8 +346,9 @@ impl Group {
     }
 }
 
-/// One grouped read of a rollup table: rows of `period` whose bucket is in
-/// `[start, end)` (Unix seconds), filtered, grouped by `group`.
+/// One grouped read of the rollups: rows of `period` whose bucket is in `[start, end)` (Unix
+/// seconds), filtered, grouped by `group`, from the coarsest grain that keeps the dimensions
+/// grouped and filtered by.
 #[derive(Clone, Debug)]
 pub struct Selection<'a> {
     pub over: Over<'a>,
@@ -285,8 +357,19 @@ pub struct Selection<'a> {
     pub end: i64,
     pub filters: Vec<(Dimension, Vec<String>)>,
     pub group: Vec<Group>,
-    /// Also sum the histograms (percentile metrics).
-    pub histograms: bool,
+    /// The columns to sum.
+    pub columns: Columns,
+}
+
+impl Selection<'_> {
+    fn grain(&self) -> Grain {
+        let grouped = self.group.iter().filter_map(|group| match group {
+            Group::Dimension(d) => Some(*d),
+            Group::Bucket | Group::Org => None,
+        });
+        let filtered = self.filters.iter().map(|(d, _)| *d);
+        Grain::narrowest(grouped.chain(filtered).collect::<Vec<_>>())
+    }
 }
 
 /// A grouped row: the bucket (when grouped by it), the other groups' values in order, sums.
@@ -299,24 +382,22 @@ pub struct Row {
 
 /// Runs the read.
 pub async fn read(db: &impl ConnectionTrait, selection: &Selection<'_>) -> Result<Vec<Row>, DbErr> {
-    let table = Alias::new(selection.period.table());
+    let table = Alias::new(selection.period.table(selection.grain()));
     let mut query = Query::select();
     query.from(table);
     for group in &selection.group {
         query.column(Alias::new(group.column()));
     }
-    let histograms: Vec<String> = if selection.histograms {
-        histogram_columns("lat")
-            .chain(histogram_columns("ttft"))
-            .collect()
-    } else {
-        Vec::new()
-    };
-    for column in SUM_COLUMNS
-        .iter()
-        .copied()
-        .chain(histograms.iter().map(String::as_str))
-    {
+    let columns = selection.columns;
+    let histograms = [("lat", columns.latency), ("ttft", columns.ttft)]
+        .into_iter()
+        .filter(|(_, wanted)| *wanted)
+        .flat_map(|(prefix, _)| histogram_columns(prefix));
+    let summed = columns
+        .sum_indexes()
+        .map(|i| SUM_COLUMNS[i].to_owned())
+        .chain(histograms);
+    for column in summed {
         // Constant column names only; CAST: PostgreSQL's SUM of bigint is numeric.
         query.expr(Expr::cust(format!("CAST(SUM({column}) AS BIGINT)")));
     }
@@ -347,18 +428,24 @@ pub async fn read(db: &impl ConnectionTrait, selection: &Selection<'_>) -> Resul
                 groups.push(row.try_get_by_index::<String>(i)?);
             }
         }
-        let base = selection.group.len();
+        // The summed columns follow the groups, in the order they were selected.
+        let mut next = selection.group.len()..;
+        let mut value = || -> Result<i64, DbErr> {
+            let index = next.next().unwrap_or_default();
+            Ok(row.try_get_by_index::<Option<i64>>(index)?.unwrap_or(0))
+        };
         let mut sums = RollupSums::default();
-        for i in 0..SUM_COLUMNS.len() {
-            sums.sums[i] = row.try_get_by_index::<Option<i64>>(base + i)?.unwrap_or(0);
+        for i in columns.sum_indexes() {
+            sums.sums[i] = value()?;
         }
-        if selection.histograms {
-            let base = base + SUM_COLUMNS.len();
-            for i in 0..histogram::BUCKETS {
-                sums.latency[i] = row.try_get_by_index::<Option<i64>>(base + i)?.unwrap_or(0);
-                sums.ttft[i] = row
-                    .try_get_by_index::<Option<i64>>(base + histogram::BUCKETS + i)?
-                    .unwrap_or(0);
+        for (wanted, histogram) in [
+            (columns.latency, &mut sums.latency),
+            (columns.ttft, &mut sums.ttft),
+        ] {
+            if wanted {
+                for count in histogram.iter_mut() {
+                    *count = value()?;
+                }
             }
         }
         out.push(Row {

@@ -8,7 +8,7 @@ use api_types::analytics::{AnalyticsQuery, AnalyticsResult, SeriesPoint, Total};
 use chrono::{DateTime, TimeZone, Utc};
 use sea_orm::{ConnectionTrait, DbErr};
 
-use super::analytics::{self, Dimension, Group, Metric, Over, Selection};
+use super::analytics::{self, Columns, Dimension, Group, Metric, Over, Selection};
 use super::rollup::{Period, RollupSums};
 
 /// A query that cannot be answered, naming the field.
@@ -138,11 +138,9 @@ impl Plan {
         })
     }
 
-    fn histograms(&self) -> bool {
-        self.metrics
-            .iter()
-            .chain(std::iter::once(&self.order_by))
-            .any(|m| m.needs_histogram())
+    /// The columns of the metrics asked for and the one ranked by.
+    fn columns(&self) -> Columns {
+        Columns::of(self.metrics.iter().chain(std::iter::once(&self.order_by)))
     }
 
     fn selection<'a>(&self, over: Over<'a>, start: i64, end: i64, series: bool) -> Selection<'a> {
@@ -157,7 +155,7 @@ impl Plan {
                 .into_iter()
                 .chain(self.dimensions.iter().map(|d| Group::Dimension(*d)))
                 .collect(),
-            histograms: self.histograms(),
+            columns: self.columns(),
         }
     }
 

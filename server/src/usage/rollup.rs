@@ -1,13 +1,15 @@
 //! Rollups: generation records summed per hour and per UTC day, per organization × key ×
-//! model × provider × app (tables `usage_rollups_hourly` and `usage_rollups_daily`). The
-//! usage writer sums each batch's generations here in memory and upserts one row per distinct
-//! (period, dimensions) in the batch's transaction, so rollups always equal the sums over the
-//! records committed with them. Analytics read rollups only.
+//! model × provider × app (tables `usage_rollups_hourly` and `usage_rollups_daily`), and the
+//! same sums at three coarser [`Grain`]s. The usage writer sums each batch's generations here
+//! in memory and upserts one row per distinct (period, grain, dimensions) in the batch's
+//! transaction, so rollups always equal the sums over the records committed with them.
+//! Analytics read rollups only, each query the narrowest table that keeps its dimensions.
 
 use std::collections::BTreeMap;
 
 use entity::generation;
 
+use super::analytics::Dimension;
 use super::histogram::{self, BUCKETS};
 
 /// The two rollup periods.
@@ -27,16 +29,62 @@ impl Period {
         }
     }
 
-    pub fn table(self) -> &'static str {
-        match self {
-            Period::Hour => "usage_rollups_hourly",
-            Period::Day => "usage_rollups_daily",
+    /// The table holding this period's rows at `grain`.
+    pub fn table(self, grain: Grain) -> &'static str {
+        match (self, grain) {
+            (Period::Hour, Grain::Full) => "usage_rollups_hourly",
+            (Period::Day, Grain::Full) => "usage_rollups_daily",
+            (Period::Hour, Grain::Endpoint) => "usage_rollups_hourly_by_endpoint",
+            (Period::Day, Grain::Endpoint) => "usage_rollups_daily_by_endpoint",
+            (Period::Hour, Grain::Key) => "usage_rollups_hourly_by_key",
+            (Period::Day, Grain::Key) => "usage_rollups_daily_by_key",
+            (Period::Hour, Grain::App) => "usage_rollups_hourly_by_app",
+            (Period::Day, Grain::App) => "usage_rollups_daily_by_app",
         }
     }
 
     /// The start (Unix seconds, UTC) of the period holding `unix_seconds`.
     pub fn bucket(self, unix_seconds: i64) -> i64 {
         unix_seconds.div_euclid(self.seconds()) * self.seconds()
+    }
+}
+
+/// Which dimensions a rollup table keeps. Every grain has the same columns; a coarser grain
+/// holds `''` in the dimensions it folds, so each of its rows sums all of the full grain's
+/// rows that differ only there. The full grain of one busy organization has hundreds of rows
+/// an hour (keys × models × providers × apps); a query that groups or filters by models and
+/// providers only, or by keys only, or apps only, reads tens (see `migration`
+/// `m20261207_000012_rollup_grains` for the figures).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Grain {
+    Full,
+    /// Model × provider: an organization's totals, its models and its providers.
+    Endpoint,
+    Key,
+    App,
+}
+
+impl Grain {
+    pub const ALL: [Grain; 4] = [Grain::Full, Grain::Endpoint, Grain::Key, Grain::App];
+
+    /// Whether the grain's rows keep `dimension` apart.
+    pub fn keeps(self, dimension: Dimension) -> bool {
+        match self {
+            Grain::Full => true,
+            Grain::Endpoint => matches!(dimension, Dimension::Model | Dimension::Provider),
+            Grain::Key => dimension == Dimension::Key,
+            Grain::App => dimension == Dimension::App,
+        }
+    }
+
+    /// The coarsest grain keeping every dimension of `needed` (those a read groups or filters
+    /// by). With none, the endpoint grain: models × providers are bounded by the catalog,
+    /// while an organization may provision thousands of keys or name as many apps.
+    pub fn narrowest(needed: impl IntoIterator<Item = Dimension> + Clone) -> Grain {
+        [Grain::Endpoint, Grain::Key, Grain::App]
+            .into_iter()
+            .find(|grain| needed.clone().into_iter().all(|d| grain.keeps(d)))
+            .unwrap_or(Grain::Full)
     }
 }
 
@@ -73,6 +121,21 @@ pub struct RollupKey<'a> {
     pub model: &'a str,
     pub provider: &'a str,
     pub app: &'a str,
+}
+
+impl<'a> RollupKey<'a> {
+    /// The key of the row at `grain` that this full-grain row is summed into.
+    fn folded(&self, grain: Grain) -> RollupKey<'a> {
+        let keep = |dimension, value: &'a str| if grain.keeps(dimension) { value } else { "" };
+        RollupKey {
+            org_id: self.org_id,
+            bucket: self.bucket,
+            api_key_hash: keep(Dimension::Key, self.api_key_hash),
+            model: keep(Dimension::Model, self.model),
+            provider: keep(Dimension::Provider, self.provider),
+            app: keep(Dimension::App, self.app),
+        }
+    }
 }
 
 /// The summed columns of a rollup row, in [`SUM_COLUMNS`] order, then the two histograms.
@@ -197,11 +260,11 @@ impl RollupSums {
     }
 }
 
-/// A batch's generations summed per period and dimensions, in key order (so that concurrent
-/// writers lock rows in the same order).
-pub type Rollups<'a> = BTreeMap<(Period, RollupKey<'a>), RollupSums>;
+/// A batch's generations summed per period, grain and dimensions, in key order (so that
+/// concurrent writers lock rows in the same order).
+pub type Rollups<'a> = BTreeMap<(Period, Grain, RollupKey<'a>), RollupSums>;
 
-/// Adds a generation to both periods' rows.
+/// Adds a generation to its row of every period and grain.
 pub fn add<'a>(rollups: &mut Rollups<'a>, g: &'a generation::Model) {
     let at = g.created_at.timestamp();
     for period in Period::ALL {
@@ -213,7 +276,12 @@ pub fn add<'a>(rollups: &mut Rollups<'a>, g: &'a generation::Model) {
             provider: g.provider.as_deref().unwrap_or(""),
             app: app_of(g),
         };
-        rollups.entry((period, key)).or_default().add(g);
+        for grain in Grain::ALL {
+            rollups
+                .entry((period, grain, key.folded(grain)))
+                .or_default()
+                .add(g);
+        }
     }
 }
 
@@ -243,20 +311,73 @@ mod tests {
         for row in &rows {
             add(&mut rollups, row);
         }
-        let requests = |period| -> i64 {
+        for grain in Grain::ALL {
+            let requests = |period| -> i64 {
+                rollups
+                    .iter()
+                    .filter(|((p, g, _), _)| *p == period && *g == grain)
+                    .map(|(_, s)| s.sums[0])
+                    .sum()
+            };
+            assert_eq!((requests(Period::Hour), requests(Period::Day)), (6, 6));
+            let cost: i64 = rollups
+                .iter()
+                .filter(|((p, g, _), _)| *p == Period::Day && *g == grain)
+                .map(|(_, s)| s.sums[7])
+                .sum();
+            assert_eq!(cost, rows.iter().map(|r| r.cost_nanos).sum::<i64>());
+        }
+        assert_eq!(columns().len(), 6 + 11 + 64);
+    }
+
+    #[test]
+    fn coarser_grains_fold_the_dimensions_they_do_not_keep() {
+        let at = chrono::Utc::now();
+        let mut rows: Vec<_> = (0..4)
+            .map(|n| crate::usage::tests::generation(n, at))
+            .collect();
+        for (n, row) in rows.iter_mut().enumerate() {
+            row.api_key_hash = format!("key-{}", n % 2);
+            row.http_referer = Some(format!("https://app-{}.example", n % 2));
+            row.model = "m".into();
+            row.provider = Some("p".into());
+        }
+        let mut rollups = Rollups::new();
+        for row in &rows {
+            add(&mut rollups, row);
+        }
+        let hourly = |grain| -> Vec<(&str, &str, &str, &str, i64)> {
             rollups
                 .iter()
-                .filter(|((p, _), _)| *p == period)
-                .map(|(_, s)| s.sums[0])
-                .sum()
+                .filter(|((p, g, _), _)| *p == Period::Hour && *g == grain)
+                .map(|((_, _, k), s)| (k.api_key_hash, k.model, k.provider, k.app, s.sums[0]))
+                .collect()
         };
-        assert_eq!((requests(Period::Hour), requests(Period::Day)), (6, 6));
-        let cost: i64 = rollups
-            .iter()
-            .filter(|((p, _), _)| *p == Period::Day)
-            .map(|(_, s)| s.sums[7])
-            .sum();
-        assert_eq!(cost, rows.iter().map(|r| r.cost_nanos).sum::<i64>());
-        assert_eq!(columns().len(), 6 + 11 + 64);
+        assert_eq!(hourly(Grain::Endpoint), [("", "m", "p", "", 4)]);
+        assert_eq!(
+            hourly(Grain::Key),
+            [("key-0", "", "", "", 2), ("key-1", "", "", "", 2)]
+        );
+        assert_eq!(
+            hourly(Grain::App),
+            [
+                ("", "", "", "https://app-0.example", 2),
+                ("", "", "", "https://app-1.example", 2)
+            ]
+        );
+        assert_eq!(hourly(Grain::Full).len(), 2);
+    }
+
+    #[test]
+    fn a_read_takes_the_coarsest_grain_keeping_its_dimensions() {
+        use Dimension::*;
+        assert_eq!(Grain::narrowest([]), Grain::Endpoint);
+        assert_eq!(Grain::narrowest([Model]), Grain::Endpoint);
+        assert_eq!(Grain::narrowest([Model, Provider]), Grain::Endpoint);
+        assert_eq!(Grain::narrowest([Key]), Grain::Key);
+        assert_eq!(Grain::narrowest([Key, Key]), Grain::Key);
+        assert_eq!(Grain::narrowest([App]), Grain::App);
+        assert_eq!(Grain::narrowest([Model, Key]), Grain::Full);
+        assert_eq!(Grain::narrowest([App, Provider]), Grain::Full);
     }
 }

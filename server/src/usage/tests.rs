@@ -15,7 +15,7 @@ use super::dead_letter;
 use super::histogram::{self, BUCKETS};
 use super::record::{KeyUsage, UsageRecord};
 use super::retention;
-use super::rollup::{self, Period};
+use super::rollup::{self, Grain, Period};
 use super::writer::{BATCH, UsageOptions, UsageWriter};
 use crate::billing::money::Nanos;
 
@@ -234,8 +234,12 @@ impl TestDatabase {
     async fn rollups(&self) -> BTreeMap<(String, Vec<String>), Vec<i64>> {
         let columns = rollup::columns();
         let mut rows = BTreeMap::new();
-        for period in Period::ALL {
-            let sql = format!("SELECT {} FROM {}", columns.join(","), period.table());
+        for (period, grain) in Period::ALL
+            .into_iter()
+            .flat_map(|p| Grain::ALL.map(|g| (p, g)))
+        {
+            let table = period.table(grain);
+            let sql = format!("SELECT {} FROM {table}", columns.join(","));
             let statement = Statement::from_string(self.db.get_database_backend(), sql);
             for row in self.db.query_all_raw(statement).await.unwrap() {
                 let dims = (0..rollup::KEY_COLUMNS.len())
@@ -247,7 +251,7 @@ impl TestDatabase {
                 let values = (rollup::KEY_COLUMNS.len()..columns.len())
                     .map(|i| row.try_get_by_index::<i64>(i).unwrap())
                     .collect();
-                rows.insert((period.table().to_owned(), dims), values);
+                rows.insert((table.to_owned(), dims), values);
             }
         }
         rows
@@ -330,23 +334,39 @@ impl Expected {
 }
 
 /// The rollups as sums over the records, computed here independently of the writer: each
-/// record's contributions added row by row.
+/// record's contributions added row by row, at every grain (its folded dimensions `''`).
 fn rollups_of(generations: &[generation::Model]) -> BTreeMap<(String, Vec<String>), Vec<i64>> {
     let mut rows: BTreeMap<(String, Vec<String>), Vec<i64>> = BTreeMap::new();
     for g in generations {
         let (total, ttft) = rollup::timings(g);
-        for period in Period::ALL {
+        for (period, grain) in Period::ALL
+            .into_iter()
+            .flat_map(|p| Grain::ALL.map(|g| (p, g)))
+        {
             let bucket = g.created_at.timestamp() / period.seconds() * period.seconds();
+            let (key, endpoint, app) = match grain {
+                Grain::Full => (true, true, true),
+                Grain::Endpoint => (false, true, false),
+                Grain::Key => (true, false, false),
+                Grain::App => (false, false, true),
+            };
+            let kept = |keep: bool, value: &str| {
+                if keep {
+                    value.to_owned()
+                } else {
+                    String::new()
+                }
+            };
             let dims = vec![
                 g.org_id.clone(),
                 bucket.to_string(),
-                g.api_key_hash.clone(),
-                g.model.clone(),
-                g.provider.clone().unwrap_or_default(),
-                rollup::app_of(g).to_owned(),
+                kept(key, &g.api_key_hash),
+                kept(endpoint, &g.model),
+                kept(endpoint, g.provider.as_deref().unwrap_or_default()),
+                kept(app, rollup::app_of(g)),
             ];
             let row = rows
-                .entry((period.table().to_owned(), dims))
+                .entry((period.table(grain).to_owned(), dims))
                 .or_insert_with(|| vec![0; rollup::SUM_COLUMNS.len() + 2 * BUCKETS]);
             let byok = if g.is_byok {
                 g.upstream_cost_nanos.unwrap_or(0)
@@ -415,6 +435,33 @@ async fn mixed_records_round_trip_on_sqlite() {
 #[tokio::test]
 async fn mixed_records_round_trip_on_postgres() {
     mixed_records_round_trip(TestDatabase::postgres().await).await;
+}
+
+/// The migration that added the coarser rollup grains fills them from the full grain's rows,
+/// exactly: rolled back and applied again over written records, every table equals the sums
+/// over the records.
+async fn coarser_grains_are_filled_from_the_full_rollups(database: TestDatabase) {
+    use migration::{Migrator, MigratorTrait};
+    let writer = database.writer().await;
+    let mut expected = Expected::new();
+    send(&writer, &mut expected, 0..2 * BATCH + 11).await;
+    writer.stop().await;
+    database.assert_holds(&expected).await;
+    // The grains' migration and the refusals index after it.
+    Migrator::down(&database.db, Some(2)).await.unwrap();
+    Migrator::up(&database.db, None).await.unwrap();
+    database.assert_holds(&expected).await;
+    database.drop().await;
+}
+
+#[tokio::test]
+async fn coarser_grains_are_filled_from_the_full_rollups_on_sqlite() {
+    coarser_grains_are_filled_from_the_full_rollups(TestDatabase::sqlite().await).await;
+}
+
+#[tokio::test]
+async fn coarser_grains_are_filled_from_the_full_rollups_on_postgres() {
+    coarser_grains_are_filled_from_the_full_rollups(TestDatabase::postgres().await).await;
 }
 
 /// A request whose generation cannot be written (its id exists) fails the batch; the batch is

@@ -19,7 +19,7 @@ use sea_orm::sqlx::sqlite::SqliteConnectOptions;
 use sea_orm::{DatabaseBackend, DbErr};
 
 use super::record::{Debit, UsageRecord};
-use super::rollup::{self, Period, Rollups};
+use super::rollup::{self, Grain, Period, Rollups};
 use crate::billing::leases::{budget_key, key_key, org_key};
 use crate::billing::money::Nanos;
 
@@ -91,7 +91,7 @@ struct ByKind<'a> {
     org_spend: BTreeMap<&'a str, Nanos>,
     /// Each lease's debits summed: (subject, holder) → amount (`org:<id>`, `key:<hash>`).
     lease_spend: BTreeMap<(String, &'a str), Nanos>,
-    /// The generations summed per rollup row (hourly and daily), one upsert each.
+    /// The generations summed per rollup row (each period and grain), one upsert each.
     rollups: Rollups<'a>,
 }
 
@@ -144,10 +144,16 @@ pub(super) enum WriteError {
     Postgres(#[from] sea_orm::sqlx::Error),
 }
 
-/// The upsert of one rollup period's rows: new rows inserted, existing rows' sums added to.
+/// Every rollup table, in the order a batch writes them (that of [`Rollups`]' keys).
+fn rollup_tables() -> impl Iterator<Item = (Period, Grain)> {
+    Period::ALL
+        .into_iter()
+        .flat_map(|period| Grain::ALL.map(|grain| (period, grain)))
+}
+
+/// The upsert of one rollup table's rows: new rows inserted, existing rows' sums added to.
 /// `values` is the statement's row source (`VALUES (?, ...)` or `SELECT * FROM UNNEST(...)`).
-fn upsert_rollups(period: Period, values: &str) -> String {
-    let table = period.table();
+fn upsert_rollups(table: &str, values: &str) -> String {
     let columns = rollup::columns();
     let adds: Vec<String> = columns[rollup::KEY_COLUMNS.len()..]
         .iter()

@@ -8,9 +8,9 @@ use chrono::{DateTime, Utc};
 use entity::{generation, generation_content};
 use sea_orm::sqlx::{self, Executor, Postgres};
 
-use super::{ByKind, CONTENT_COLUMNS, GENERATION_COLUMNS, upsert_rollups};
+use super::{ByKind, CONTENT_COLUMNS, GENERATION_COLUMNS, rollup_tables, upsert_rollups};
 use crate::billing::periods::Periods;
-use crate::usage::rollup::{self, Period};
+use crate::usage::rollup::{self, Grain, Period};
 
 /// The PostgreSQL array type a generation column is bound as, for `UNNEST` (a new column of
 /// another type fails the round-trip tests until it is added here).
@@ -59,8 +59,8 @@ static INSERT_GENERATIONS: LazyLock<String> = LazyLock::new(|| {
     )
 });
 
-/// Each period's rollup upsert, binding one array per column (in [`Period::ALL`] order).
-static UPSERT_ROLLUPS: LazyLock<[String; 2]> = LazyLock::new(|| {
+/// Each rollup table's upsert, binding one array per column.
+static UPSERT_ROLLUPS: LazyLock<Vec<((Period, Grain), String)>> = LazyLock::new(|| {
     let params: Vec<String> = rollup::columns()
         .iter()
         .enumerate()
@@ -74,7 +74,14 @@ static UPSERT_ROLLUPS: LazyLock<[String; 2]> = LazyLock::new(|| {
         })
         .collect();
     let source = format!("SELECT * FROM UNNEST({})", params.join(","));
-    Period::ALL.map(|period| upsert_rollups(period, &source))
+    rollup_tables()
+        .map(|(period, grain)| {
+            (
+                (period, grain),
+                upsert_rollups(period.table(grain), &source),
+            )
+        })
+        .collect()
 });
 
 /// Generations' stored bodies, one array per column.
@@ -191,12 +198,12 @@ pub(super) async fn write(
             .bind(rows.iter().map(|r| r.created_at).collect::<Vec<_>>());
         txn.execute(query).await?;
     }
-    for (period, sql) in Period::ALL.iter().zip(UPSERT_ROLLUPS.iter()) {
+    for ((period, grain), sql) in UPSERT_ROLLUPS.iter() {
         let rows: Vec<_> = batch
             .rollups
             .iter()
-            .filter(|((p, _), _)| p == period)
-            .map(|((_, key), sums)| (key, sums.values().collect::<Vec<i64>>()))
+            .filter(|((p, g, _), _)| (p, g) == (period, grain))
+            .map(|((_, _, key), sums)| (key, sums.values().collect::<Vec<i64>>()))
             .collect();
         if rows.is_empty() {
             continue;

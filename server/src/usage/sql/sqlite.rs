@@ -17,9 +17,9 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use entity::generation;
 use rusqlite::{Connection, OpenFlags, TransactionBehavior};
 
-use super::{ByKind, CONTENT_COLUMNS, GENERATION_COLUMNS, upsert_rollups};
+use super::{ByKind, CONTENT_COLUMNS, GENERATION_COLUMNS, rollup_tables, upsert_rollups};
 use crate::billing::periods::Periods;
-use crate::usage::rollup::{self, Period};
+use crate::usage::rollup::{self, Grain, Period};
 
 /// Rows per statement, largest first: a batch's generations are cut into these so that only
 /// three statement texts exist and each is prepared once (64 rows bind 2,368 parameters, far
@@ -95,8 +95,8 @@ fn timestamp(at: &DateTime<Utc>) -> String {
 pub struct SqliteBatches {
     conn: Connection,
     inserts: [String; 3],
-    /// The rollup upsert of each period, in [`Period::ALL`] order.
-    rollups: [String; 2],
+    /// The rollup upsert of each table.
+    rollups: Vec<((Period, Grain), String)>,
 }
 
 impl SqliteBatches {
@@ -114,10 +114,13 @@ impl SqliteBatches {
         Ok(SqliteBatches {
             conn,
             inserts: CHUNKS.map(insert_generations),
-            rollups: Period::ALL.map(|period| {
-                let params = vec!["?"; rollup::columns().len()].join(",");
-                upsert_rollups(period, &format!("VALUES ({params})"))
-            }),
+            rollups: rollup_tables()
+                .map(|(period, grain)| {
+                    let params = vec!["?"; rollup::columns().len()].join(",");
+                    let sql = upsert_rollups(period.table(grain), &format!("VALUES ({params})"));
+                    ((period, grain), sql)
+                })
+                .collect(),
         })
     }
 
@@ -169,9 +172,10 @@ impl SqliteBatches {
                 ))?;
             }
         }
-        for (period, sql) in Period::ALL.iter().zip(self.rollups.iter()) {
+        for ((period, grain), sql) in &self.rollups {
             let mut upsert = txn.prepare_cached(sql)?;
-            for ((_, key), sums) in batch.rollups.iter().filter(|((p, _), _)| p == period) {
+            let rows = batch.rollups.iter();
+            for ((_, _, key), sums) in rows.filter(|((p, g, _), _)| (p, g) == (period, grain)) {
                 upsert.raw_bind_parameter(1, key.org_id)?;
                 upsert.raw_bind_parameter(2, key.bucket)?;
                 upsert.raw_bind_parameter(3, key.api_key_hash)?;

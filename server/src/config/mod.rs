@@ -1,7 +1,11 @@
 //! The one typed configuration. Sources, later ones winning: built-in defaults, an optional
 //! TOML file (`CONFIG_FILE`, else `./switchboard.toml` when present), then environment
 //! variables named after the fields in upper case (`BIND`, `DATABASE_URL`, ...).
-//! Every setting is documented in README.md ("Configuration").
+//! Every setting is documented here and in README.md ("Configuration"). The environment is
+//! read in [`env`], the generated development secrets are kept in [`secrets`].
+
+mod env;
+mod secrets;
 
 use std::path::{Path, PathBuf};
 
@@ -20,7 +24,7 @@ pub enum ConfigError {
         source: Box<toml::de::Error>,
     },
     #[error("invalid value for {name}: {message}")]
-    InvalidEnv { name: &'static str, message: String },
+    InvalidEnv { name: String, message: String },
     #[error("cannot prepare data folder {path}: {source}")]
     DataDir {
         path: PathBuf,
@@ -191,6 +195,10 @@ pub struct Config {
     /// Seconds between sweeps of every organization's alert thresholds (each process); spend
     /// this process records is checked as soon as it is committed.
     pub alert_check_secs: u64,
+    /// Test alerts (`POST /alerts/test`) an organization may send in any minute; each is a
+    /// real delivery to its webhook, so the bound keeps the endpoint from being used to flood
+    /// a URL. Counted in the database, so across replicas.
+    pub alert_tests_per_minute: u32,
     /// Bytes kept of each request and response body of organizations that opted in to storing
     /// prompts and completions (a longer body is cut and flagged `*_truncated`).
     pub prompt_log_max_bytes: usize,
@@ -269,6 +277,7 @@ impl Default for Config {
             alert_retry_first_ms: 1_000,
             alert_retry_max_secs: 600,
             alert_check_secs: 10,
+            alert_tests_per_minute: 5,
             prompt_log_max_bytes: 64 * 1024,
             auto_router: Default::default(),
         }
@@ -298,230 +307,6 @@ impl Config {
             path: path.to_owned(),
             source: Box::new(source),
         })
-    }
-
-    /// Overrides from an environment lookup; taking a closure keeps tests off the real environment.
-    pub fn apply_env(&mut self, get: impl Fn(&str) -> Option<String>) -> Result<(), ConfigError> {
-        fn parsed<T: std::str::FromStr>(name: &'static str, value: String) -> Result<T, ConfigError>
-        where
-            T::Err: std::fmt::Display,
-        {
-            value
-                .trim()
-                .parse()
-                .map_err(|e: T::Err| ConfigError::InvalidEnv {
-                    name,
-                    message: e.to_string(),
-                })
-        }
-        let text = |name: &str| get(name).filter(|v| !v.trim().is_empty());
-
-        if let Some(v) = text("BIND") {
-            self.bind = v;
-        }
-        if let Some(v) = text("DATA_DIR") {
-            self.data_dir = PathBuf::from(v);
-        }
-        if let Some(v) = text("DATABASE_URL") {
-            self.database_url = Some(v);
-        }
-        if let Some(v) = text("DATABASE_MAX_CONNECTIONS") {
-            self.database_max_connections = parsed("DATABASE_MAX_CONNECTIONS", v)?;
-        }
-        if let Some(v) = text("PUBLIC_URL") {
-            self.public_url = Some(v);
-        }
-        if let Some(v) = text("JWT_SECRET") {
-            self.jwt_secret = Some(v);
-        }
-        if let Some(v) = text("ADMIN_EMAIL") {
-            self.admin_email = Some(v);
-        }
-        if let Some(v) = text("ADMIN_PASSWORD") {
-            self.admin_password = Some(v);
-        }
-        if let Some(v) = text("ACCESS_TOKEN_TTL_SECS") {
-            self.access_token_ttl_secs = parsed("ACCESS_TOKEN_TTL_SECS", v)?;
-        }
-        if let Some(v) = text("SESSION_TTL_SECS") {
-            self.session_ttl_secs = parsed("SESSION_TTL_SECS", v)?;
-        }
-        if let Some(v) = text("MAX_BODY_BYTES") {
-            self.max_body_bytes = parsed("MAX_BODY_BYTES", v)?;
-        }
-        if let Some(v) = text("LOGIN_PER_IP_PER_MINUTE") {
-            self.login_per_ip_per_minute = parsed("LOGIN_PER_IP_PER_MINUTE", v)?;
-        }
-        if let Some(v) = text("LOGIN_PER_EMAIL_PER_MINUTE") {
-            self.login_per_email_per_minute = parsed("LOGIN_PER_EMAIL_PER_MINUTE", v)?;
-        }
-        if let Some(v) = text("SIGNUP_PER_IP_PER_HOUR") {
-            self.signup_per_ip_per_hour = parsed("SIGNUP_PER_IP_PER_HOUR", v)?;
-        }
-        if let Some(v) = text("TRUST_FORWARDED_FOR") {
-            self.trust_forwarded_for = parsed("TRUST_FORWARDED_FOR", v)?;
-        }
-        if let Some(v) = text("WORKERS") {
-            self.workers = Some(parsed("WORKERS", v)?);
-        }
-        if let Some(v) = text("SHUTDOWN_TIMEOUT_SECS") {
-            self.shutdown_timeout_secs = parsed("SHUTDOWN_TIMEOUT_SECS", v)?;
-        }
-        if let Some(v) = text("USAGE_REFUSE_AFTER_SECS") {
-            self.usage_refuse_after_secs = parsed("USAGE_REFUSE_AFTER_SECS", v)?;
-        }
-        if let Some(v) = text("USAGE_SHUTDOWN_FLUSH_SECS") {
-            self.usage_shutdown_flush_secs = parsed("USAGE_SHUTDOWN_FLUSH_SECS", v)?;
-        }
-        if let Some(v) = text("METRICS_ENABLED") {
-            self.metrics_enabled = parsed("METRICS_ENABLED", v)?;
-        }
-        if let Some(v) = text("METRICS_TOKEN") {
-            self.metrics_token = Some(v.trim().to_owned());
-        }
-        if let Some(v) = text("OTEL_EXPORTER_OTLP_ENDPOINT") {
-            self.otel_exporter_otlp_endpoint = Some(v.trim().to_owned());
-        }
-        if let Some(v) = text("OTEL_SERVICE_NAME") {
-            self.otel_service_name = v.trim().to_owned();
-        }
-        if let Some(v) = text("UPSTREAM_CONNECT_TIMEOUT_SECS") {
-            self.upstream_connect_timeout_secs = parsed("UPSTREAM_CONNECT_TIMEOUT_SECS", v)?;
-        }
-        if let Some(v) = text("UPSTREAM_FIRST_BYTE_TIMEOUT_SECS") {
-            self.upstream_first_byte_timeout_secs = parsed("UPSTREAM_FIRST_BYTE_TIMEOUT_SECS", v)?;
-        }
-        if let Some(v) = text("UPSTREAM_STREAM_FIRST_BYTE_TIMEOUT_SECS") {
-            self.upstream_stream_first_byte_timeout_secs =
-                parsed("UPSTREAM_STREAM_FIRST_BYTE_TIMEOUT_SECS", v)?;
-        }
-        if let Some(v) = text("UPSTREAM_IDLE_TIMEOUT_SECS") {
-            self.upstream_idle_timeout_secs = parsed("UPSTREAM_IDLE_TIMEOUT_SECS", v)?;
-        }
-        if let Some(v) = text("UPSTREAM_TOTAL_TIMEOUT_SECS") {
-            self.upstream_total_timeout_secs = parsed("UPSTREAM_TOTAL_TIMEOUT_SECS", v)?;
-        }
-        if let Some(v) = text("STREAM_KEEP_ALIVE_MS") {
-            self.stream_keep_alive_ms = parsed("STREAM_KEEP_ALIVE_MS", v)?;
-        }
-        if let Some(v) = text("RETRY_BUDGET_MS") {
-            self.retry_budget_ms = parsed("RETRY_BUDGET_MS", v)?;
-        }
-        if let Some(v) = text("BREAKER_FAILURE_THRESHOLD") {
-            self.breaker_failure_threshold = parsed("BREAKER_FAILURE_THRESHOLD", v)?;
-        }
-        if let Some(v) = text("BREAKER_FAILURE_RATE_PERCENT") {
-            self.breaker_failure_rate_percent = parsed("BREAKER_FAILURE_RATE_PERCENT", v)?;
-        }
-        if let Some(v) = text("BREAKER_FAILURE_RATE_WINDOW") {
-            self.breaker_failure_rate_window = parsed("BREAKER_FAILURE_RATE_WINDOW", v)?;
-        }
-        if let Some(v) = text("BREAKER_COOLDOWN_MS") {
-            self.breaker_cooldown_ms = parsed("BREAKER_COOLDOWN_MS", v)?;
-        }
-        if let Some(v) = text("BREAKER_MAX_COOLDOWN_MS") {
-            self.breaker_max_cooldown_ms = parsed("BREAKER_MAX_COOLDOWN_MS", v)?;
-        }
-        if let Some(v) = text("RATE_LIMIT_COOLDOWN_MS") {
-            self.rate_limit_cooldown_ms = parsed("RATE_LIMIT_COOLDOWN_MS", v)?;
-        }
-        if let Some(v) = text("SITE_ROOT") {
-            self.site_root = PathBuf::from(v);
-        }
-        if let Some(v) = text("STREAM_COMMIT_MS") {
-            self.stream_commit_ms = parsed("STREAM_COMMIT_MS", v)?;
-        }
-        if let Some(v) = text("CREDIT_LEASE_TTL_SECS") {
-            self.credit_lease_ttl_secs = parsed("CREDIT_LEASE_TTL_SECS", v)?;
-        }
-        if let Some(v) = text("CREDIT_LEASE_IDLE_SECS") {
-            self.credit_lease_idle_secs = parsed("CREDIT_LEASE_IDLE_SECS", v)?;
-        }
-        if let Some(v) = text("RATE_LIMIT_WINDOW_SECS") {
-            self.rate_limit_window_secs = parsed("RATE_LIMIT_WINDOW_SECS", v)?;
-        }
-        if let Some(v) = text("RATE_LIMIT_KEY_REQUESTS_PER_WINDOW") {
-            self.rate_limit_key_requests_per_window =
-                parsed("RATE_LIMIT_KEY_REQUESTS_PER_WINDOW", v)?;
-        }
-        if let Some(v) = text("RATE_LIMIT_ORG_REQUESTS_PER_WINDOW") {
-            self.rate_limit_org_requests_per_window =
-                parsed("RATE_LIMIT_ORG_REQUESTS_PER_WINDOW", v)?;
-        }
-        if let Some(v) = text("FREE_MODEL_REQUESTS_PER_WINDOW") {
-            self.free_model_requests_per_window = parsed("FREE_MODEL_REQUESTS_PER_WINDOW", v)?;
-        }
-        if let Some(v) = text("FREE_MODEL_REQUESTS_PER_DAY") {
-            self.free_model_requests_per_day = parsed("FREE_MODEL_REQUESTS_PER_DAY", v)?;
-        }
-        if let Some(v) = text("FREE_MODEL_REQUESTS_PER_DAY_PURCHASED") {
-            self.free_model_requests_per_day_purchased =
-                parsed("FREE_MODEL_REQUESTS_PER_DAY_PURCHASED", v)?;
-        }
-        if let Some(v) = text("FREE_MODEL_UNLOCK_PURCHASE_CENTS") {
-            self.free_model_unlock_purchase_cents = parsed("FREE_MODEL_UNLOCK_PURCHASE_CENTS", v)?;
-        }
-        if let Some(v) = text("MASTER_KEY") {
-            self.master_key = Some(v);
-        }
-        if let Some(v) = text("BYOK_FEE_BASIS_POINTS") {
-            self.byok_fee_basis_points = parsed("BYOK_FEE_BASIS_POINTS", v)?;
-        }
-        if let Some(v) = text("BYOK_FREE_REQUESTS_PER_MONTH") {
-            self.byok_free_requests_per_month = parsed("BYOK_FREE_REQUESTS_PER_MONTH", v)?;
-        }
-        if let Some(v) = text("STRIPE_SECRET_KEY") {
-            self.stripe_secret_key = Some(v.trim().to_owned());
-        }
-        if let Some(v) = text("STRIPE_WEBHOOK_SECRET") {
-            self.stripe_webhook_secret = Some(v.trim().to_owned());
-        }
-        if let Some(v) = text("STRIPE_API_BASE") {
-            self.stripe_api_base = Some(v.trim().to_owned());
-        }
-        if let Some(v) = text("CHECKOUT_MIN_CENTS") {
-            self.checkout_min_cents = parsed("CHECKOUT_MIN_CENTS", v)?;
-        }
-        if let Some(v) = text("CHECKOUT_MAX_CENTS") {
-            self.checkout_max_cents = parsed("CHECKOUT_MAX_CENTS", v)?;
-        }
-        if let Some(v) = text("PURCHASE_FEE_BASIS_POINTS") {
-            self.purchase_fee_basis_points = parsed("PURCHASE_FEE_BASIS_POINTS", v)?;
-        }
-        if let Some(v) = text("PURCHASE_FEE_MIN_CENTS") {
-            self.purchase_fee_min_cents = parsed("PURCHASE_FEE_MIN_CENTS", v)?;
-        }
-        if let Some(v) = text("AUTO_TOPUP_CHECK_SECS") {
-            self.auto_topup_check_secs = parsed("AUTO_TOPUP_CHECK_SECS", v)?;
-        }
-        if let Some(v) = text("AUTO_TOPUP_RETRY_SECS") {
-            self.auto_topup_retry_secs = parsed("AUTO_TOPUP_RETRY_SECS", v)?;
-        }
-        if let Some(v) = text("GENERATION_RETENTION_DAYS") {
-            self.generation_retention_days = parsed("GENERATION_RETENTION_DAYS", v)?;
-        }
-        if let Some(v) = text("ALERT_WEBHOOK_ALLOW_PRIVATE") {
-            self.alert_webhook_allow_private = parsed("ALERT_WEBHOOK_ALLOW_PRIVATE", v)?;
-        }
-        if let Some(v) = text("ALERT_WEBHOOK_TIMEOUT_SECS") {
-            self.alert_webhook_timeout_secs = parsed("ALERT_WEBHOOK_TIMEOUT_SECS", v)?;
-        }
-        if let Some(v) = text("ALERT_MAX_ATTEMPTS") {
-            self.alert_max_attempts = parsed("ALERT_MAX_ATTEMPTS", v)?;
-        }
-        if let Some(v) = text("ALERT_RETRY_FIRST_MS") {
-            self.alert_retry_first_ms = parsed("ALERT_RETRY_FIRST_MS", v)?;
-        }
-        if let Some(v) = text("ALERT_RETRY_MAX_SECS") {
-            self.alert_retry_max_secs = parsed("ALERT_RETRY_MAX_SECS", v)?;
-        }
-        if let Some(v) = text("ALERT_CHECK_SECS") {
-            self.alert_check_secs = parsed("ALERT_CHECK_SECS", v)?;
-        }
-        if let Some(v) = text("PROMPT_LOG_MAX_BYTES") {
-            self.prompt_log_max_bytes = parsed("PROMPT_LOG_MAX_BYTES", v)?;
-        }
-        Ok(())
     }
 
     /// A provider setting by its variable name: the process environment, then `provider_env`.
@@ -554,136 +339,5 @@ impl Config {
         self.public_url
             .as_deref()
             .is_some_and(|url| url.starts_with("https://"))
-    }
-
-    /// The JWT secret from the config, else the one kept in the data folder (created once).
-    pub fn resolved_jwt_secret(&self) -> Result<String, ConfigError> {
-        if let Some(secret) = &self.jwt_secret {
-            return Ok(secret.clone());
-        }
-        self.ensure_data_dir()?;
-        let path = self.data_dir.join("jwt_secret");
-        let io_err = |source| ConfigError::DataDir {
-            path: path.clone(),
-            source,
-        };
-        if let Ok(existing) = std::fs::read_to_string(&path)
-            && existing.trim().len() >= 32
-        {
-            tracing::warn!(path = %path.display(), "JWT_SECRET not set; using the generated secret kept in the data folder");
-            return Ok(existing.trim().to_owned());
-        }
-        let secret = hex::encode(rand::random::<[u8; 32]>());
-        std::fs::write(&path, &secret).map_err(io_err)?;
-        tracing::warn!(path = %path.display(), "JWT_SECRET not set; generated one and kept it in the data folder (set JWT_SECRET in production)");
-        Ok(secret)
-    }
-}
-
-impl Config {
-    /// The BYOK master key from the config, else the one kept in the data folder (generated
-    /// once, with a warning: a development default). A malformed value is an error, never
-    /// replaced: keys encrypted under it would become unreadable.
-    pub fn resolved_master_key(
-        &self,
-    ) -> Result<crate::accounts::byok::crypto::MasterKey, ConfigError> {
-        use crate::accounts::byok::crypto::MasterKey;
-        let invalid = |message: String| ConfigError::InvalidEnv {
-            name: "MASTER_KEY",
-            message,
-        };
-        if let Some(text) = &self.master_key {
-            return MasterKey::from_base64(text).map_err(|e| invalid(e.to_string()));
-        }
-        self.ensure_data_dir()?;
-        let path = self.data_dir.join("master_key");
-        let io_err = |source| ConfigError::DataDir {
-            path: path.clone(),
-            source,
-        };
-        let read = || {
-            let existing = std::fs::read_to_string(&path).map_err(io_err)?;
-            MasterKey::from_base64(existing.trim())
-                .map_err(|e| invalid(format!("{}: {e}", path.display())))
-        };
-        if path.exists() {
-            tracing::warn!(path = %path.display(), "MASTER_KEY not set; using the development key kept in the data folder");
-            return read();
-        }
-        let key = MasterKey::generate();
-        match write_private(&path, &key.to_base64()) {
-            Ok(()) => {
-                tracing::warn!(path = %path.display(), "MASTER_KEY not set; generated a development key and kept it in the data folder (set MASTER_KEY in production)");
-                Ok(key)
-            }
-            // Another process sharing the data folder wrote it first: use that one.
-            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => read(),
-            Err(e) => Err(io_err(e)),
-        }
-    }
-}
-
-/// Writes a secret file readable by its owner only (where the platform has permissions).
-fn write_private(path: &Path, contents: &str) -> std::io::Result<()> {
-    use std::io::Write;
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    options.open(path)?.write_all(contents.as_bytes())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn env_overrides_file_and_defaults() {
-        let mut config: Config = toml::from_str("bind = \"0.0.0.0:9000\"\nworkers = 3").unwrap();
-        assert_eq!(config.bind, "0.0.0.0:9000");
-        assert_eq!(config.session_ttl_secs, Config::default().session_ttl_secs);
-        config
-            .apply_env(|name| match name {
-                "BIND" => Some("127.0.0.1:1".into()),
-                "TRUST_FORWARDED_FOR" => Some("true".into()),
-                _ => None,
-            })
-            .unwrap();
-        assert_eq!(config.bind, "127.0.0.1:1");
-        assert!(config.trust_forwarded_for);
-        assert_eq!(config.workers, Some(3));
-    }
-
-    #[test]
-    fn the_development_master_key_is_generated_once_and_kept() {
-        let dir = std::env::temp_dir().join(format!("sb-master-{}", rand::random::<u64>()));
-        let config = Config {
-            data_dir: dir.clone(),
-            ..Config::default()
-        };
-        let first = config.resolved_master_key().unwrap();
-        let again = config.resolved_master_key().unwrap();
-        assert_eq!(first.to_base64(), again.to_base64());
-        let given = Config {
-            master_key: Some("not a key".into()),
-            ..config
-        };
-        assert!(
-            given
-                .resolved_master_key()
-                .unwrap_err()
-                .to_string()
-                .contains("MASTER_KEY")
-        );
-        std::fs::remove_dir_all(dir).ok();
-    }
-
-    #[test]
-    fn bad_values_are_named() {
-        let err = Config::default()
-            .apply_env(|name| (name == "WORKERS").then(|| "many".to_string()))
-            .unwrap_err();
-        assert!(err.to_string().contains("WORKERS"), "{err}");
-        assert!(toml::from_str::<Config>("no_such_setting = 1").is_err());
     }
 }
