@@ -219,6 +219,11 @@ fn main() {
         for n in 0..total {
             let row = record(n, total, &org, &keys, now);
             writer.record_with(move |batch| batch.push(server::usage::record::UsageRecord::Generation(Box::new(row)))).await;
+            // Queuing does not yield while there is room, and on PostgreSQL the writer is a task
+            // of this runtime: without a yield it runs only when the queue is full.
+            if n % 256 == 255 {
+                tokio::task::yield_now().await;
+            }
         }
         writer.stop().await;
         let loaded = started.elapsed();

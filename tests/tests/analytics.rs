@@ -487,6 +487,38 @@ async fn analytics_match_the_records_and_stay_within_the_organization() {
             .map(|(k, v)| (k[0].clone(), v[0]))
             .collect()
     );
+    // Each key's requests, spend and errors, daily (the key grain), against the records.
+    let query = range(json!({ "metrics": ["requests", "spend", "errors"], "dimensions": ["key"] }));
+    let reply = call(
+        &api,
+        Method::POST,
+        "/api/v1/analytics/query",
+        &a.owner.token,
+        Some(&a.org),
+        Some(query),
+    )
+    .await;
+    let keys: BTreeMap<String, [i64; 3]> = reply.expect(200)["data"]["totals"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| {
+            let m = &t["metrics"];
+            (
+                t["dimensions"]["key"].as_str().unwrap().to_owned(),
+                [
+                    m["requests"].as_i64().unwrap(),
+                    nanos(&m["spend"]),
+                    m["errors"].as_i64().unwrap(),
+                ],
+            )
+        })
+        .collect();
+    let expected_keys: BTreeMap<String, [i64; 3]> = sums(&mine, |r| vec![r.key.clone()])
+        .into_iter()
+        .map(|(k, v)| (k[0].clone(), [v[0], v[1], v[6]]))
+        .collect();
+    assert_eq!(keys, expected_keys);
     // B sees its own two requests only, and cannot query A.
     let query = range(json!({ "metrics": ["requests"] }));
     let reply = call(

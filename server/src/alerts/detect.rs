@@ -44,6 +44,7 @@ pub async fn sweep(alerts: &Alerts) -> Result<(), DbErr> {
         .into_tuple()
         .all(&alerts.db)
         .await?;
+    alerts.watch_orgs(orgs.iter().cloned().collect());
     for org in orgs {
         if let Err(err) = check_org(alerts, &org).await {
             tracing::warn!(%err, org_id = %org, "checking alert thresholds failed");

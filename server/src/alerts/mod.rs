@@ -22,7 +22,8 @@ pub mod events;
 pub mod settings;
 pub mod signature;
 
-use std::sync::Arc;
+use std::collections::HashSet;
+use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use sea_orm::{DatabaseConnection, DbErr};
@@ -86,6 +87,11 @@ pub struct Alerts {
     http: reqwest::Client,
     /// Rung when this process inserts an event, so that delivery starts at once.
     wake: Notify,
+    /// The organizations with a webhook, as this process last saw them (each sweep reads them
+    /// all; a settings change here updates them at once). Committed spend of any other
+    /// organization is not checked: that would cost a query per batch of the usage writer for
+    /// organizations that set no alerts, on the runtime that serves requests.
+    watched: RwLock<HashSet<String>>,
 }
 
 impl Alerts {
@@ -101,11 +107,34 @@ impl Alerts {
             options,
             http,
             wake: Notify::new(),
+            watched: RwLock::default(),
         })
     }
 
     pub(crate) fn wake_delivery(&self) {
         self.wake.notify_one();
+    }
+
+    /// Notes whether `org_id` has a webhook (after this process changed its settings).
+    pub fn watch_org(&self, org_id: &str, has_webhook: bool) {
+        let mut watched = self.watched.write().unwrap_or_else(|p| p.into_inner());
+        if has_webhook {
+            watched.insert(org_id.to_owned());
+        } else {
+            watched.remove(org_id);
+        }
+    }
+
+    /// The organizations with a webhook, all of them (from a sweep).
+    pub(crate) fn watch_orgs(&self, orgs: HashSet<String>) {
+        *self.watched.write().unwrap_or_else(|p| p.into_inner()) = orgs;
+    }
+
+    fn watches(&self, org_id: &str) -> bool {
+        self.watched
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .contains(org_id)
     }
 
     /// Starts the checker (after committed spend, and the periodic sweep) and the delivery
@@ -116,7 +145,7 @@ impl Alerts {
         actix_web::rt::spawn(async move {
             loop {
                 let orgs = spend_changed.next().await;
-                for org in orgs {
+                for org in orgs.into_iter().filter(|org| checking.watches(org)) {
                     if let Err(err) = detect::check_org(&checking, &org).await {
                         tracing::warn!(%err, org_id = %org, "checking alert thresholds failed");
                     }

@@ -79,6 +79,9 @@ pub async fn put_settings(
         new,
     )
     .await?;
+    state
+        .alerts
+        .watch_org(caller.scope.org_id(), row.webhook_url.is_some());
     // A threshold already crossed is reported now, not at the next spend.
     if let Err(err) = detect::check_org(&state.alerts, caller.scope.org_id()).await {
         tracing::warn!(%err, "checking alert thresholds after a settings change failed");

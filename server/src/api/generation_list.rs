@@ -17,8 +17,8 @@ use super::paging::PerPage;
 use crate::accounts::tenant::OrgScope;
 use crate::billing::money::Nanos;
 use crate::state::AppState;
-use crate::usage::generations::{self, Cursor, Filter, Status};
-use crate::usage::rollup::app_of;
+use crate::usage::generations::{self, Cursor, ExportRow, Filter, Status};
+use crate::usage::rollup::{app_from, app_of};
 
 /// Rows per database read of the CSV export.
 const EXPORT_PAGE: u64 = 1_000;
@@ -219,7 +219,7 @@ pub fn csv_field(out: &mut String, value: &str) {
     }
 }
 
-fn csv_row(out: &mut String, g: &generation::Model) {
+fn csv_row(out: &mut String, g: &ExportRow) {
     let cost = serde_json::to_string(&api_types::Usd::from(Nanos::from_nanos(g.cost_nanos)))
         .unwrap_or_default();
     let opt = |v: Option<i64>| v.map(|n| n.to_string()).unwrap_or_default();
@@ -230,8 +230,10 @@ fn csv_row(out: &mut String, g: &generation::Model) {
         g.model.clone(),
         g.provider.clone().unwrap_or_default(),
         g.api_key_hash.clone(),
-        Status::of(g).as_str().into(),
-        app_of(g).into(),
+        Status::from_flags(g.cancelled, g.error.is_some())
+            .as_str()
+            .into(),
+        app_from(g.http_referer.as_deref(), g.app_title.as_deref()).into(),
         g.api_type.clone(),
         g.streamed.to_string(),
         g.tokens_prompt.to_string(),
@@ -297,7 +299,7 @@ pub async fn export(
         if std::mem::take(&mut export.header) {
             out.push_str(CSV_HEADER);
         }
-        let page = generations::list(
+        let page = generations::list_for_export(
             &export.db,
             &export.scope,
             &export.filter,
@@ -308,7 +310,10 @@ pub async fn export(
         match page {
             Ok(rows) => {
                 export.done = (rows.len() as u64) < EXPORT_PAGE;
-                export.cursor = rows.last().map(Cursor::after);
+                export.cursor = rows.last().map(|last| Cursor {
+                    created_at: last.created_at,
+                    id: last.id.clone(),
+                });
                 for row in &rows {
                     csv_row(&mut out, row);
                 }

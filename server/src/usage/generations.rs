@@ -5,7 +5,10 @@
 use chrono::{DateTime, TimeZone, Utc};
 use entity::generation;
 use sea_orm::sea_query::{Expr, ExprTrait, Func};
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, QueryFilter, QueryOrder,
+    QuerySelect, Select,
+};
 
 use crate::accounts::tenant::OrgScope;
 
@@ -42,9 +45,14 @@ impl Status {
     }
 
     pub fn of(g: &generation::Model) -> Status {
-        if g.cancelled {
+        Status::from_flags(g.cancelled, g.error.is_some())
+    }
+
+    /// The status of a record that was `cancelled` or ended `failed`.
+    pub fn from_flags(cancelled: bool, failed: bool) -> Status {
+        if cancelled {
             Status::Cancelled
-        } else if g.error.is_some() {
+        } else if failed {
             Status::Error
         } else {
             Status::Success
@@ -109,14 +117,12 @@ impl Cursor {
     }
 }
 
-/// Up to `limit` records of the organization matching `filter`, newest first, after `cursor`.
-pub async fn list(
-    db: &impl ConnectionTrait,
+/// The records of the organization matching `filter` after `cursor`, newest first.
+fn matching(
     scope: &OrgScope,
     filter: &Filter,
     cursor: Option<&Cursor>,
-    limit: u64,
-) -> Result<Vec<generation::Model>, sea_orm::DbErr> {
+) -> Select<generation::Entity> {
     use generation::Column as C;
     let mut query = generation::Entity::find().filter(C::OrgId.eq(scope.org_id()));
     if let Some(model) = &filter.model {
@@ -160,10 +166,79 @@ pub async fn list(
                 .and(C::Id.lt(cursor.id.as_str()))),
         );
     }
-    query
-        .order_by_desc(C::CreatedAt)
-        .order_by_desc(C::Id)
+    query.order_by_desc(C::CreatedAt).order_by_desc(C::Id)
+}
+
+/// Up to `limit` records of the organization matching `filter`, newest first, after `cursor`.
+pub async fn list(
+    db: &impl ConnectionTrait,
+    scope: &OrgScope,
+    filter: &Filter,
+    cursor: Option<&Cursor>,
+    limit: u64,
+) -> Result<Vec<generation::Model>, sea_orm::DbErr> {
+    matching(scope, filter, cursor).limit(limit).all(db).await
+}
+
+/// The columns of a record that the CSV export writes: [`list`] reads them only, since the
+/// others (the attempts' JSON above all) cost most of a full record's decoding.
+#[derive(Debug, FromQueryResult)]
+pub struct ExportRow {
+    pub id: String,
+    pub created_at: DateTime<Utc>,
+    pub model: String,
+    pub provider: Option<String>,
+    pub api_key_hash: String,
+    pub cancelled: bool,
+    pub error: Option<String>,
+    pub http_referer: Option<String>,
+    pub app_title: Option<String>,
+    pub api_type: String,
+    pub streamed: bool,
+    pub tokens_prompt: i64,
+    pub tokens_completion: i64,
+    pub tokens_reasoning: i64,
+    pub cost_nanos: i64,
+    pub is_byok: bool,
+    pub latency_ms: Option<i64>,
+    pub generation_time_ms: Option<i64>,
+    pub finish_reason: Option<String>,
+}
+
+/// [`list`] for the CSV export: the [`ExportRow`] columns only.
+pub async fn list_for_export(
+    db: &impl ConnectionTrait,
+    scope: &OrgScope,
+    filter: &Filter,
+    cursor: Option<&Cursor>,
+    limit: u64,
+) -> Result<Vec<ExportRow>, sea_orm::DbErr> {
+    use generation::Column as C;
+    matching(scope, filter, cursor)
+        .select_only()
+        .columns([
+            C::Id,
+            C::CreatedAt,
+            C::Model,
+            C::Provider,
+            C::ApiKeyHash,
+            C::Cancelled,
+            C::Error,
+            C::HttpReferer,
+            C::AppTitle,
+            C::ApiType,
+            C::Streamed,
+            C::TokensPrompt,
+            C::TokensCompletion,
+            C::TokensReasoning,
+            C::CostNanos,
+            C::IsByok,
+            C::LatencyMs,
+            C::GenerationTimeMs,
+            C::FinishReason,
+        ])
         .limit(limit)
+        .into_model::<ExportRow>()
         .all(db)
         .await
 }

@@ -92,7 +92,12 @@ impl Grain {
 /// else its `X-Title`, else `''` (no app). The one definition of "app", used by the rollups
 /// and by the generations list's filter.
 pub fn app_of(g: &generation::Model) -> &str {
-    match (g.http_referer.as_deref(), g.app_title.as_deref()) {
+    app_from(g.http_referer.as_deref(), g.app_title.as_deref())
+}
+
+/// [`app_of`] from the two columns.
+pub fn app_from<'a>(http_referer: Option<&'a str>, app_title: Option<&'a str>) -> &'a str {
+    match (http_referer, app_title) {
         (Some(referer), _) if !referer.is_empty() => referer,
         (_, Some(title)) => title,
         _ => "",
