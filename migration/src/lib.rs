@@ -17,6 +17,7 @@ mod m20261206_000011_alerts;
 mod m20261206_000011_generation_contents;
 mod m20261207_000012_rollup_grains;
 mod m20261207_000013_key_refusals_index;
+mod m20261208_000014_ledger_spend_references;
 
 pub struct Migrator;
 
@@ -38,6 +39,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000011_generation_contents::Migration),
             Box::new(m20261207_000012_rollup_grains::Migration),
             Box::new(m20261207_000013_key_refusals_index::Migration),
+            Box::new(m20261208_000014_ledger_spend_references::Migration),
         ]
     }
 }

@@ -153,15 +153,24 @@ async fn each_generation_is_exported_as_a_span_without_its_prompt() {
     };
     assert_eq!(spans.len(), 3);
 
+    // The spans leave from the assembled records, the rows with the writer's next batch: on
+    // a loaded machine either may come first.
     let db = Database::connect(&url).await.unwrap();
-    let rows = db
-        .query_all_raw(Statement::from_string(
-            db.get_database_backend(),
-            "SELECT id, model, requested_model, provider, tokens_prompt, tokens_completion, \
-             cost_nanos, streamed FROM generations",
-        ))
-        .await
-        .unwrap();
+    let rows = loop {
+        let rows = db
+            .query_all_raw(Statement::from_string(
+                db.get_database_backend(),
+                "SELECT id, model, requested_model, provider, tokens_prompt, tokens_completion, \
+                 cost_nanos, streamed FROM generations",
+            ))
+            .await
+            .unwrap();
+        if rows.len() >= 3 {
+            break rows;
+        }
+        assert!(Instant::now() < deadline, "records written: {}", rows.len());
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
     assert_eq!(rows.len(), 3);
     for row in rows {
         let id: String = row.try_get("", "id").unwrap();

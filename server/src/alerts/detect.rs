@@ -17,7 +17,7 @@
 
 use std::collections::HashMap;
 
-use chrono::{DateTime, TimeZone, Utc};
+use chrono::{DateTime, Utc};
 use entity::{alert_setting, alert_state, api_key, generation, org_credit};
 use sea_orm::ExprTrait;
 use sea_orm::sea_query::{Expr, OnConflict};
@@ -102,7 +102,11 @@ pub async fn check_org(alerts: &Alerts, org_id: &str) -> Result<(), DbErr> {
                     && i128::from(spend.as_nanos()) * 100 >= i128::from(limit) * percent
             };
             // Only a key past 80 % and short of 100 % needs the refusals looked up.
-            let since = std::cmp::max(window_start(&key, now), key.updated_at);
+            let window = key.limit_reset.as_deref().and_then(LimitReset::parse);
+            let window_start = window.map_or(DateTime::<Utc>::MIN_UTC, |reset| {
+                Periods::at(now).start(reset)
+            });
+            let since = std::cmp::max(window_start, key.updated_at);
             let refused =
                 at_level(80) && !at_level(100) && refused_for_limit(db, &key, since).await?;
             for (percent, kind) in KEY_LEVELS {
@@ -148,29 +152,6 @@ pub async fn check_org(alerts: &Alerts, org_id: &str) -> Result<(), DbErr> {
         alerts.wake_delivery();
     }
     Ok(())
-}
-
-/// When the key's current limit period began (UTC): its day, week or month; for a limit that
-/// never resets, the beginning of time.
-fn window_start(key: &api_key::Model, now: DateTime<Utc>) -> DateTime<Utc> {
-    let periods = Periods::at(now);
-    let day = |days: i64| Utc.timestamp_opt(days * 86_400, 0).single();
-    let start = match key.limit_reset.as_deref().and_then(LimitReset::parse) {
-        Some(LimitReset::Daily) => day(periods.day),
-        Some(LimitReset::Weekly) => day(periods.week),
-        Some(LimitReset::Monthly) => Utc
-            .with_ymd_and_hms(
-                (periods.month / 12) as i32,
-                (periods.month % 12) as u32 + 1,
-                1,
-                0,
-                0,
-                0,
-            )
-            .single(),
-        None => None,
-    };
-    start.unwrap_or(DateTime::<Utc>::MIN_UTC)
 }
 
 /// Whether a request was refused for the key's limit since `since`: its record has status 402

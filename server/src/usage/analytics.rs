@@ -275,13 +275,6 @@ pub struct Columns {
 }
 
 impl Columns {
-    /// Every column.
-    pub const ALL: Columns = Columns {
-        sums: (1 << SUM_COLUMNS.len()) - 1,
-        latency: true,
-        ttft: true,
-    };
-
     /// The named sum columns (names of [`SUM_COLUMNS`]; any other name is a bug).
     pub fn sums(names: &[&str]) -> Columns {
         let mut sums = 0;

@@ -5,18 +5,19 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use chrono::{DateTime, Utc};
-use entity::{api_key, generation, organization};
+use entity::{api_key, generation, ledger_entry, organization};
 use sea_orm::{
-    ConnectionTrait, Database, DatabaseConnection, EntityTrait, IntoActiveModel, QueryOrder,
-    Statement,
+    ColumnTrait, ConnectionTrait, Database, DatabaseConnection, EntityTrait, IntoActiveModel,
+    QueryFilter, QueryOrder, Statement,
 };
 
 use super::dead_letter;
 use super::histogram::{self, BUCKETS};
-use super::record::{KeyUsage, UsageRecord};
+use super::record::{Debit, KeyUsage, UsageRecord};
 use super::retention;
 use super::rollup::{self, Grain, Period};
 use super::writer::{BATCH, UsageOptions, UsageWriter};
+use crate::billing::ledger::EntryKind;
 use crate::billing::money::Nanos;
 
 /// An enabled inference key of `org_id` without limits or spend, made `at`.
@@ -220,6 +221,16 @@ impl TestDatabase {
                 (k.hash, (k.usage_nanos, k.byok_usage_nanos, used))
             })
             .collect()
+    }
+
+    /// How many ledger debits reference generation `id`.
+    async fn debits_of(&self, id: &str) -> usize {
+        ledger_entry::Entity::find()
+            .filter(ledger_entry::Column::Reference.eq(id))
+            .all(&self.db)
+            .await
+            .unwrap()
+            .len()
     }
 
     /// Everything given to the writer is committed, and nothing else.
@@ -447,8 +458,8 @@ async fn coarser_grains_are_filled_from_the_full_rollups(database: TestDatabase)
     send(&writer, &mut expected, 0..2 * BATCH + 11).await;
     writer.stop().await;
     database.assert_holds(&expected).await;
-    // The grains' migration and the refusals index after it.
-    Migrator::down(&database.db, Some(2)).await.unwrap();
+    // The grains' migration and the two index migrations after it.
+    Migrator::down(&database.db, Some(3)).await.unwrap();
     Migrator::up(&database.db, None).await.unwrap();
     database.assert_holds(&expected).await;
     database.drop().await;
@@ -466,7 +477,8 @@ async fn coarser_grains_are_filled_from_the_full_rollups_on_postgres() {
 
 /// A request whose generation cannot be written (its id exists) fails the batch; the batch is
 /// then written request by request: the others all commit, and the failing request's key
-/// spend does not commit without its generation. The failing request goes to the dead-letter
+/// spend and debit do not commit without its generation (the generation's primary key is
+/// what keeps a debit from being written twice). The failing request goes to the dead-letter
 /// file, from which `replay` writes it once the conflict is gone.
 async fn a_failing_request_commits_nothing_and_blocks_no_other(database: TestDatabase) {
     let writer = database.writer().await;
@@ -483,6 +495,15 @@ async fn a_failing_request_commits_nothing_and_blocks_no_other(database: TestDat
                 Nanos::from_nanos(1_000_000),
                 None,
             )));
+            batch.push(UsageRecord::Debit(Debit {
+                org_id: refused.org_id.clone(),
+                kind: EntryKind::Generation,
+                generation_id: refused.id.clone(),
+                amount: Nanos::from_nanos(1_000_000),
+                lease_holder: "test".into(),
+                key_lease: None,
+                budget_lease: false,
+            }));
             batch.push(UsageRecord::Generation(Box::new(refused)));
         })
         .await;
@@ -498,9 +519,10 @@ async fn a_failing_request_commits_nothing_and_blocks_no_other(database: TestDat
         .collect();
     assert_eq!(lines.len(), 1, "{text}");
     assert_eq!(
-        lines[0]["records"][1]["generation"]["id"],
+        lines[0]["records"][2]["generation"]["id"],
         duplicate.id.as_str()
     );
+    assert_eq!(database.debits_of(&duplicate.id).await, 0);
     assert_eq!(
         lines[0]["records"][0]["key_usage"]["usage_nanos"],
         1_000_000
@@ -528,11 +550,13 @@ async fn a_failing_request_commits_nothing_and_blocks_no_other(database: TestDat
     // only ever added to) and now count the request twice.
     assert_eq!(database.generations().await, expected.generations);
     assert_eq!(database.key_counters().await, expected.keys);
+    assert_eq!(database.debits_of(&duplicate.id).await, 1);
     // A second replay finds nothing to do.
     let again = dead_letter::replay(&database.url, &database.dead_letter)
         .await
         .unwrap();
     assert_eq!(again, dead_letter::Replayed::default());
+    assert_eq!(database.debits_of(&duplicate.id).await, 1);
     database.drop().await;
 }
 
