@@ -169,6 +169,52 @@ fn sums(
     out
 }
 
+/// The metrics [`sums`] holds, by their analytics names, at their index.
+const SUMMED: [&str; 7] = [
+    "requests",
+    "spend",
+    "byok_usage",
+    "prompt_tokens",
+    "completion_tokens",
+    "reasoning_tokens",
+    "errors",
+];
+
+/// [`sums`]' figures for `metrics`, in that order.
+fn picked(
+    sums: &BTreeMap<Vec<String>, [i64; 7]>,
+    metrics: &[&str],
+) -> BTreeMap<Vec<String>, Vec<i64>> {
+    let at = |m: &str| SUMMED.iter().position(|s| *s == m).unwrap();
+    sums.iter()
+        .map(|(k, v)| (k.clone(), metrics.iter().map(|m| v[at(m)]).collect()))
+        .collect()
+}
+
+/// An analytics query's totals: each row's `dims` values → its `metrics` (spend in
+/// nano-dollars), in the order given.
+fn totals(data: &Value, dims: &[&str], metrics: &[&str]) -> BTreeMap<Vec<String>, Vec<i64>> {
+    data["totals"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| {
+            let key = dims
+                .iter()
+                .map(|d| t["dimensions"][d].as_str().unwrap().to_owned())
+                .collect();
+            let values = metrics
+                .iter()
+                .map(|m| match (*m, &t["metrics"][m]) {
+                    ("spend" | "byok_usage", usd) => nanos(usd),
+                    (_, n) => n.as_i64().unwrap_or_else(|| panic!("{m}: {t}")),
+                })
+                .collect();
+            (key, values)
+        })
+        .collect()
+}
+
 /// Parses CSV (RFC 4180 quoting) into rows of fields.
 fn parse_csv(text: &str) -> Vec<Vec<String>> {
     let mut rows = Vec::new();
@@ -379,7 +425,7 @@ async fn analytics_match_the_records_and_stay_within_the_organization() {
         assert!(!owner.text.contains("gpt") && !management.text.contains("gpt"));
     }
 
-    // /analytics/query: per model and per key, hourly, against the records.
+    // /analytics/query against the records: each query's totals by its dimensions.
     let now = chrono::Utc::now();
     let range = |q: Value| {
         let mut q = q;
@@ -387,58 +433,84 @@ async fn analytics_match_the_records_and_stay_within_the_organization() {
         q["end"] = json!((now + chrono::Duration::hours(1)).to_rfc3339());
         q
     };
-    let query = range(
-        json!({ "metrics": ["requests", "spend", "prompt_tokens", "completion_tokens",
-        "errors", "error_rate", "latency_p50", "ttft_p90"], "dimensions": ["model", "provider"],
-        "granularity": "hour", "compare_previous": true }),
-    );
-    let reply = call(
-        &api,
-        Method::POST,
-        "/api/v1/analytics/query",
-        &a.owner.token,
-        Some(&a.org),
-        Some(query),
-    )
-    .await;
-    let data = reply.expect(200)["data"].clone();
-    let totals: BTreeMap<Vec<String>, [i64; 7]> = data["totals"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|t| {
-            let m = &t["metrics"];
-            let dims = vec![
-                t["dimensions"]["model"].as_str().unwrap().to_owned(),
-                t["dimensions"]["provider"].as_str().unwrap().to_owned(),
-            ];
-            assert_eq!(t["previous"]["requests"], json!(0), "{t}");
-            let e = expected[&dims];
-            let rate = m["error_rate"].as_f64().unwrap();
-            assert!((rate - e[6] as f64 / e[0] as f64).abs() < 1e-9);
-            assert!(m["latency_p50"].is_i64() || e[0] == e[6], "{t}");
-            (
-                dims,
-                [
-                    m["requests"].as_i64().unwrap(),
-                    nanos(&m["spend"]),
-                    e[2],
-                    m["prompt_tokens"].as_i64().unwrap(),
-                    m["completion_tokens"].as_i64().unwrap(),
-                    e[5],
-                    m["errors"].as_i64().unwrap(),
-                ],
-            )
-        })
-        .collect();
-    assert_eq!(totals, expected);
-    let series_requests: i64 = data["series"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|p| p["metrics"]["requests"].as_i64().unwrap())
-        .sum();
-    assert_eq!(series_requests, 6);
+    type Group = fn(&Record) -> Vec<String>;
+    let by_model: Group = |r| vec![r.model.clone(), r.provider.clone()];
+    let by_app: Group = |r| vec![r.app.clone()];
+    let by_key: Group = |r| vec![r.key.clone()];
+    let cases: [(&str, Value, &[&str], Group); 3] = [
+        (
+            "per model and provider, hourly, with the previous period",
+            json!({ "metrics": ["requests", "spend", "prompt_tokens", "completion_tokens",
+                "errors", "error_rate", "latency_p50", "ttft_p90"],
+                "dimensions": ["model", "provider"], "granularity": "hour",
+                "compare_previous": true }),
+            &[
+                "requests",
+                "spend",
+                "prompt_tokens",
+                "completion_tokens",
+                "errors",
+            ],
+            by_model,
+        ),
+        // The app dimension: referer, else title.
+        (
+            "per app",
+            json!({ "metrics": ["requests"], "dimensions": ["app"] }),
+            &["requests"],
+            by_app,
+        ),
+        // Daily, the key grain.
+        (
+            "per key",
+            json!({ "metrics": ["requests", "spend", "errors"], "dimensions": ["key"] }),
+            &["requests", "spend", "errors"],
+            by_key,
+        ),
+    ];
+    for (what, query, metrics, group) in cases {
+        let dims: Vec<&str> = query["dimensions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|d| d.as_str().unwrap())
+            .collect();
+        let reply = call(
+            &api,
+            Method::POST,
+            "/api/v1/analytics/query",
+            &a.owner.token,
+            Some(&a.org),
+            Some(range(query.clone())),
+        )
+        .await;
+        let data = reply.expect(200)["data"].clone();
+        let expected = sums(&mine, group);
+        assert_eq!(
+            totals(&data, &dims, metrics),
+            picked(&expected, metrics),
+            "{what}"
+        );
+        if query["compare_previous"] == json!(true) {
+            for t in data["totals"].as_array().unwrap() {
+                assert_eq!(t["previous"]["requests"], json!(0), "{t}");
+                let dims = dims
+                    .iter()
+                    .map(|d| t["dimensions"][d].as_str().unwrap().to_owned());
+                let e = expected[&dims.collect::<Vec<_>>()];
+                let rate = t["metrics"]["error_rate"].as_f64().unwrap();
+                assert!((rate - e[6] as f64 / e[0] as f64).abs() < 1e-9, "{t}");
+                assert!(t["metrics"]["latency_p50"].is_i64() || e[0] == e[6], "{t}");
+            }
+            let series_requests: i64 = data["series"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|p| p["metrics"]["requests"].as_i64().unwrap())
+                .sum();
+            assert_eq!(series_requests, 6);
+        }
+    }
     // Top 1 key by requests, filtered to one model.
     let query = range(
         json!({ "metrics": ["requests"], "dimensions": ["key"], "limit": 1,
@@ -457,68 +529,6 @@ async fn analytics_match_the_records_and_stay_within_the_organization() {
     assert_eq!(totals.as_array().unwrap().len(), 1);
     assert_eq!(totals[0]["dimensions"]["key"], json!(a.keys[0].1));
     assert_eq!(totals[0]["metrics"]["requests"], json!(4));
-    // The app dimension: referer, else title.
-    let query = range(json!({ "metrics": ["requests"], "dimensions": ["app"] }));
-    let reply = call(
-        &api,
-        Method::POST,
-        "/api/v1/analytics/query",
-        &a.management,
-        None,
-        Some(query),
-    )
-    .await;
-    let apps: BTreeMap<String, i64> = reply.expect(200)["data"]["totals"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|t| {
-            (
-                t["dimensions"]["app"].as_str().unwrap().to_owned(),
-                t["metrics"]["requests"].as_i64().unwrap(),
-            )
-        })
-        .collect();
-    let expected_apps = sums(&mine, |r| vec![r.app.clone()]);
-    assert_eq!(
-        apps,
-        expected_apps
-            .into_iter()
-            .map(|(k, v)| (k[0].clone(), v[0]))
-            .collect()
-    );
-    // Each key's requests, spend and errors, daily (the key grain), against the records.
-    let query = range(json!({ "metrics": ["requests", "spend", "errors"], "dimensions": ["key"] }));
-    let reply = call(
-        &api,
-        Method::POST,
-        "/api/v1/analytics/query",
-        &a.owner.token,
-        Some(&a.org),
-        Some(query),
-    )
-    .await;
-    let keys: BTreeMap<String, [i64; 3]> = reply.expect(200)["data"]["totals"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|t| {
-            let m = &t["metrics"];
-            (
-                t["dimensions"]["key"].as_str().unwrap().to_owned(),
-                [
-                    m["requests"].as_i64().unwrap(),
-                    nanos(&m["spend"]),
-                    m["errors"].as_i64().unwrap(),
-                ],
-            )
-        })
-        .collect();
-    let expected_keys: BTreeMap<String, [i64; 3]> = sums(&mine, |r| vec![r.key.clone()])
-        .into_iter()
-        .map(|(k, v)| (k[0].clone(), [v[0], v[1], v[6]]))
-        .collect();
-    assert_eq!(keys, expected_keys);
     // B sees its own two requests only, and cannot query A.
     let query = range(json!({ "metrics": ["requests"] }));
     let reply = call(

@@ -5,7 +5,7 @@
 //! transaction, so rollups always equal the sums over the records committed with them.
 //! Analytics read rollups only, each query the narrowest table that keeps its dimensions.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use entity::generation;
 
@@ -118,7 +118,7 @@ pub fn timings(g: &generation::Model) -> (Option<i64>, Option<i64>) {
 }
 
 /// A rollup row's dimensions.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct RollupKey<'a> {
     pub org_id: &'a str,
     pub bucket: i64,
@@ -269,29 +269,52 @@ impl RollupSums {
 /// concurrent writers lock rows in the same order).
 pub type Rollups<'a> = BTreeMap<(Period, Grain, RollupKey<'a>), RollupSums>;
 
-/// Adds a generation to its row of every period and grain.
-pub fn add<'a>(rollups: &mut Rollups<'a>, g: &'a generation::Model) {
-    let at = g.created_at.timestamp();
-    for period in Period::ALL {
+/// A batch's generations summed per hour at the full grain: one lookup and one addition per
+/// generation. Every period's and grain's rows are then folded from these few rows
+/// ([`Self::fold`]), instead of each generation being added to eight rows found by comparing
+/// their keys' strings (a seventh of the usage writer's time under load).
+#[derive(Default)]
+pub struct Hourly<'a>(HashMap<RollupKey<'a>, RollupSums>);
+
+impl<'a> Hourly<'a> {
+    pub fn add(&mut self, g: &'a generation::Model) {
         let key = RollupKey {
             org_id: &g.org_id,
-            bucket: period.bucket(at),
+            bucket: Period::Hour.bucket(g.created_at.timestamp()),
             api_key_hash: &g.api_key_hash,
             model: &g.model,
             provider: g.provider.as_deref().unwrap_or(""),
             app: app_of(g),
         };
-        for grain in Grain::ALL {
-            rollups
-                .entry((period, grain, key.folded(grain)))
-                .or_default()
-                .add(g);
+        self.0.entry(key).or_default().add(g);
+    }
+
+    /// The rows of every period and grain: each hour's row is summed into its day's (UTC days
+    /// are whole hours), and each full-grain row into the coarser grains' rows it folds into.
+    pub fn fold(&self) -> Rollups<'a> {
+        let mut rollups = Rollups::new();
+        for (hour, sums) in &self.0 {
+            for period in Period::ALL {
+                let key = RollupKey {
+                    bucket: period.bucket(hour.bucket),
+                    ..hour.clone()
+                };
+                for grain in Grain::ALL {
+                    rollups
+                        .entry((period, grain, key.folded(grain)))
+                        .or_default()
+                        .merge(sums);
+                }
+            }
         }
+        rollups
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use std::collections::BTreeSet;
+
     use super::*;
 
     #[test]
@@ -312,10 +335,11 @@ mod tests {
         let rows: Vec<_> = (0..6)
             .map(|n| crate::usage::tests::generation(n, at + chrono::Duration::hours(n as i64)))
             .collect();
-        let mut rollups = Rollups::new();
+        let mut hourly = Hourly::default();
         for row in &rows {
-            add(&mut rollups, row);
+            hourly.add(row);
         }
+        let rollups = hourly.fold();
         for grain in Grain::ALL {
             let requests = |period| -> i64 {
                 rollups
@@ -335,6 +359,56 @@ mod tests {
         assert_eq!(columns().len(), 6 + 11 + 64);
     }
 
+    /// Folding the batch's hourly full-grain rows gives the rows of adding each generation to
+    /// its row of every period and grain, over hours, days, keys, providers and apps.
+    #[test]
+    fn folded_rows_equal_each_generation_added_to_every_row() {
+        let at = chrono::DateTime::parse_from_rfc3339("2026-11-23T22:58:00Z")
+            .unwrap()
+            .with_timezone(&chrono::Utc);
+        let rows: Vec<_> = (0..40)
+            .map(|n| {
+                let mut row = crate::usage::tests::generation(n, at);
+                row.created_at = at + chrono::Duration::minutes(7 * n as i64);
+                row.http_referer =
+                    (!n.is_multiple_of(3)).then(|| format!("https://app-{}.example", n % 2));
+                row.app_title = Some("Titled".into());
+                row.error = n.is_multiple_of(5).then(|| "upstream".into());
+                row
+            })
+            .collect();
+        let mut each = Rollups::new();
+        for g in &rows {
+            for period in Period::ALL {
+                let key = RollupKey {
+                    org_id: &g.org_id,
+                    bucket: period.bucket(g.created_at.timestamp()),
+                    api_key_hash: &g.api_key_hash,
+                    model: &g.model,
+                    provider: g.provider.as_deref().unwrap_or(""),
+                    app: app_of(g),
+                };
+                for grain in Grain::ALL {
+                    each.entry((period, grain, key.folded(grain)))
+                        .or_default()
+                        .add(g);
+                }
+            }
+        }
+        let mut hourly = Hourly::default();
+        for g in &rows {
+            hourly.add(g);
+        }
+        let folded = hourly.fold();
+        assert_eq!(folded, each);
+        let days: BTreeSet<i64> = folded
+            .keys()
+            .filter(|k| k.0 == Period::Day)
+            .map(|k| k.2.bucket)
+            .collect();
+        assert_eq!(days.len(), 2, "the batch spans midnight");
+    }
+
     #[test]
     fn coarser_grains_fold_the_dimensions_they_do_not_keep() {
         let at = chrono::Utc::now();
@@ -347,10 +421,11 @@ mod tests {
             row.model = "m".into();
             row.provider = Some("p".into());
         }
-        let mut rollups = Rollups::new();
+        let mut hourly = Hourly::default();
         for row in &rows {
-            add(&mut rollups, row);
+            hourly.add(row);
         }
+        let rollups = hourly.fold();
         let hourly = |grain| -> Vec<(&str, &str, &str, &str, i64)> {
             rollups
                 .iter()

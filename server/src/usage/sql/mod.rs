@@ -19,7 +19,7 @@ use sea_orm::sqlx::sqlite::SqliteConnectOptions;
 use sea_orm::{DatabaseBackend, DbErr};
 
 use super::record::{Debit, UsageRecord};
-use super::rollup::{self, Grain, Period, Rollups};
+use super::rollup::{self, Grain, Hourly, Period, Rollups};
 use crate::billing::leases::{budget_key, key_key, org_key};
 use crate::billing::money::Nanos;
 
@@ -105,10 +105,13 @@ struct KeySpend {
 impl<'a> ByKind<'a> {
     fn of(records: &'a [UsageRecord]) -> Self {
         let mut grouped = ByKind::default();
+        let mut hourly = Hourly::default();
+        // The leases each debit was spent from: (organization, holder, budget, key).
+        let mut spent_from: BTreeMap<(&str, &str, bool, Option<&str>), Nanos> = BTreeMap::new();
         for record in records {
             match record {
                 UsageRecord::Generation(generation) => {
-                    rollup::add(&mut grouped.rollups, generation);
+                    hourly.add(generation);
                     grouped.generations.push(generation);
                 }
                 UsageRecord::Content(content) => grouped.contents.push(&content.0),
@@ -121,17 +124,28 @@ impl<'a> ByKind<'a> {
                     grouped.debits.push(debit);
                     let org = grouped.org_spend.entry(&debit.org_id).or_default();
                     *org = org.saturating_add(debit.amount);
-                    let holder: &str = &debit.lease_holder;
-                    let subjects = std::iter::once(org_key(&debit.org_id))
-                        .chain(debit.budget_lease.then(|| budget_key(&debit.org_id)))
-                        .chain(debit.key_lease.as_deref().map(key_key));
-                    for subject in subjects {
-                        let lease = grouped.lease_spend.entry((subject, holder)).or_default();
-                        *lease = lease.saturating_add(debit.amount);
-                    }
+                    let leases = (
+                        debit.org_id.as_str(),
+                        &*debit.lease_holder,
+                        debit.budget_lease,
+                        debit.key_lease.as_deref(),
+                    );
+                    let spent = spent_from.entry(leases).or_default();
+                    *spent = spent.saturating_add(debit.amount);
                 }
             }
         }
+        // Subjects are named once per distinct set of leases, not per debit.
+        for ((org, holder, budget, key), spent) in spent_from {
+            let subjects = std::iter::once(org_key(org))
+                .chain(budget.then(|| budget_key(org)))
+                .chain(key.map(key_key));
+            for subject in subjects {
+                let lease = grouped.lease_spend.entry((subject, holder)).or_default();
+                *lease = lease.saturating_add(spent);
+            }
+        }
+        grouped.rollups = hourly.fold();
         grouped
     }
 }

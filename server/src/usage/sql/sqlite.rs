@@ -20,11 +20,13 @@ use rusqlite::{Connection, OpenFlags, TransactionBehavior};
 use super::{ByKind, CONTENT_COLUMNS, GENERATION_COLUMNS, rollup_tables, upsert_rollups};
 use crate::billing::periods::Periods;
 use crate::usage::rollup::{self, Grain, Period};
+use crate::usage::writer::give_way;
 
 /// Rows per statement, largest first: a batch's generations are cut into these so that only
-/// three statement texts exist and each is prepared once (64 rows bind 2,368 parameters, far
-/// under SQLite's 32,766).
-const CHUNKS: [usize; 3] = [64, 8, 1];
+/// three statement texts exist and each is prepared once. Small enough that a statement takes
+/// about a tenth of a millisecond, after which the writer gives way (see
+/// [`crate::usage::writer::give_way`]).
+const CHUNKS: [usize; 3] = [16, 4, 1];
 
 /// One statement per key: SQLite runs in-process, so a prepared update per key costs no round
 /// trip, and it is simpler than an `UPDATE ... FROM (VALUES ...)` in chunk sizes.
@@ -68,10 +70,13 @@ const SPEND_BALANCE: &str = "INSERT INTO org_credit \
 const SPEND_LEASE: &str =
     "UPDATE credit_leases SET amount_nanos = amount_nanos - ? WHERE subject = ? AND holder = ?";
 
+/// `OR ROLLBACK`: a duplicate ends the whole transaction (as any failure does: the writer then
+/// writes the batch again request by request), so SQLite keeps no statement journal, a copy
+/// of every page the statement touches, to undo just the statement's rows.
 fn insert_generations(rows: usize) -> String {
     let one = format!("({})", vec!["?"; GENERATION_COLUMNS.len()].join(","));
     format!(
-        "INSERT INTO generations ({}) VALUES {}",
+        "INSERT OR ROLLBACK INTO generations ({}) VALUES {}",
         GENERATION_COLUMNS.join(","),
         vec![one; rows].join(",")
     )
@@ -156,6 +161,7 @@ impl SqliteBatches {
                 }
                 statement.raw_execute()?;
                 rest = tail;
+                give_way();
             }
         }
         if !batch.contents.is_empty() {
@@ -216,6 +222,7 @@ impl SqliteBatches {
                 lease.execute((spent.as_nanos(), subject, holder))?;
             }
         }
+        give_way();
         txn.commit()
     }
 }
