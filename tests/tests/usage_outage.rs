@@ -15,6 +15,12 @@ use tests::process::{self, Keys, Kind, ServerProcess};
 
 const CONCURRENCY: usize = 16;
 const OUTAGE: Duration = Duration::from_secs(4);
+/// Each worker sends at most one request per this interval (16 workers: at most 400 requests
+/// a second). Unpaced, a fast machine filled three-quarters of the writer's 8,192-request queue
+/// during the outage and its recovery, and the server then rightly refused requests with 503
+/// (the documented backpressure), which the first test does not expect: at this pace the queue
+/// holds over 15 s of outage.
+const PACE: Duration = Duration::from_millis(40);
 
 /// A PostgreSQL cluster in a temporary folder, owned by this test.
 struct PrivatePostgres {
@@ -161,7 +167,11 @@ type Answered = Arc<Mutex<Vec<(String, u16, Instant)>>>;
 async fn postgres_stopping_under_load_loses_no_record() {
     // Longer than the outage: every request is served through it, none refused.
     let answered = outage(60).await;
-    assert!(answered.iter().all(|(_, status, _)| *status == 200));
+    let mut statuses = std::collections::BTreeMap::<u16, usize>::new();
+    for (_, status, _) in &answered {
+        *statuses.entry(*status).or_default() += 1;
+    }
+    assert_eq!(statuses.keys().collect::<Vec<_>>(), [&200], "{statuses:?}");
 }
 
 /// With `USAGE_REFUSE_AFTER_SECS=1`, requests arriving while the writer has been failing for
@@ -216,7 +226,10 @@ async fn outage(refuse_after_secs: u32) -> Vec<(String, u16, Instant)> {
             let (api, key) = (api.clone(), keys.funded.clone());
             let (running, next, answered) = (running.clone(), next.clone(), answered.clone());
             tokio::spawn(async move {
+                let mut pace = tokio::time::interval(PACE);
+                pace.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
                 while running.load(Ordering::Relaxed) {
+                    pace.tick().await;
                     let n = next.fetch_add(1, Ordering::Relaxed);
                     let kind = if n % 2 == 0 {
                         Kind::Whole
