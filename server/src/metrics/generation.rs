@@ -98,11 +98,10 @@ impl Handles {
     fn upstream_error(&mut self, provider: &str, kind: &'static str) -> &Counter {
         self.key.clear();
         self.key.extend([provider, "\n", kind]);
-        let provider = provider.to_owned();
         cached(
             &mut self.upstream_errors,
             &self.key,
-            || counter!(UPSTREAM_ERRORS, "provider" => provider, "kind" => kind),
+            || counter!(UPSTREAM_ERRORS, "provider" => provider.to_owned(), "kind" => kind),
         )
     }
 }
