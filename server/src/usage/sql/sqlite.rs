@@ -327,17 +327,29 @@ mod tests {
     use super::*;
     use crate::usage::tests::generation;
 
-    /// Rows written here read back through SeaORM (sqlx) field for field, across all three
-    /// statement sizes.
-    #[tokio::test]
-    async fn rows_read_back_through_seaorm_exactly() {
-        let dir = std::env::temp_dir().join(format!("sqlite-batch-{}", std::process::id()));
+    /// A fresh migrated database file in a folder of its own: (folder, file, pool).
+    async fn migrated(
+        name: &str,
+    ) -> (
+        std::path::PathBuf,
+        std::path::PathBuf,
+        sea_orm::DatabaseConnection,
+    ) {
+        let dir = std::env::temp_dir().join(format!("sqlite-{name}-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let path = dir.join("db.sqlite");
         std::fs::remove_file(&path).ok();
         let url = format!("sqlite://{}?mode=rwc", path.display());
         let db = crate::db::connect(&url, 1).await.unwrap();
         crate::db::migrate(&db).await.unwrap();
+        (dir, path, db)
+    }
+
+    /// Rows written here read back through SeaORM (sqlx) field for field, across all three
+    /// statement sizes.
+    #[tokio::test]
+    async fn rows_read_back_through_seaorm_exactly() {
+        let (dir, path, db) = migrated("batch").await;
         let at = DateTime::parse_from_rfc3339("2026-11-23T01:02:03.000456Z")
             .unwrap()
             .with_timezone(&Utc);
@@ -367,13 +379,7 @@ mod tests {
         use crate::usage::record::Debit;
         use entity::ledger_entry;
 
-        let dir = std::env::temp_dir().join(format!("sqlite-debits-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let path = dir.join("db.sqlite");
-        std::fs::remove_file(&path).ok();
-        let url = format!("sqlite://{}?mode=rwc", path.display());
-        let db = crate::db::connect(&url, 1).await.unwrap();
-        crate::db::migrate(&db).await.unwrap();
+        let (dir, path, db) = migrated("debits").await;
         let debits: Vec<Debit> = (0..16 + 4 + 3)
             .map(|n| Debit {
                 org_id: format!("org_{}", n % 3),
