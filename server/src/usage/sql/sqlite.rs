@@ -46,8 +46,8 @@ const ADD_KEY_USAGE: &str = "UPDATE api_keys SET usage_nanos = usage_nanos + ?1,
 /// Debits' ledger entries (spending is negative), `rows` a statement. `OR ROLLBACK` and
 /// several rows a statement for the reasons given at [`insert_generations`]; here also because
 /// the table's `AUTOINCREMENT` writes `sqlite_sequence` once per statement, not per row.
-/// Measured with callgrind at concurrency 4: one statement per debit cost a sixth of the
-/// writer's instructions (each statement's end alone about 5,000).
+/// Measured with callgrind at concurrency 4: about 9 % fewer writer instructions per request
+/// than one statement per debit (the per-statement bind, step and reset of each one-row insert).
 fn insert_debits(rows: usize) -> String {
     format!(
         "INSERT OR ROLLBACK INTO ledger_entries \
