@@ -1,5 +1,7 @@
 use sea_orm::entity::prelude::*;
 
+use crate::json_text::JsonText;
+
 /// One inference request as served: what was asked, who served it, tokens, cost, timings.
 /// `cost_nanos` is what the request was charged from credits (for BYOK, the fee).
 /// Written by the batched usage writer after the response; read by `GET /generation` and analytics.
@@ -42,8 +44,9 @@ pub struct Model {
     pub app_title: Option<String>,
     pub user_agent: Option<String>,
     pub external_user: Option<String>,
-    /// Every upstream attempt: `[{provider, status, latency_ms, error}]`.
-    pub attempts: Json,
+    /// Every upstream attempt: `[{provider, status, latency_ms, error}]`, as JSON text
+    /// (serialized once, bound as is by the usage writer).
+    pub attempts: JsonText,
     pub error: Option<String>,
     pub created_at: DateTimeUtc,
     /// The output cap the gateway set because the balance could afford no more (the request

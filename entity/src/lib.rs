@@ -14,6 +14,7 @@ pub mod credit_lease;
 pub mod generation;
 pub mod generation_content;
 pub mod invite;
+pub mod json_text;
 pub mod ledger_entry;
 pub mod membership;
 pub mod org_budget;

@@ -15,6 +15,7 @@ use std::time::{Duration, Instant};
 
 use chrono::Utc;
 use entity::generation;
+use entity::json_text::JsonText;
 use sea_orm::{ConnectionTrait, Database};
 use serde_json::{Value, json};
 use server::config::Config;
@@ -96,7 +97,9 @@ fn record(
         app_title: None,
         user_agent: Some("bench".into()),
         external_user: None,
-        attempts: json!([{ "provider": provider, "status": if error { 500 } else { 200 } }]),
+        attempts: JsonText::from(
+            &json!([{ "provider": provider, "status": if error { 500 } else { 200 } }]),
+        ),
         error: error.then(|| "upstream error".into()),
         created_at,
         capped_max_tokens: None,

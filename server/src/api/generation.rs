@@ -4,6 +4,7 @@ use actix_web::{HttpRequest, get, web};
 use chrono::{DateTime, Utc};
 use entity::generation;
 use serde::{Deserialize, Serialize};
+use serde_json::Value;
 use utoipa::ToSchema;
 
 use super::error::{ApiError, extractors};
@@ -117,7 +118,8 @@ impl GenerationView {
     fn new(g: generation::Model) -> Self {
         let provider_responses = g
             .attempts
-            .as_array()
+            .parse::<Vec<Value>>()
+            .ok()
             .map(|attempts| {
                 attempts
                     .iter()

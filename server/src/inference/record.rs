@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 use chrono::{DateTime, Utc};
-use serde_json::Value;
+use entity::json_text::JsonText;
 
 use super::response::InferenceError;
 use crate::accounts::key_cache::AuthKey;
@@ -212,7 +212,7 @@ impl Recording {
             app_title: self.attribution.app_title,
             user_agent: self.attribution.user_agent,
             external_user: self.external_user,
-            attempts: serde_json::to_value(&outcome.attempts).unwrap_or(Value::Null),
+            attempts: JsonText::of(&outcome.attempts).unwrap_or_else(|_| JsonText::null()),
             error: outcome.error.map(|e| e.message),
             created_at: self.created_at,
             capped_max_tokens: self.capped_max_tokens.map(count),

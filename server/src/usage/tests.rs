@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use chrono::{DateTime, Utc};
+use entity::json_text::JsonText;
 use entity::{api_key, generation, ledger_entry, organization};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, Database, DatabaseConnection, EntityTrait, IntoActiveModel,
@@ -84,7 +85,7 @@ pub(crate) fn generation(n: usize, at: DateTime<Utc>) -> generation::Model {
         app_title: None,
         user_agent: Some("it's \"quoted\" ✓".into()),
         external_user: None,
-        attempts: serde_json::json!([{"provider": "OpenAI", "status": 200}]),
+        attempts: JsonText::from(&serde_json::json!([{"provider": "OpenAI", "status": 200}])),
         error: None,
         created_at: at + chrono::Duration::microseconds(n as i64 * 1_234),
         capped_max_tokens: n.is_multiple_of(7).then_some(n as i64 * 10),

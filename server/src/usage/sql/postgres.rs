@@ -331,7 +331,6 @@ fn insert_generations<'q>(
     };
     let flag =
         |f: fn(&generation::Model) -> bool| -> Vec<bool> { rows.iter().map(|r| f(r)).collect() };
-    let attempts: Vec<String> = rows.iter().map(|r| r.attempts.to_string()).collect();
     let created: Vec<DateTime<Utc>> = rows.iter().map(|r| r.created_at).collect();
     sqlx::query::<Postgres>(sqlx::AssertSqlSafe(INSERT_GENERATIONS.as_str()))
         .bind(text(|r| &r.id))
@@ -359,7 +358,7 @@ fn insert_generations<'q>(
         .bind(opt(|r| r.app_title.as_deref()))
         .bind(opt(|r| r.user_agent.as_deref()))
         .bind(opt(|r| r.external_user.as_deref()))
-        .bind(attempts)
+        .bind(text(|r| r.attempts.get()))
         .bind(opt(|r| r.error.as_deref()))
         .bind(created)
         .bind(opt_int(|r| r.capped_max_tokens))

@@ -305,7 +305,7 @@ fn bind(
     put(&r.app_title.as_deref())?;
     put(&r.user_agent.as_deref())?;
     put(&r.external_user.as_deref())?;
-    put(&r.attempts.to_string())?;
+    put(&r.attempts.get())?;
     put(&r.error.as_deref())?;
     put(&timestamp(&r.created_at))?;
     put(&r.capped_max_tokens)?;
