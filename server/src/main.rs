@@ -1,5 +1,7 @@
 //! config -> db -> migrations -> state -> HttpServer; nothing else.
 
+use std::io::IsTerminal;
+
 use server::app;
 use server::commands::{self, Command};
 use server::config::Config;
@@ -19,7 +21,12 @@ async fn main() -> std::process::ExitCode {
             EnvFilter::try_from_env("LOG")
                 .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,sea_orm=warn")),
         )
-        .with_writer(std::io::stderr);
+        .with_writer(std::io::stderr)
+        // Colours only for a person at a terminal: escape codes are noise in a log collector,
+        // and formatting them into the request's and the upstream attempt's span fields (made
+        // for every request, whatever `LOG` lets through) was a tenth of the request path's
+        // instructions under callgrind.
+        .with_ansi(std::io::stderr().is_terminal());
     if std::env::var("LOG_FORMAT").is_ok_and(|f| f.eq_ignore_ascii_case("json")) {
         logs.json()
             .with_current_span(true)
