@@ -299,8 +299,13 @@ pub fn serve_with(
             .configure(api::routes)
             .into_app()
             // Other methods on the probes answer 405; other `/api` paths answer JSON errors.
-            .service(actix_web::web::resource(["/health", "/ready", "/metrics"]).default_service(actix_web::web::to(api::fallback)))
-            .service(actix_web::web::scope("/api").default_service(actix_web::web::to(api::fallback)))
+            .service(
+                actix_web::web::resource(["/health", "/ready", "/metrics"])
+                    .default_service(actix_web::web::to(api::fallback)),
+            )
+            .service(
+                actix_web::web::scope("/api").default_service(actix_web::web::to(api::fallback)),
+            )
             // The web app owns `/`, its pages and `/pkg`; anything else is its HTML 404.
             .configure(|cfg| web::configure(cfg, &site))
             .default_service(web::not_found(&site))
@@ -314,14 +319,22 @@ pub fn serve_with(
                 let id = request_id(req.headers().get(&REQUEST_ID));
                 req.extensions_mut().insert(RequestId(id.clone()));
                 // At error level so that it exists whatever `LOG` lets through: every line the
-                // request logs carries its id.
-                let span = tracing::error_span!("request", id = %id, method = %req.method(), path = %req.path());
+                // request logs carries its id. Only the id: a span's fields are formatted when
+                // it is made, paid by every request, so the method and path are on the
+                // `handled` line (formatted only when it is written).
+                let span = tracing::error_span!("request", id = %id);
                 let started = Instant::now();
                 // Outermost, so a panic anywhere inside still answers (see `api::panics`).
                 let fut = panics::catch(|| srv.call(req));
                 async move {
                     let mut res = fut.await.map_err(|panic| panics::answer(panic, &id))??;
-                    tracing::info!(status = res.status().as_u16(), micros = started.elapsed().as_micros() as u64, "handled");
+                    tracing::info!(
+                        method = %res.request().method(),
+                        path = res.request().path(),
+                        status = res.status().as_u16(),
+                        micros = started.elapsed().as_micros() as u64,
+                        "handled"
+                    );
                     if let Ok(value) = HeaderValue::from_str(&id) {
                         res.headers_mut().insert(REQUEST_ID, value);
                     }

@@ -18,6 +18,7 @@ pub mod ids;
 pub mod inference;
 pub mod ingress;
 pub mod limits;
+pub mod logging;
 pub mod metrics;
 pub mod otlp;
 pub mod state;

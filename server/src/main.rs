@@ -1,11 +1,8 @@
 //! config -> db -> migrations -> state -> HttpServer; nothing else.
 
-use std::io::IsTerminal;
-
 use server::app;
 use server::commands::{self, Command};
 use server::config::Config;
-use tracing_subscriber::EnvFilter;
 
 // glibc's malloc spent a fifth of the gateway's CPU in the load profile (small JSON and
 // header allocations freed on other threads); jemalloc's thread caches cut that.
@@ -14,27 +11,7 @@ static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
 #[actix_web::main]
 async fn main() -> std::process::ExitCode {
-    // `LOG` filters (env-filter syntax); `LOG_FORMAT=json` writes one JSON object per line,
-    // with the request's span (its id) and the upstream attempt's on every line.
-    let logs = tracing_subscriber::fmt()
-        .with_env_filter(
-            EnvFilter::try_from_env("LOG")
-                .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,sea_orm=warn")),
-        )
-        .with_writer(std::io::stderr)
-        // Colours only for a person at a terminal: escape codes are noise in a log collector,
-        // and formatting them into the request's and the upstream attempt's span fields (made
-        // for every request, whatever `LOG` lets through) cost 3 % of the request path's
-        // instructions under callgrind.
-        .with_ansi(std::io::stderr().is_terminal());
-    if std::env::var("LOG_FORMAT").is_ok_and(|f| f.eq_ignore_ascii_case("json")) {
-        logs.json()
-            .with_current_span(true)
-            .with_span_list(true)
-            .init();
-    } else {
-        logs.init();
-    }
+    server::logging::init();
     match run().await {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(err) => {
