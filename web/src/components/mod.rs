@@ -5,4 +5,5 @@ pub mod chart;
 pub mod chrome;
 pub mod code;
 pub mod copy_button;
+pub mod field;
 pub mod status;

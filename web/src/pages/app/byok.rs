@@ -14,6 +14,7 @@ use leptos_meta::Title;
 
 use super::layout::{org_resource, use_session};
 use crate::api::{self, ApiFailure};
+use crate::components::field::{Kind, SelectField, TextField};
 use crate::components::status::{Empty, Failure, FormError, Loading};
 
 /// The add form's fields as typed.
@@ -152,47 +153,38 @@ fn AddKey(
     };
     view! {
         <form class="form form-inline card" on:submit=submit aria-label="Add a provider key">
-            <div class="field">
-                <label for="byok-provider">"Provider"</label>
-                <select
-                    id="byok-provider"
-                    prop:value=move || form.read().provider.clone()
-                    on:change=move |ev| form.update(|f| f.provider = event_target_value(&ev))
-                >
-                    <option value="">"Choose a provider"</option>
-                    {move || {
-                        providers
-                            .get()
-                            .and_then(Result::ok)
-                            .map(|list| {
-                                list.data
-                                    .into_iter()
-                                    .map(|p| view! { <option value=p.slug>{p.name}</option> })
-                                    .collect_view()
-                            })
-                    }}
-                </select>
-            </div>
-            <div class="field">
-                <label for="byok-key">"Provider key"</label>
-                <input
-                    id="byok-key"
-                    type="password"
-                    autocomplete="off"
-                    spellcheck="false"
-                    prop:value=move || form.read().key.clone()
-                    on:input=move |ev| form.update(|f| f.key = event_target_value(&ev))
-                />
-            </div>
-            <div class="field">
-                <label for="byok-name">"Name (optional)"</label>
-                <input
-                    id="byok-name"
-                    type="text"
-                    prop:value=move || form.read().name.clone()
-                    on:input=move |ev| form.update(|f| f.name = event_target_value(&ev))
-                />
-            </div>
+            <SelectField
+                id="byok-provider"
+                label="Provider"
+                value=Signal::derive(move || form.read().provider.clone())
+                set=move |v| form.update(|f| f.provider = v)
+            >
+                <option value="">"Choose a provider"</option>
+                {move || {
+                    providers
+                        .get()
+                        .and_then(Result::ok)
+                        .map(|list| {
+                            list.data
+                                .into_iter()
+                                .map(|p| view! { <option value=p.slug>{p.name}</option> })
+                                .collect_view()
+                        })
+                }}
+            </SelectField>
+            <TextField
+                id="byok-key"
+                label="Provider key"
+                kind=Kind::Secret
+                value=Signal::derive(move || form.read().key.clone())
+                set=move |v| form.update(|f| f.key = v)
+            />
+            <TextField
+                id="byok-name"
+                label="Name (optional)"
+                value=Signal::derive(move || form.read().name.clone())
+                set=move |v| form.update(|f| f.name = v)
+            />
             <div class="field field-check">
                 <input
                     id="byok-fallback"

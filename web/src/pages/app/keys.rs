@@ -13,6 +13,7 @@ use leptos_meta::Title;
 use super::layout::org_resource;
 use crate::api::{self, ApiFailure};
 use crate::components::copy_button::CopyButton;
+use crate::components::field::{Kind, SelectField, TextField};
 use crate::components::status::{Empty, Failure, FormError, Loading};
 use crate::money::usd;
 
@@ -141,50 +142,38 @@ fn CreateKey(
     };
     view! {
         <form class="form form-inline card" on:submit=submit aria-label="Create a key">
-            <div class="field">
-                <label for="key-name">"Name"</label>
-                <input
-                    id="key-name"
-                    type="text"
-                    placeholder="e.g. Production backend"
-                    prop:value=move || form.read().name.clone()
-                    on:input=move |ev| form.update(|f| f.name = event_target_value(&ev))
-                />
-            </div>
-            <div class="field">
-                <label for="key-limit">"Spending limit (USD, optional)"</label>
-                <input
-                    id="key-limit"
-                    type="number"
-                    min="0"
-                    step="0.01"
-                    inputmode="decimal"
-                    prop:value=move || form.read().limit.clone()
-                    on:input=move |ev| form.update(|f| f.limit = event_target_value(&ev))
-                />
-            </div>
-            <div class="field">
-                <label for="key-reset">"Limit resets"</label>
-                <select
-                    id="key-reset"
-                    prop:value=move || form.read().reset.clone()
-                    on:change=move |ev| form.update(|f| f.reset = event_target_value(&ev))
-                >
-                    <option value="">"Never"</option>
-                    <option value="daily">"Daily"</option>
-                    <option value="weekly">"Weekly"</option>
-                    <option value="monthly">"Monthly"</option>
-                </select>
-            </div>
-            <div class="field">
-                <label for="key-expires">"Expires (optional)"</label>
-                <input
-                    id="key-expires"
-                    type="date"
-                    prop:value=move || form.read().expires.clone()
-                    on:input=move |ev| form.update(|f| f.expires = event_target_value(&ev))
-                />
-            </div>
+            <TextField
+                id="key-name"
+                label="Name"
+                placeholder="e.g. Production backend"
+                value=Signal::derive(move || form.read().name.clone())
+                set=move |v| form.update(|f| f.name = v)
+            />
+            <TextField
+                id="key-limit"
+                label="Spending limit (USD, optional)"
+                kind=Kind::Money
+                value=Signal::derive(move || form.read().limit.clone())
+                set=move |v| form.update(|f| f.limit = v)
+            />
+            <SelectField
+                id="key-reset"
+                label="Limit resets"
+                value=Signal::derive(move || form.read().reset.clone())
+                set=move |v| form.update(|f| f.reset = v)
+            >
+                <option value="">"Never"</option>
+                <option value="daily">"Daily"</option>
+                <option value="weekly">"Weekly"</option>
+                <option value="monthly">"Monthly"</option>
+            </SelectField>
+            <TextField
+                id="key-expires"
+                label="Expires (optional)"
+                kind=Kind::Date
+                value=Signal::derive(move || form.read().expires.clone())
+                set=move |v| form.update(|f| f.expires = v)
+            />
             <FormError message=failure />
             <button type="submit" class="button" disabled=move || busy.get()>
                 {move || if busy.get() { "Creating…" } else { "Create key" }}

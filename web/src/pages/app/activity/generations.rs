@@ -10,6 +10,7 @@ use leptos::task::spawn_local;
 
 use super::key_name;
 use crate::api::{self, API_BASE, ApiFailure};
+use crate::components::field::{Kind, SelectField, TextField};
 use crate::components::status::{Empty, Failure, FormError, Loading};
 use crate::money::usd_cost;
 
@@ -140,77 +141,63 @@ pub fn Generations(keys: LocalResource<Result<KeyList, ApiFailure>>) -> impl Int
     view! {
         <h2>"Generations"</h2>
         <form class="form form-inline card" aria-label="Filter generations" on:submit=apply>
-            <div class="field">
-                <label for="gen-model">"Model"</label>
-                <input
-                    id="gen-model"
-                    type="text"
-                    placeholder="e.g. openai/gpt-4o-mini"
-                    prop:value=move || form.read().model.clone()
-                    on:input=move |ev| form.update(|f| f.model = event_target_value(&ev))
-                />
-            </div>
-            <div class="field">
-                <label for="gen-key">"API key"</label>
-                <select
-                    id="gen-key"
-                    prop:value=move || form.read().key.clone()
-                    on:change=move |ev| form.update(|f| f.key = event_target_value(&ev))
-                >
-                    <option value="">"Any key"</option>
-                    {move || {
-                        keys.get()
-                            .and_then(Result::ok)
-                            .map(|list| {
-                                list.data
-                                    .into_iter()
-                                    .map(|k| view! { <option value=k.hash>{k.name}</option> })
-                                    .collect_view()
-                            })
-                    }}
-                </select>
-            </div>
-            <div class="field">
-                <label for="gen-provider">"Provider"</label>
-                <input
-                    id="gen-provider"
-                    type="text"
-                    placeholder="e.g. openai"
-                    prop:value=move || form.read().provider.clone()
-                    on:input=move |ev| form.update(|f| f.provider = event_target_value(&ev))
-                />
-            </div>
-            <div class="field">
-                <label for="gen-status">"Status"</label>
-                <select
-                    id="gen-status"
-                    prop:value=move || form.read().status.clone()
-                    on:change=move |ev| form.update(|f| f.status = event_target_value(&ev))
-                >
-                    <option value="">"Any status"</option>
-                    <option value="success">"Success"</option>
-                    <option value="error">"Error"</option>
-                    <option value="cancelled">"Cancelled"</option>
-                </select>
-            </div>
-            <div class="field">
-                <label for="gen-from">"From (UTC)"</label>
-                <input
-                    id="gen-from"
-                    type="date"
-                    prop:value=move || form.read().from.clone()
-                    on:input=move |ev| form.update(|f| f.from = event_target_value(&ev))
-                />
-            </div>
-            <div class="field">
-                <label for="gen-to">"To (UTC)"</label>
-                <input
-                    id="gen-to"
-                    type="date"
-                    prop:value=move || form.read().to.clone()
-                    on:input=move |ev| form.update(|f| f.to = event_target_value(&ev))
-                />
-            </div>
+            <TextField
+                id="gen-model"
+                label="Model"
+                placeholder="e.g. openai/gpt-4o-mini"
+                value=Signal::derive(move || form.read().model.clone())
+                set=move |v| form.update(|f| f.model = v)
+            />
+            <SelectField
+                id="gen-key"
+                label="API key"
+                value=Signal::derive(move || form.read().key.clone())
+                set=move |v| form.update(|f| f.key = v)
+            >
+                <option value="">"Any key"</option>
+                {move || {
+                    keys.get()
+                        .and_then(Result::ok)
+                        .map(|list| {
+                            list.data
+                                .into_iter()
+                                .map(|k| view! { <option value=k.hash>{k.name}</option> })
+                                .collect_view()
+                        })
+                }}
+            </SelectField>
+            <TextField
+                id="gen-provider"
+                label="Provider"
+                placeholder="e.g. openai"
+                value=Signal::derive(move || form.read().provider.clone())
+                set=move |v| form.update(|f| f.provider = v)
+            />
+            <SelectField
+                id="gen-status"
+                label="Status"
+                value=Signal::derive(move || form.read().status.clone())
+                set=move |v| form.update(|f| f.status = v)
+            >
+                <option value="">"Any status"</option>
+                <option value="success">"Success"</option>
+                <option value="error">"Error"</option>
+                <option value="cancelled">"Cancelled"</option>
+            </SelectField>
+            <TextField
+                id="gen-from"
+                label="From (UTC)"
+                kind=Kind::Date
+                value=Signal::derive(move || form.read().from.clone())
+                set=move |v| form.update(|f| f.from = v)
+            />
+            <TextField
+                id="gen-to"
+                label="To (UTC)"
+                kind=Kind::Date
+                value=Signal::derive(move || form.read().to.clone())
+                set=move |v| form.update(|f| f.to = v)
+            />
             <FormError message=failure />
             <button type="submit" class="button">"Apply filters"</button>
             <button type="button" class="button button-secondary" on:click=clear>
