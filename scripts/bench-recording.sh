@@ -8,7 +8,10 @@
 # Funding (reservations, leases) runs in both. Loopback only; every run is bounded in time.
 # Prints each round's figures and, per figure, the median over rounds of (on − off).
 # BENCH_BASE_DIR=<folder holding switchboard and provider-emulator of an earlier commit> adds
-# that build as a third variant in each round, and the median of (on − base).
+# that build as a variant in each round, and the median of (on − base).
+# BENCH_FUNDING=1 adds a build with the `bench-unfunded` feature (no credit reserved, no ledger
+# debit written; recording and metrics as served), and the median of (on − unfunded): what
+# money costs a request.
 #
 # Usage: scripts/bench-recording.sh [seconds per run, default 10] [rounds, default 3]
 set -euo pipefail
@@ -26,6 +29,13 @@ cp "$CARGO_TARGET_DIR/release/switchboard" "$work/off/"
 cp "$work/on/provider-emulator" "$work/off/"
 
 variants=(on off)
+if [ "${BENCH_FUNDING:-0}" = 1 ]; then
+  mkdir -p "$work/unfunded"
+  cargo build --release -q -p server --bin switchboard --features bench-unfunded
+  cp "$CARGO_TARGET_DIR/release/switchboard" "$work/unfunded/"
+  cp "$work/on/provider-emulator" "$work/unfunded/"
+  variants+=(unfunded)
+fi
 if [ -n "${BENCH_BASE_DIR:-}" ]; then
   mkdir -p "$work/base"
   cp "$BENCH_BASE_DIR/switchboard" "$BENCH_BASE_DIR/provider-emulator" "$work/base/"
@@ -34,11 +44,11 @@ fi
 for round in $(seq 1 "$rounds"); do
   for variant in "${variants[@]}"; do
     echo "== round $round, recording $variant"
-    if [ "$variant" = off ]; then
-      export BENCH_UNRECORDED=1 METRICS_ENABLED=false
-    else
-      unset BENCH_UNRECORDED METRICS_ENABLED
-    fi
+    unset BENCH_UNRECORDED METRICS_ENABLED BENCH_UNFUNDED
+    case "$variant" in
+      off) export BENCH_UNRECORDED=1 METRICS_ENABLED=false ;;
+      unfunded) export BENCH_UNFUNDED=1 ;;
+    esac
     BENCH_BIN_DIR="$work/$variant" BENCH_INGRESS=0 BENCH_STREAMS=100 \
       scripts/bench-gateway.sh "$secs" | tee "$work/$variant-$round.txt"
   done

@@ -23,16 +23,32 @@ async fn main() -> std::process::ExitCode {
 }
 
 async fn run() -> Result<(), Box<dyn std::error::Error>> {
-    if cfg!(feature = "bench-unrecorded") {
-        // A binary that bills nothing must never be served by mistake.
-        if std::env::var("BENCH_UNRECORDED").as_deref() != Ok("1") {
-            return Err(
-                "built with the bench-unrecorded feature: it records and bills nothing; \
-                        set BENCH_UNRECORDED=1 to run it for a benchmark"
-                    .into(),
-            );
+    // A benchmark build must never be served by mistake: each needs its variable set to 1.
+    let benchmark_builds = [
+        (
+            cfg!(feature = "bench-unrecorded"),
+            "bench-unrecorded",
+            "BENCH_UNRECORDED",
+            "it records and bills nothing",
+        ),
+        (
+            cfg!(feature = "bench-unfunded"),
+            "bench-unfunded",
+            "BENCH_UNFUNDED",
+            "it reserves and debits no credit",
+        ),
+    ];
+    for (built, feature, variable, what) in benchmark_builds {
+        if !built {
+            continue;
         }
-        tracing::warn!("bench-unrecorded build: usage records are dropped, nothing is billed");
+        if std::env::var(variable).as_deref() != Ok("1") {
+            return Err(format!(
+                "built with the {feature} feature: {what}; set {variable}=1 to run it for a benchmark"
+            )
+            .into());
+        }
+        tracing::warn!("{feature} build: {what}");
     }
     let command = Command::from_args(std::env::args())?;
     let config = Config::load()?;
