@@ -173,6 +173,21 @@ test("visitor → sign-up → $10 through Stripe → key → API call → playgr
   const answer = await conversation.locator(".turn-assistant .turn-text").textContent();
   assert.ok(answer.length > 0);
   await shot(page, "playground");
+
+  // The key is disabled, then deleted: the first click on Delete asks, the second deletes.
+  await page.getByRole("navigation", { name: "Dashboard" }).getByRole("link", { name: "API keys" }).click();
+  const listed = page.getByRole("table", { name: "API keys" }).getByRole("row", { name: /Journey key/ });
+  await listed.getByRole("button", { name: "Disable key Journey key" }).click();
+  await listed.getByText("Disabled").waitFor();
+  await listed.getByRole("button", { name: "Delete key Journey key" }).click();
+  await listed.getByRole("button", { name: "Confirm deleting key Journey key" }).click();
+  await page.getByText("No keys yet. Create one above.").waitFor();
+  const refused = await fetch(`${BASE}/api/v1/chat/completions`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
+    body: JSON.stringify({ model: "openai/gpt-4o-mini", messages: [{ role: "user", content: "Still there?" }] }),
+  });
+  assert.equal(refused.status, 401, await refused.clone().text());
   assertNoErrors(page);
 });
 

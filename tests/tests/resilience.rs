@@ -409,9 +409,13 @@ async fn stream_idle_and_total_timeouts_end_with_an_error_chunk() {
 
 #[tokio::test]
 async fn the_breaker_opens_after_repeated_failures_and_a_probe_closes_it() {
+    // Long enough that the checks made while the breaker is open finish inside it on a loaded
+    // CI machine (1.5 s was not: the endpoint was already half-open when read).
+    const COOLDOWN: Duration = Duration::from_millis(3_000);
+    let margin = Duration::from_millis(100);
     let h = hosts(|c| {
         c.breaker_failure_threshold = 2;
-        c.breaker_cooldown_ms = 1_500;
+        c.breaker_cooldown_ms = COOLDOWN.as_millis() as u64;
     })
     .await;
     h.first.set_knobs(failing(500));
@@ -433,7 +437,7 @@ async fn the_breaker_opens_after_repeated_failures_and_a_probe_closes_it() {
     assert_eq!(h.endpoint("groq").await["uptime_last_30m"], json!(100.0));
 
     // After the cooldown one probe goes through; it fails, so the breaker reopens for longer.
-    tokio::time::sleep(Duration::from_millis(1_600).saturating_sub(opened.elapsed())).await;
+    tokio::time::sleep((COOLDOWN + margin).saturating_sub(opened.elapsed())).await;
     served_by(&h.chat(ask("hi")).await, "Groq");
     let reopened = Instant::now();
     assert_eq!(h.sent(), (3, 4), "one probe");
@@ -445,10 +449,10 @@ async fn the_breaker_opens_after_repeated_failures_and_a_probe_closes_it() {
         latency_ms: 800,
         ..Knobs::default()
     });
-    tokio::time::sleep(Duration::from_millis(1_600).saturating_sub(reopened.elapsed())).await;
+    tokio::time::sleep((COOLDOWN + margin).saturating_sub(reopened.elapsed())).await;
     served_by(&h.chat(ask("hi")).await, "Groq");
     assert_eq!(h.sent(), (3, 6), "still open: the cooldown doubled");
-    tokio::time::sleep(Duration::from_millis(3_100).saturating_sub(reopened.elapsed())).await;
+    tokio::time::sleep((2 * COOLDOWN + margin).saturating_sub(reopened.elapsed())).await;
     // Half-open: one probe at a time; a request meanwhile skips the endpoint.
     let (a, b) = tokio::join!(h.chat(ask("hi")), async {
         tokio::time::sleep(Duration::from_millis(200)).await;

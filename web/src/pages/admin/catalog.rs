@@ -6,12 +6,12 @@
 
 use api_types::admin::{CatalogChanged, OverrideList, OverrideView};
 use leptos::prelude::*;
-use leptos::task::spawn_local;
 use leptos_meta::Title;
 use serde_json::Value;
 
 use crate::api::{self, ApiFailure};
 use crate::components::status::{Empty, Failure, FormError, Loading};
+use crate::components::submission::Submission;
 
 /// Where a spec is stored: `/admin/catalog/providers/{slug}` for a provider (its `slug`),
 /// `/admin/catalog/models/{author}/{slug}` for a model (its `id`).
@@ -51,41 +51,33 @@ pub fn AdminCatalog() -> impl IntoView {
     let list = LocalResource::new(|| api::get::<OverrideList>("/admin/catalog/overrides"));
     let kind = RwSignal::new("model".to_owned());
     let text = RwSignal::new(String::new());
-    let message = RwSignal::new(None::<String>);
+    let submission = Submission::new();
+    let Submission {
+        busy,
+        failure: message,
+    } = submission;
     let notice = RwSignal::new(None::<String>);
-    let busy = RwSignal::new(false);
     let save = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         notice.set(None);
         let spec: Value = match serde_json::from_str(&text.get_untracked()) {
             Ok(spec) => spec,
-            Err(err) => {
-                message.set(Some(format!("The entry is not valid JSON: {err}")));
-                return;
-            }
+            Err(err) => return submission.refuse(format!("The entry is not valid JSON: {err}")),
         };
         let path = match target(&kind.get_untracked(), &spec) {
             Ok(path) => path,
-            Err(err) => {
-                message.set(Some(err));
-                return;
-            }
+            Err(err) => return submission.refuse(err),
         };
-        busy.set(true);
-        spawn_local(async move {
-            match api::put::<_, CatalogChanged>(&path, &spec).await {
-                Ok(done) => {
-                    message.set(None);
-                    notice.set(Some(format!(
-                        "Saved {}: the catalog now has {} models and {} providers.",
-                        done.id, done.models, done.providers
-                    )));
-                    list.refetch();
-                }
-                Err(err) => message.set(Some(err.message)),
-            }
-            busy.set(false);
-        });
+        submission.send(
+            async move { api::put::<_, CatalogChanged>(&path, &spec).await },
+            move |done| {
+                notice.set(Some(format!(
+                    "Saved {}: the catalog now has {} models and {} providers.",
+                    done.id, done.models, done.providers
+                )));
+                list.refetch();
+            },
+        );
     };
     let edit = move |o: OverrideView| {
         kind.set(o.kind.clone());
@@ -95,20 +87,15 @@ pub fn AdminCatalog() -> impl IntoView {
     };
     let remove = move |id: String| {
         let Some(path) = delete_path(&id) else { return };
-        busy.set(true);
-        spawn_local(async move {
-            match api::delete::<CatalogChanged>(&path).await {
-                Ok(_) => {
-                    message.set(None);
-                    notice.set(Some(format!(
-                        "Removed {id}: the shipped entry applies again."
-                    )));
-                    list.refetch();
-                }
-                Err(err) => message.set(Some(err.message)),
-            }
-            busy.set(false);
-        });
+        submission.send(
+            async move { api::delete::<CatalogChanged>(&path).await },
+            move |_| {
+                notice.set(Some(format!(
+                    "Removed {id}: the shipped entry applies again."
+                )));
+                list.refetch();
+            },
+        );
     };
     view! {
         <Title text="Catalog · Admin" />

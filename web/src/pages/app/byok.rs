@@ -14,8 +14,10 @@ use leptos_meta::Title;
 
 use super::layout::{org_resource, use_session};
 use crate::api::{self, ApiFailure};
+use crate::components::confirm_button::ConfirmButton;
 use crate::components::field::{Kind, SelectField, TextField};
 use crate::components::status::{Empty, Failure, FormError, Loading};
+use crate::components::submission::Submission;
 
 /// The add form's fields as typed.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -127,29 +129,20 @@ fn AddKey(
 ) -> impl IntoView {
     let providers = LocalResource::new(|| api::get::<ListProvidersResponse>("/providers"));
     let form = RwSignal::new(ByokForm::default());
-    let failure = RwSignal::new(None::<String>);
-    let busy = RwSignal::new(false);
+    let submission = Submission::new();
+    let Submission { busy, failure } = submission;
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        let request = match form.read_untracked().request() {
-            Ok(request) => request,
-            Err(message) => {
-                failure.set(Some(message));
-                return;
-            }
-        };
-        failure.set(None);
-        busy.set(true);
-        spawn_local(async move {
-            match api::post::<_, ByokKeyResponse>("/byok", &request).await {
-                Ok(_) => {
+        match form.read_untracked().request() {
+            Ok(request) => submission.send(
+                async move { api::post::<_, ByokKeyResponse>("/byok", &request).await },
+                move |_| {
                     form.set(ByokForm::default());
                     keys.refetch();
-                }
-                Err(err) => failure.set(Some(err.message)),
-            }
-            busy.set(false);
-        });
+                },
+            ),
+            Err(message) => submission.refuse(message),
+        }
     };
     view! {
         <form class="form form-inline card" on:submit=submit aria-label="Add a provider key">
@@ -227,7 +220,6 @@ fn KeyRow(
     can_manage: Signal<bool>,
     action_error: RwSignal<Option<String>>,
 ) -> impl IntoView {
-    let confirming = RwSignal::new(false);
     let id = key.id.clone();
     let described = format!("{} key {}", key.provider, key.label.trim_start_matches('.'));
     let update = move |id: String, patch: UpdateByokKeyRequest| {
@@ -282,11 +274,7 @@ fn KeyRow(
             )
         }
     };
-    let remove = move |_| {
-        if !confirming.get_untracked() {
-            confirming.set(true);
-            return;
-        }
+    let remove = move |()| {
         let id = id.clone();
         spawn_local(async move {
             match api::delete::<DeletedResponse>(&format!("/byok/{id}")).await {
@@ -300,7 +288,6 @@ fn KeyRow(
         "{} {described}",
         if disabled { "Enable" } else { "Disable" }
     );
-    let remove_label = described.clone();
     view! {
         <tr>
             <td>{key.provider.clone()}</td>
@@ -345,21 +332,13 @@ fn KeyRow(
                 >
                     {if disabled { "Enable" } else { "Disable" }}
                 </button>
-                <button
-                    type="button"
-                    class="button button-small button-danger"
-                    aria-label=move || {
-                        if confirming.get() {
-                            format!("Confirm removing {remove_label}")
-                        } else {
-                            format!("Remove {remove_label}")
-                        }
-                    }
-                    disabled=move || !can_manage.get()
-                    on:click=remove
-                >
-                    {move || if confirming.get() { "Confirm remove" } else { "Remove" }}
-                </button>
+                <ConfirmButton
+                    verb="Remove"
+                    doing="removing"
+                    target=described
+                    allowed=can_manage
+                    act=remove
+                />
             </td>
         </tr>
     }

@@ -12,9 +12,11 @@ use leptos_meta::Title;
 
 use super::layout::org_resource;
 use crate::api::{self, ApiFailure};
+use crate::components::confirm_button::ConfirmButton;
 use crate::components::copy_button::CopyButton;
 use crate::components::field::{Kind, SelectField, TextField};
 use crate::components::status::{Empty, Failure, FormError, Loading};
+use crate::components::submission::Submission;
 use crate::money::usd;
 
 /// The create form's fields as typed.
@@ -115,30 +117,21 @@ fn CreateKey(
     created: RwSignal<Option<CreatedKeyResponse>>,
 ) -> impl IntoView {
     let form = RwSignal::new(KeyForm::default());
-    let failure = RwSignal::new(None::<String>);
-    let busy = RwSignal::new(false);
+    let submission = Submission::new();
+    let Submission { busy, failure } = submission;
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        let request = match form.read_untracked().request() {
-            Ok(request) => request,
-            Err(message) => {
-                failure.set(Some(message));
-                return;
-            }
-        };
-        failure.set(None);
-        busy.set(true);
-        spawn_local(async move {
-            match api::post::<_, CreatedKeyResponse>("/keys", &request).await {
-                Ok(new_key) => {
+        match form.read_untracked().request() {
+            Ok(request) => submission.send(
+                async move { api::post::<_, CreatedKeyResponse>("/keys", &request).await },
+                move |new_key| {
                     created.set(Some(new_key));
                     form.set(KeyForm::default());
                     keys.refetch();
-                }
-                Err(err) => failure.set(Some(err.message)),
-            }
-            busy.set(false);
-        });
+                },
+            ),
+            Err(message) => submission.refuse(message),
+        }
     };
     view! {
         <form class="form form-inline card" on:submit=submit aria-label="Create a key">
@@ -253,14 +246,12 @@ fn KeyRow(
     resource: LocalResource<Result<KeyList, ApiFailure>>,
     action_error: RwSignal<Option<String>>,
 ) -> impl IntoView {
-    let confirming = RwSignal::new(false);
     let hash = key.hash.clone();
     let name = key.name.clone();
     let toggle_label = format!(
         "{} key {name}",
         if key.disabled { "Enable" } else { "Disable" }
     );
-    let delete_name = name.clone();
     let disabled = key.disabled;
     let toggle = {
         let hash = hash.clone();
@@ -279,11 +270,7 @@ fn KeyRow(
             });
         }
     };
-    let remove = move |_| {
-        if !confirming.get_untracked() {
-            confirming.set(true);
-            return;
-        }
+    let remove = move |()| {
         let hash = hash.clone();
         spawn_local(async move {
             match api::delete::<DeletedResponse>(&format!("/keys/{hash}")).await {
@@ -300,7 +287,7 @@ fn KeyRow(
     };
     view! {
         <tr>
-            <td>{name}</td>
+            <td>{name.clone()}</td>
             <td class="mono small">{key.label.clone()}</td>
             <td>
                 <span class=badge_class>
@@ -324,20 +311,7 @@ fn KeyRow(
                 >
                     {if disabled { "Enable" } else { "Disable" }}
                 </button>
-                <button
-                    type="button"
-                    class="button button-small button-danger"
-                    aria-label=move || {
-                        if confirming.get() {
-                            format!("Confirm deleting key {delete_name}")
-                        } else {
-                            format!("Delete key {delete_name}")
-                        }
-                    }
-                    on:click=remove
-                >
-                    {move || if confirming.get() { "Confirm delete" } else { "Delete" }}
-                </button>
+                <ConfirmButton verb="Delete" doing="deleting" target=format!("key {name}") act=remove />
             </td>
         </tr>
     }

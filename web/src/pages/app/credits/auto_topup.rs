@@ -18,6 +18,7 @@ use super::buy::whole_cents;
 use super::sleep_ms;
 use crate::api::{self, ApiFailure};
 use crate::components::status::{Failure, FormError, Loading};
+use crate::components::submission::Submission;
 use crate::money::{decimal, usd};
 use crate::pages::app::layout::use_session;
 use crate::pages::app::overview::balance;
@@ -51,9 +52,9 @@ pub(super) fn AutoTopupSettings(
     let enabled = RwSignal::new(false);
     let threshold = RwSignal::new(String::new());
     let amount = RwSignal::new(String::new());
-    let failure = RwSignal::new(None::<String>);
+    let submission = Submission::new();
+    let Submission { busy, failure } = submission;
     let saved = RwSignal::new(false);
-    let busy = RwSignal::new(false);
     // The fields start from what is saved; a never-configured amount stays empty.
     Effect::new(move |_| {
         if let Some(Ok(reply)) = settings.get() {
@@ -99,14 +100,9 @@ pub(super) fn AutoTopupSettings(
         let (threshold_usd, amount_usd) =
             match parse_fields(&threshold.get_untracked(), &amount.get_untracked()) {
                 Ok(fields) => fields,
-                Err(message) => {
-                    failure.set(Some(message));
-                    return;
-                }
+                Err(message) => return submission.refuse(message),
             };
-        failure.set(None);
         saved.set(false);
-        busy.set(true);
         let request = AutoTopupRequest {
             enabled: enabled.get_untracked(),
             threshold: threshold_usd,
@@ -116,22 +112,19 @@ pub(super) fn AutoTopupSettings(
             Some(Ok(c)) => Some(balance(&c)),
             _ => None,
         };
-        spawn_local(async move {
-            match api::put::<_, AutoTopupResponse>("/credits/auto-topup", &request).await {
-                Ok(reply) => {
-                    saved.set(true);
-                    let s = &reply.data;
-                    let due = balance_now.map(|b| b.to_nanos() < s.threshold.to_nanos());
-                    if s.enabled && due != Some(false) {
-                        let before = balance_now.map_or(i64::MIN, Usd::to_nanos);
-                        watch(before, s.failures);
-                    }
-                    settings.refetch();
+        submission.send(
+            async move { api::put::<_, AutoTopupResponse>("/credits/auto-topup", &request).await },
+            move |reply| {
+                saved.set(true);
+                let s = &reply.data;
+                let due = balance_now.map(|b| b.to_nanos() < s.threshold.to_nanos());
+                if s.enabled && due != Some(false) {
+                    let before = balance_now.map_or(i64::MIN, Usd::to_nanos);
+                    watch(before, s.failures);
                 }
-                Err(err) => failure.set(Some(err.message)),
-            }
-            busy.set(false);
-        });
+                settings.refetch();
+            },
+        );
     };
 
     view! {

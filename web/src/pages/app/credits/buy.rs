@@ -4,10 +4,10 @@
 
 use api_types::credits::{Checkout, CheckoutRequest, CheckoutResponse};
 use leptos::prelude::*;
-use leptos::task::spawn_local;
 
 use crate::api;
 use crate::components::status::FormError;
+use crate::components::submission::Submission;
 use crate::money::usd;
 
 /// A USD amount as typed (`10`, `$25.50`), in whole cents and not negative; `None` otherwise.
@@ -35,31 +35,23 @@ pub(super) fn BuyCredit() -> impl IntoView {
     let amount = RwSignal::new("10".to_owned());
     let save_card = RwSignal::new(false);
     let quote = RwSignal::new(None::<Checkout>);
-    let failure = RwSignal::new(None::<String>);
-    let busy = RwSignal::new(false);
+    let submission = Submission::new();
+    let Submission { busy, failure } = submission;
     let review = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         let value = match parse_amount(&amount.get_untracked()) {
             Ok(value) => value,
-            Err(message) => {
-                failure.set(Some(message));
-                return;
-            }
+            Err(message) => return submission.refuse(message),
         };
-        failure.set(None);
         quote.set(None);
-        busy.set(true);
-        spawn_local(async move {
-            let request = CheckoutRequest {
-                amount: value,
-                save_card: save_card.get_untracked(),
-            };
-            match api::post::<_, CheckoutResponse>("/credits/checkout", &request).await {
-                Ok(reply) => quote.set(Some(reply.data)),
-                Err(err) => failure.set(Some(err.message)),
-            }
-            busy.set(false);
-        });
+        let request = CheckoutRequest {
+            amount: value,
+            save_card: save_card.get_untracked(),
+        };
+        submission.send(
+            async move { api::post::<_, CheckoutResponse>("/credits/checkout", &request).await },
+            move |reply| quote.set(Some(reply.data)),
+        );
     };
     view! {
         <section class="card" aria-labelledby="buy-label">

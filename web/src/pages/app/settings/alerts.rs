@@ -7,12 +7,12 @@ use api_types::alerts::{
     UsdInput, WebhookSecretResponse,
 };
 use leptos::prelude::*;
-use leptos::task::spawn_local;
 
 use super::{in_org_header, use_session};
 use crate::api;
 use crate::components::copy_button::CopyButton;
 use crate::components::status::{Empty, Failure, FormError, Loading};
+use crate::components::submission::Submission;
 use crate::money::decimal;
 
 /// Events per page of the list.
@@ -71,10 +71,13 @@ fn delivery(event: &AlertEvent) -> String {
 pub fn Alerts(can_manage: Signal<bool>) -> impl IntoView {
     let settings = in_org_header::<AlertSettingsResponse>("/alerts/settings");
     let form = RwSignal::new(Form::default());
-    let message = RwSignal::new(None::<String>);
+    let submission = Submission::new();
+    let Submission {
+        busy,
+        failure: message,
+    } = submission;
     let notice = RwSignal::new(None::<String>);
     let secret = RwSignal::new(None::<String>);
-    let busy = RwSignal::new(false);
     // The events' page: `None` is the newest.
     let before = RwSignal::new(None::<String>);
     let session = use_session();
@@ -118,54 +121,39 @@ pub fn Alerts(can_manage: Signal<bool>) -> impl IntoView {
     let save = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         let body = request(&form.get_untracked());
-        busy.set(true);
         notice.set(None);
-        spawn_local(async move {
-            match api::put::<_, AlertSettingsResponse>("/alerts/settings", &body).await {
-                Ok(saved) => {
-                    message.set(None);
-                    notice.set(Some("Alert settings saved.".into()));
-                    if saved.webhook_secret.is_some() {
-                        secret.set(saved.webhook_secret);
-                    }
-                    settings.refetch();
-                    events.refetch();
+        submission.send(
+            async move { api::put::<_, AlertSettingsResponse>("/alerts/settings", &body).await },
+            move |saved| {
+                notice.set(Some("Alert settings saved.".into()));
+                if saved.webhook_secret.is_some() {
+                    secret.set(saved.webhook_secret);
                 }
-                Err(err) => message.set(Some(err.message)),
-            }
-            busy.set(false);
-        });
+                settings.refetch();
+                events.refetch();
+            },
+        );
     };
     let rotate = move |_| {
-        busy.set(true);
         notice.set(None);
-        spawn_local(async move {
-            match api::post::<_, WebhookSecretResponse>("/alerts/webhook-secret", &()).await {
-                Ok(reply) => {
-                    message.set(None);
-                    secret.set(Some(reply.webhook_secret));
-                    settings.refetch();
-                }
-                Err(err) => message.set(Some(err.message)),
-            }
-            busy.set(false);
-        });
+        submission.send(
+            api::post::<_, WebhookSecretResponse>("/alerts/webhook-secret", &()),
+            move |reply| {
+                secret.set(Some(reply.webhook_secret));
+                settings.refetch();
+            },
+        );
     };
     let send_test = move |_| {
-        busy.set(true);
         notice.set(None);
-        spawn_local(async move {
-            match api::post::<_, AlertEventResponse>("/alerts/test", &()).await {
-                Ok(_) => {
-                    message.set(None);
-                    notice.set(Some("Test event queued: it is listed below.".into()));
-                    before.set(None);
-                    events.refetch();
-                }
-                Err(err) => message.set(Some(err.message)),
-            }
-            busy.set(false);
-        });
+        submission.send(
+            api::post::<_, AlertEventResponse>("/alerts/test", &()),
+            move |_| {
+                notice.set(Some("Test event queued: it is listed below.".into()));
+                before.set(None);
+                events.refetch();
+            },
+        );
     };
 
     view! {

@@ -4,11 +4,11 @@
 use api_types::organizations::MemberList;
 use api_types::privacy::{DeletedContents, PrivacyRequest, PrivacyView};
 use leptos::prelude::*;
-use leptos::task::spawn_local;
 
 use super::{in_org_header, in_org_path};
 use crate::api;
 use crate::components::status::{Failure, FormError, Loading};
+use crate::components::submission::Submission;
 
 /// Who changed the setting, in words: a member's address when the id is one of theirs.
 fn who(changed_by: &str, members: Option<&MemberList>) -> String {
@@ -27,52 +27,45 @@ pub fn PromptLogging(can_manage: Signal<bool>) -> impl IntoView {
     let privacy = in_org_header::<PrivacyView>("/organization/privacy");
     let members = in_org_path::<MemberList>("/members");
     let consent = RwSignal::new(false);
-    let busy = RwSignal::new(false);
-    let message = RwSignal::new(None::<String>);
+    let submission = Submission::new();
+    let Submission {
+        busy,
+        failure: message,
+    } = submission;
     let confirming = RwSignal::new(false);
     let deleted = RwSignal::new(None::<u64>);
 
     let change = move |store_content: bool| {
         if store_content && !consent.get_untracked() {
-            message.set(Some(
-                "Tick the consent box first: storing prompts needs it.".into(),
-            ));
-            return;
+            return submission.refuse("Tick the consent box first: storing prompts needs it.");
         }
-        busy.set(true);
         let request = PrivacyRequest {
             store_content,
             consent: store_content,
         };
-        spawn_local(async move {
-            match api::put::<_, PrivacyView>("/organization/privacy", &request).await {
-                Ok(_) => {
-                    message.set(None);
-                    consent.set(false);
-                }
-                Err(err) => message.set(Some(err.message)),
-            }
-            busy.set(false);
-            privacy.refetch();
-        });
+        submission.send(
+            async move {
+                let saved = api::put::<_, PrivacyView>("/organization/privacy", &request).await;
+                // Either way, show the setting as the server now holds it.
+                privacy.refetch();
+                saved
+            },
+            move |_| consent.set(false),
+        );
     };
     let delete_all = move |_| {
         if !confirming.get_untracked() {
             confirming.set(true);
             return;
         }
-        busy.set(true);
-        spawn_local(async move {
-            match api::delete::<DeletedContents>("/generations/content").await {
-                Ok(done) => {
-                    message.set(None);
-                    deleted.set(Some(done.deleted));
-                }
-                Err(err) => message.set(Some(err.message)),
-            }
-            confirming.set(false);
-            busy.set(false);
-        });
+        submission.send(
+            async move {
+                let deleted = api::delete::<DeletedContents>("/generations/content").await;
+                confirming.set(false);
+                deleted
+            },
+            move |done| deleted.set(Some(done.deleted)),
+        );
     };
 
     view! {

@@ -6,12 +6,12 @@
 use api_types::catalog::ListProvidersResponse;
 use api_types::organizations::RoutingDefaultsView;
 use leptos::prelude::*;
-use leptos::task::spawn_local;
 use serde_json::{Map, Value};
 
 use super::{in_org_path, org_id};
 use crate::api;
 use crate::components::status::{Failure, FormError, Loading};
+use crate::components::submission::Submission;
 
 #[derive(Clone, Debug, Default, PartialEq)]
 struct Form {
@@ -111,9 +111,12 @@ pub fn RoutingDefaults(can_manage: Signal<bool>) -> impl IntoView {
     let routing = in_org_path::<RoutingDefaultsView>("/routing");
     let providers = LocalResource::new(|| api::get::<ListProvidersResponse>("/providers"));
     let form = RwSignal::new(Form::default());
-    let message = RwSignal::new(None::<String>);
+    let submission = Submission::new();
+    let Submission {
+        busy,
+        failure: message,
+    } = submission;
     let saved = RwSignal::new(false);
-    let busy = RwSignal::new(false);
     Effect::new(move |_| {
         if let Some(Some(Ok(view))) = routing.get() {
             form.set(form_of(&view.preferences));
@@ -127,20 +130,17 @@ pub fn RoutingDefaults(can_manage: Signal<bool>) -> impl IntoView {
             _ => Value::Object(Map::new()),
         };
         let body = body_of(&stored, &form.get_untracked());
-        busy.set(true);
         saved.set(false);
-        spawn_local(async move {
-            let path = format!("/organizations/{org}/routing");
-            match api::put::<_, RoutingDefaultsView>(&path, &body).await {
-                Ok(_) => {
-                    message.set(None);
-                    saved.set(true);
-                }
-                Err(err) => message.set(Some(err.message)),
-            }
-            busy.set(false);
-            routing.refetch();
-        });
+        submission.send(
+            async move {
+                let path = format!("/organizations/{org}/routing");
+                let reply = api::put::<_, RoutingDefaultsView>(&path, &body).await;
+                // Either way, the form shows what the server now holds.
+                routing.refetch();
+                reply
+            },
+            move |_| saved.set(true),
+        );
     };
     let known = move || {
         providers
