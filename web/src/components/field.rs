@@ -17,18 +17,34 @@ pub enum Kind {
     Secret,
 }
 
+/// One text value of a form's state, as a field shows it and changes it. Made with
+/// [`bind!`](crate::bind).
+#[derive(Clone, Copy)]
+pub struct Binding {
+    pub value: Signal<String>,
+    pub set: Callback<String>,
+}
+
+/// `bind!(form.name)`: the [`Binding`] of the `name` of `form`, an `RwSignal` of the form's
+/// state (the field shows it and sets it on every change).
+#[macro_export]
+macro_rules! bind {
+    ($form:ident . $field:ident) => {
+        $crate::components::field::Binding {
+            value: ::leptos::prelude::Signal::derive(move || $form.read().$field.clone()),
+            set: ::leptos::prelude::Callback::new(move |v| $form.update(|f| f.$field = v)),
+        }
+    };
+}
+
 /// A labelled single-line input.
 #[component]
 pub fn TextField(
     /// The input's id, which the label names.
     id: &'static str,
     label: &'static str,
-    /// The form's value, shown.
-    #[prop(into)]
-    value: Signal<String>,
-    /// Called with the input's text on every change.
-    #[prop(into)]
-    set: Callback<String>,
+    /// The form's value, shown and set from the input's text on every change.
+    bind: Binding,
     #[prop(optional)] kind: Kind,
     #[prop(optional)] placeholder: Option<&'static str>,
 ) -> impl IntoView {
@@ -50,8 +66,8 @@ pub fn TextField(
                 inputmode=number.then_some("decimal")
                 autocomplete=secret.then_some("off")
                 spellcheck=secret.then_some("false")
-                prop:value=move || value.get()
-                on:input=move |ev| set.run(event_target_value(&ev))
+                prop:value=move || bind.value.get()
+                on:input=move |ev| bind.set.run(event_target_value(&ev))
             />
         </div>
     }
@@ -63,12 +79,8 @@ pub fn SelectField(
     /// The select's id, which the label names.
     id: &'static str,
     label: &'static str,
-    /// The form's value, selected.
-    #[prop(into)]
-    value: Signal<String>,
-    /// Called with the chosen option's value.
-    #[prop(into)]
-    set: Callback<String>,
+    /// The form's value, selected, and set to the chosen option's value.
+    bind: Binding,
     children: Children,
 ) -> impl IntoView {
     view! {
@@ -76,8 +88,8 @@ pub fn SelectField(
             <label for=id>{label}</label>
             <select
                 id=id
-                prop:value=move || value.get()
-                on:change=move |ev| set.run(event_target_value(&ev))
+                prop:value=move || bind.value.get()
+                on:change=move |ev| bind.set.run(event_target_value(&ev))
             >
                 {children()}
             </select>

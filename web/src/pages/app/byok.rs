@@ -14,6 +14,7 @@ use leptos_meta::Title;
 
 use super::layout::{org_resource, use_session};
 use crate::api::{self, ApiFailure};
+use crate::bind;
 use crate::components::confirm_button::ConfirmButton;
 use crate::components::field::{Kind, SelectField, TextField};
 use crate::components::status::{Empty, Failure, FormError, Loading};
@@ -149,8 +150,7 @@ fn AddKey(
             <SelectField
                 id="byok-provider"
                 label="Provider"
-                value=Signal::derive(move || form.read().provider.clone())
-                set=move |v| form.update(|f| f.provider = v)
+                bind=bind!(form.provider)
             >
                 <option value="">"Choose a provider"</option>
                 {move || {
@@ -169,14 +169,12 @@ fn AddKey(
                 id="byok-key"
                 label="Provider key"
                 kind=Kind::Secret
-                value=Signal::derive(move || form.read().key.clone())
-                set=move |v| form.update(|f| f.key = v)
+                bind=bind!(form.key)
             />
             <TextField
                 id="byok-name"
                 label="Name (optional)"
-                value=Signal::derive(move || form.read().name.clone())
-                set=move |v| form.update(|f| f.name = v)
+                bind=bind!(form.name)
             />
             <div class="field field-check">
                 <input

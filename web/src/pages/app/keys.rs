@@ -12,6 +12,7 @@ use leptos_meta::Title;
 
 use super::layout::org_resource;
 use crate::api::{self, ApiFailure};
+use crate::bind;
 use crate::components::confirm_button::ConfirmButton;
 use crate::components::copy_button::CopyButton;
 use crate::components::field::{Kind, SelectField, TextField};
@@ -139,21 +140,18 @@ fn CreateKey(
                 id="key-name"
                 label="Name"
                 placeholder="e.g. Production backend"
-                value=Signal::derive(move || form.read().name.clone())
-                set=move |v| form.update(|f| f.name = v)
+                bind=bind!(form.name)
             />
             <TextField
                 id="key-limit"
                 label="Spending limit (USD, optional)"
                 kind=Kind::Money
-                value=Signal::derive(move || form.read().limit.clone())
-                set=move |v| form.update(|f| f.limit = v)
+                bind=bind!(form.limit)
             />
             <SelectField
                 id="key-reset"
                 label="Limit resets"
-                value=Signal::derive(move || form.read().reset.clone())
-                set=move |v| form.update(|f| f.reset = v)
+                bind=bind!(form.reset)
             >
                 <option value="">"Never"</option>
                 <option value="daily">"Daily"</option>
@@ -164,8 +162,7 @@ fn CreateKey(
                 id="key-expires"
                 label="Expires (optional)"
                 kind=Kind::Date
-                value=Signal::derive(move || form.read().expires.clone())
-                set=move |v| form.update(|f| f.expires = v)
+                bind=bind!(form.expires)
             />
             <FormError message=failure />
             <button type="submit" class="button" disabled=move || busy.get()>

@@ -10,6 +10,7 @@ use leptos::task::spawn_local;
 
 use super::key_name;
 use crate::api::{self, API_BASE, ApiFailure};
+use crate::bind;
 use crate::components::field::{Kind, SelectField, TextField};
 use crate::components::status::{Empty, Failure, FormError, Loading};
 use crate::money::usd_cost;
@@ -145,14 +146,12 @@ pub fn Generations(keys: LocalResource<Result<KeyList, ApiFailure>>) -> impl Int
                 id="gen-model"
                 label="Model"
                 placeholder="e.g. openai/gpt-4o-mini"
-                value=Signal::derive(move || form.read().model.clone())
-                set=move |v| form.update(|f| f.model = v)
+                bind=bind!(form.model)
             />
             <SelectField
                 id="gen-key"
                 label="API key"
-                value=Signal::derive(move || form.read().key.clone())
-                set=move |v| form.update(|f| f.key = v)
+                bind=bind!(form.key)
             >
                 <option value="">"Any key"</option>
                 {move || {
@@ -170,14 +169,12 @@ pub fn Generations(keys: LocalResource<Result<KeyList, ApiFailure>>) -> impl Int
                 id="gen-provider"
                 label="Provider"
                 placeholder="e.g. openai"
-                value=Signal::derive(move || form.read().provider.clone())
-                set=move |v| form.update(|f| f.provider = v)
+                bind=bind!(form.provider)
             />
             <SelectField
                 id="gen-status"
                 label="Status"
-                value=Signal::derive(move || form.read().status.clone())
-                set=move |v| form.update(|f| f.status = v)
+                bind=bind!(form.status)
             >
                 <option value="">"Any status"</option>
                 <option value="success">"Success"</option>
@@ -188,15 +185,13 @@ pub fn Generations(keys: LocalResource<Result<KeyList, ApiFailure>>) -> impl Int
                 id="gen-from"
                 label="From (UTC)"
                 kind=Kind::Date
-                value=Signal::derive(move || form.read().from.clone())
-                set=move |v| form.update(|f| f.from = v)
+                bind=bind!(form.from)
             />
             <TextField
                 id="gen-to"
                 label="To (UTC)"
                 kind=Kind::Date
-                value=Signal::derive(move || form.read().to.clone())
-                set=move |v| form.update(|f| f.to = v)
+                bind=bind!(form.to)
             />
             <FormError message=failure />
             <button type="submit" class="button">"Apply filters"</button>
