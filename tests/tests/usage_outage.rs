@@ -329,7 +329,24 @@ async fn outage(refuse_after_secs: u32) -> Vec<(String, u16, Instant)> {
     recorded.sort();
     let mut expected = served.clone();
     expected.sort();
-    assert_eq!(recorded, expected);
+    if recorded != expected {
+        // Name what differs: each such request's answer and record.
+        let differing: Vec<String> = answered
+            .iter()
+            .filter(|(id, status, _)| (*status == 200) != recorded.contains(&id))
+            .map(|(id, status, at)| {
+                let record = records.iter().find(|r| r.request_id.as_ref() == Some(id));
+                format!(
+                    "{id}: answered {status} at {:?} after the outage began; record {record:?}",
+                    at.saturating_duration_since(down)
+                )
+            })
+            .collect();
+        panic!(
+            "served requests and records differ:\n{}\nlogs:\n{logs}",
+            differing.join("\n")
+        );
+    }
     for record in &records {
         assert_eq!(record.debited_nanos, record.cost_nanos, "{record:?}");
         assert_eq!(
