@@ -15,7 +15,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 secs="${1:-10}"
 export CARGO_TARGET_DIR="${BENCH_TARGET_DIR:-$HOME/.cache/switchboard-release}"
-command -v wrk >/dev/null || { apt-get install -y -qq wrk >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq wrk >/dev/null; }; }
 if [ -n "${BENCH_BIN_DIR:-}" ]; then
   bin="$BENCH_BIN_DIR"
 else
@@ -23,37 +22,12 @@ else
   bin="$CARGO_TARGET_DIR/release"
 fi
 
-work="$(mktemp -d)"
-pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$work"; }
-trap cleanup EXIT
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
-
-emu=$(free_port); srv=$(free_port)
-"$bin/provider-emulator" --host 127.0.0.1 --port "$emu" --api-key emulator-key --workers 1 --log-capacity 0 >"$work/emu.log" 2>&1 &
-pids+=($!)
-ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
-OPENAI_API_KEY=emulator-key OPENAI_BASE_URL="http://127.0.0.1:$emu/v1" \
-  ANTHROPIC_API_KEY=emulator-key ANTHROPIC_BASE_URL="http://127.0.0.1:$emu" DATA_DIR="$work/data" BIND="127.0.0.1:$srv" \
-  RATE_LIMIT_KEY_REQUESTS_PER_WINDOW=1000000000 RATE_LIMIT_ORG_REQUESTS_PER_WINDOW=1000000000 \
-  ADMIN_EMAIL=bench-admin@example.com ADMIN_PASSWORD="correct horse battery staple" \
-  WORKERS=1 LOG=warn STREAM_KEEP_ALIVE_MS=5000 "$bin/switchboard" >"$work/srv.log" 2>&1 &
-pids+=($!)
-for _ in $(seq 1 100); do curl -fs "http://127.0.0.1:$srv/ready" >/dev/null 2>&1 && break; sleep 0.1; done
-
-signup=$(curl -fs -X POST "http://127.0.0.1:$srv/api/v1/auth/signup" -H 'content-type: application/json' \
-  -d '{"email":"bench@example.com","password":"correct horse battery staple"}')
-token=$(printf '%s' "$signup" | python3 -c 'import json,sys; print(json.load(sys.stdin)["token"])')
-org=$(printf '%s' "$signup" | python3 -c 'import json,sys; print(json.load(sys.stdin)["user"]["personal_organization_id"])')
-# New organizations start at $0: the admin grants the bench account enough for every run (the
-# requests reserve and settle credit as any tenant's do).
-admin=$(curl -fs -X POST "http://127.0.0.1:$srv/api/v1/auth/login" -H 'content-type: application/json' \
-  -d '{"email":"bench-admin@example.com","password":"correct horse battery staple"}' | python3 -c 'import json,sys; print(json.load(sys.stdin)["token"])')
-curl -fs -X POST "http://127.0.0.1:$srv/api/v1/admin/organizations/$org/credits" -H "authorization: Bearer $admin" \
-  -H 'content-type: application/json' -d '{"amount":1000000,"reason":"benchmark"}' >/dev/null ||
-  echo "no credit grant endpoint: a binary from before the ledger (nothing to fund)"
-key=$(curl -fs -X POST "http://127.0.0.1:$srv/api/v1/keys" -H "authorization: Bearer $token" -H 'content-type: application/json' \
-  -d '{"name":"bench"}' | python3 -c 'import json,sys; print(json.load(sys.stdin)["key"])')
+# shellcheck source=scripts/bench-serve.sh
+source scripts/bench-serve.sh
+bench_emulator "$bin"
+bench_server "$bin" gateway STREAM_KEEP_ALIVE_MS=5000
+srv=${server_port[gateway]}
+key=${server_key[gateway]}
 
 body_file="$work/body.json"
 cat >"$work/post.lua" <<LUA
