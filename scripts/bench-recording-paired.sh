@@ -2,11 +2,11 @@
 # What recording costs a request's tail at concurrency 1, with the machine's drift paired out.
 # The release build as served ("on": usage records, rollups, ledger debits, metrics) and the
 # `bench-unrecorded` build with METRICS_ENABLED=false ("off") run side by side against one
-# emulator. Each cycle runs wrk at c1 for a few seconds on each build and on the emulator
-# directly, in rotating order, and keeps each run's whole latency histogram. The histograms are
-# pooled per build over all cycles for its percentiles; on − off gets a 95 % interval from a
-# bootstrap over cycles (a cycle's runs resampled together, so what the machine did in that
-# stretch falls on both builds alike). On a VM whose c1 p99 swings by hundreds of microseconds
+# emulator. Each cycle runs wrk at c1 for a run's seconds (1 by default) on each build and on
+# the emulator directly, in rotating order, and keeps each run's whole latency histogram. The
+# histograms are pooled per build over all cycles for its percentiles; on − off gets a 95 %
+# interval from a bootstrap over cycles (a cycle's runs resampled together, so what the machine
+# did in that stretch falls on both builds alike). On a VM whose c1 p99 swings by hundreds of microseconds
 # from one 10 s run to the next, many short paired runs read a difference that whole runs cannot.
 # Loopback only; every run is bounded in time.
 #
@@ -68,9 +68,10 @@ variants=(on off direct)
 for v in "${variants[@]}"; do run "$v" 2 /dev/null; done # warm-up
 mkdir -p "$work/runs"
 echo "c1, $cycles cycles of ${secs}s runs on each of: ${variants[*]}"
+n=${#variants[@]}
 for c in $(seq 1 "$cycles"); do
-  for i in 0 1 2; do
-    v=${variants[$(((i + c) % 3))]}
+  for i in $(seq 0 $((n - 1))); do
+    v=${variants[$(((i + c) % n))]}
     run "$v" "$secs" "$work/runs/$v-$c.hist"
   done
 done
@@ -96,13 +97,12 @@ def percentiles(runs_of, weights):
             found.append(value)
     return n, found
 
-everyone = [1] * cycles
-for v in variants:
-    n, found = percentiles(hists[v], everyone)
+whole = {v: percentiles(hists[v], [1] * cycles) for v in variants}
+for v, (n, found) in whole.items():
     print(f"{v:7s} {n:9d} requests   " + "   ".join(f"p{p} {f:6d} us" for p, f in zip(PCTS, found)))
 rng = random.Random(1)
 samples = [[rng.randrange(cycles) for _ in range(cycles)] for _ in range(400)]
-point = [a - b for a, b in zip(percentiles(hists["on"], everyone)[1], percentiles(hists["off"], everyone)[1])]
+point = [a - b for a, b in zip(whole["on"][1], whole["off"][1])]
 spread = []
 for sample in samples:
     weights = [0] * cycles
